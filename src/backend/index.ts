@@ -1,0 +1,126 @@
+/**
+ * Backend selection. `auto` picks tensorflow-gpu > tensorflow > webgpu (hardware
+ * adapter only) > wasm. tfjs-node(-gpu) are optional: loaded only if installed.
+ * Returns which backend runs and why, for the run's log and meta.json.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+import type { BackendConfig } from '../train/config.js';
+import { registerWasmOps } from './wasm/index.js';
+
+export interface BackendChoice {
+  name: string;
+  reason: string;
+}
+
+interface Log {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
+
+async function tryImport(pkg: string): Promise<string | null> {
+  try {
+    await import(pkg);
+    return null;
+  } catch (err) {
+    return (err as Error).message.split('\n')[0];
+  }
+}
+
+async function use(name: string): Promise<boolean> {
+  const ok = await tf.setBackend(name);
+  if (ok) await tf.ready();
+  return ok;
+}
+
+async function useWasm(cfg: BackendConfig, log?: Log): Promise<void> {
+  registerWasmOps();
+  if (cfg.threads > 1) {
+    log?.warn(
+      { threads: cfg.threads },
+      'wasm threads are not supported yet (tfjs disables them in Node); running 1 thread',
+    );
+  }
+  if (!(await use('wasm'))) throw new Error('the wasm backend failed to initialise');
+}
+
+async function useTfNode(gpu: boolean): Promise<string | null> {
+  const pkg = gpu ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
+  const err = await tryImport(pkg);
+  if (err) return `${pkg} not usable (${err})`;
+  return (await use('tensorflow')) ? null : `${pkg} loaded but its backend failed to start`;
+}
+
+/** True when the WebGPU adapter is a software rasteriser (lavapipe/llvmpipe, SwiftShader). */
+async function softwareAdapter(): Promise<boolean> {
+  const gpu = (globalThis as any).navigator?.gpu;
+  const adapter = await gpu?.requestAdapter?.();
+  const info = adapter?.info ?? {};
+  const text = `${info.vendor ?? ''} ${info.architecture ?? ''} ${info.description ?? ''} ${info.device ?? ''}`;
+  return Boolean(adapter?.isFallbackAdapter) || info.type === 'CPU' || /llvmpipe|lavapipe|swiftshader/i.test(text);
+}
+
+async function useWebgpu(requireHardware: boolean): Promise<string | null> {
+  let mod: any;
+  try {
+    // Resolved at run time so that a build without the webgpu module still works.
+    const path = './webgpu/index.js';
+    mod = await import(path);
+  } catch (err) {
+    return `webgpu support not available (${(err as Error).message.split('\n')[0]})`;
+  }
+  const res = await mod.initWebgpuBackend();
+  if (!res.ok) return res.reason;
+  if (requireHardware && (await softwareAdapter())) {
+    return 'the only WebGPU adapter is a software rasteriser (slower than wasm)';
+  }
+  mod.registerWebgpuOps();
+  return null;
+}
+
+export async function initBackend(cfg: BackendConfig, log?: Log): Promise<BackendChoice> {
+  let choice: BackendChoice;
+  switch (cfg.name) {
+    case 'cpu':
+      if (!(await use('cpu'))) throw new Error('the cpu backend failed to initialise');
+      choice = { name: 'cpu', reason: 'requested in config (reference backend, slow)' };
+      break;
+    case 'wasm':
+      await useWasm(cfg, log);
+      choice = { name: 'wasm', reason: 'requested in config' };
+      break;
+    case 'tensorflow':
+    case 'tensorflow-gpu': {
+      const err = await useTfNode(cfg.name === 'tensorflow-gpu');
+      if (err) throw new Error(`backend ${cfg.name}: ${err}. Install it with npm, or choose backend: wasm`);
+      choice = { name: 'tensorflow', reason: `requested in config (${cfg.name})` };
+      break;
+    }
+    case 'webgpu': {
+      const err = await useWebgpu(false);
+      if (err) throw new Error(`backend webgpu: ${err}`);
+      choice = { name: 'webgpu', reason: 'requested in config' };
+      break;
+    }
+    default: {
+      const why: string[] = [];
+      for (const gpu of [true, false]) {
+        const err = await useTfNode(gpu);
+        if (!err) return report({ name: 'tensorflow', reason: `auto: ${gpu ? 'tfjs-node-gpu' : 'tfjs-node'} is installed` }, log);
+        why.push(err);
+      }
+      const err = await useWebgpu(true);
+      if (!err) return report({ name: 'webgpu', reason: 'auto: a hardware WebGPU adapter was found' }, log);
+      why.push(err);
+      await useWasm(cfg, log);
+      choice = { name: 'wasm', reason: `auto: embedded default; ${why.join('; ')}` };
+    }
+  }
+  return report(choice, log);
+}
+
+function report(choice: BackendChoice, log?: Log): BackendChoice {
+  log?.info({ backend: choice.name, reason: choice.reason }, `backend: ${choice.name}`);
+  return choice;
+}

@@ -1,0 +1,47 @@
+/**
+ * Conv2DBackpropInput for the wasm backend (its stock kernel is a naive loop, ~10x
+ * slower than Conv2D). The input gradient of a convolution is itself a convolution:
+ * dy, dilated by the stride (zeros between rows/columns), convolved at stride 1 with
+ * the kernel rotated 180° and with input/output channels swapped:
+ *   dx = conv2d(pad(dilate(dy)), rot180(K)ᵀ, stride 1)
+ * so it runs on XNNPACK's fast Conv2D.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Conv2dInputGradFn } from '../ops/conv2d_input_grad.js';
+
+export const wasmConv2dInputGrad: Conv2dInputGradFn = (dy, filter, xShape, stride, pad) =>
+  tf.tidy(() => {
+    const [kh, kw, ci, co] = filter.shape;
+    const [n, h, w] = xShape;
+    const [ho, wo] = [dy.shape[1], dy.shape[2]];
+    if (kh === 1 && kw === 1 && pad === 0 && stride === 1) {
+      // Pointwise: a plain matrix product with the kernel transposed.
+      return tf.reshape(tf.matMul(tf.reshape(dy, [n * ho * wo, co]), tf.reshape(filter, [ci, co]), false, true), xShape);
+    }
+    // Rows of x the forward conv never read at the bottom/right (when (h + 2p - k) % s ≠ 0).
+    const restH = h + 2 * pad - kh - (ho - 1) * stride;
+    const restW = w + 2 * pad - kw - (wo - 1) * stride;
+    let d: tf.Tensor4D = dy;
+    if (stride > 1) {
+      const s = stride;
+      const holes = tf.pad(tf.reshape(dy, [n, ho, 1, wo, 1, co]), [
+        [0, 0],
+        [0, 0],
+        [0, s - 1],
+        [0, 0],
+        [0, s - 1],
+        [0, 0],
+      ]);
+      d = tf.reshape(holes, [n, ho * s, wo * s, co]);
+      d = tf.slice(d, [0, 0, 0, 0], [n, (ho - 1) * s + 1, (wo - 1) * s + 1, co]);
+    }
+    const rotated = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]);
+    const [ph, pw] = [kh - 1 - pad, kw - 1 - pad];
+    const padded = tf.pad(d, [
+      [0, 0],
+      [ph, ph + restH],
+      [pw, pw + restW],
+      [0, 0],
+    ]);
+    return tf.conv2d(padded, rotated as tf.Tensor4D, 1, 'valid');
+  });

@@ -1,0 +1,60 @@
+/**
+ * The contract between data loading and training. Everything under src/data/
+ * produces batches in this shape; the trainer consumes nothing else.
+ */
+
+/** One mini-batch: raw uint8 pixels, NHWC, plus integer labels in [0, numClasses). */
+export interface Batch {
+  /** n*height*width*channels bytes, NHWC, row-major, not normalised. */
+  x: Uint8Array;
+  y: Int32Array;
+  n: number;
+  height: number;
+  width: number;
+  channels: number;
+  /**
+   * Position of this batch within its epoch (0-based). Resume with `startBatch = index + 1`.
+   * Usually the count of batches yielded before it, except after a batch whose samples were
+   * all unreadable (skipped, so no batch is yielded for that position).
+   */
+  index?: number;
+}
+
+export interface DatasetInfo {
+  /** e.g. 'mnist', 'cifar10', 'imagefolder', 'webdataset', 'tfrecord', 'cache'. */
+  source: string;
+  numClasses: number;
+  classNames: string[];
+  /** Shape of every batch's images after transforms. */
+  height: number;
+  width: number;
+  channels: number;
+  /** Per-channel normalisation applied by the trainer: (x/255 - mean) / std. */
+  mean: number[];
+  std: number[];
+  trainSize: number;
+  valSize: number;
+}
+
+/** Counters of bad samples met so far (skipped, never relabelled). */
+export interface DataStats {
+  /** Distinct bad samples met so far (a sample that is bad every epoch counts once). */
+  skipped: number;
+  byReason: Record<string, number>;
+}
+
+export type Split = 'train' | 'val';
+
+export interface BatchLoader {
+  readonly info: DatasetInfo;
+  /** Number of batches one epoch of `split` yields (train drops the last partial batch; val keeps it). */
+  batchesPerEpoch(split: Split): number;
+  /**
+   * The batches of one epoch. The order is a pure function of (seed, epoch, split):
+   * two loaders built from the same config yield identical batches, and starting at
+   * `startBatch = k` yields exactly the tail from batch k on (used by exact resume).
+   */
+  epochBatches(split: Split, epoch: number, startBatch?: number): AsyncIterable<Batch>;
+  stats(): DataStats;
+  close(): Promise<void>;
+}

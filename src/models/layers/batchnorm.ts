@@ -1,0 +1,85 @@
+/**
+ * BatchNorm over N·H·W per channel with a hand-written backward (tfjs's own
+ * gradient expands per-channel vectors to full tensors several times over).
+ * Under every learning rule BatchNorm keeps its exact backward: the paper passes
+ * σ (and γ) from the forward to the feedback path (App. D.3).
+ *   forward:  x̂ = (x − μ)/σ,  y = γ x̂ + β
+ *   backward: dβ = Σ dy,  dγ = Σ dy·x̂,  dx = (γ/σ)·(dy − dβ/M − x̂·dγ/M)
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { BackwardContext, FeedbackLayer, ForwardContext, Module, Param } from './types.js';
+import { addGrad } from './types.js';
+
+interface Saved {
+  xhat: tf.Tensor;
+  invStd: tf.Tensor;
+}
+
+export class BatchNorm implements Module {
+  readonly gamma: Param;
+  readonly beta: Param;
+  readonly runningMean: Param;
+  readonly runningVar: Param;
+
+  constructor(
+    readonly name: string,
+    channels: number,
+    private readonly momentum: number,
+    private readonly epsilon: number,
+  ) {
+    const v = (suffix: string, init: tf.Tensor, isWeight: boolean): Param => ({
+      name: `${name}/${suffix}`,
+      value: tf.variable(init, false),
+      isWeight,
+    });
+    this.gamma = v('gamma', tf.ones([channels]), false);
+    this.beta = v('beta', tf.zeros([channels]), false);
+    this.runningMean = v('running_mean', tf.zeros([channels]), false);
+    this.runningVar = v('running_var', tf.ones([channels]), false);
+  }
+
+  forward(x: tf.Tensor, ctx: ForwardContext): tf.Tensor {
+    const axes = x.shape.map((_, i) => i).slice(0, -1);
+    if (ctx.mode === 'eval') {
+      const invStd = tf.rsqrt(tf.add(this.runningVar.value, this.epsilon));
+      const scale = tf.mul(this.gamma.value, invStd);
+      return tf.add(tf.mul(x, scale), tf.sub(this.beta.value, tf.mul(this.runningMean.value, scale)));
+    }
+    const { mean, variance } = tf.moments(x, axes);
+    const invStd = tf.rsqrt(tf.add(variance, this.epsilon));
+    const xhat = tf.mul(tf.sub(x, mean), invStd);
+    ctx.save(this, { xhat, invStd } satisfies Saved);
+    if (ctx.mode === 'train') {
+      const m = x.size / (x.shape.at(-1) as number);
+      const unbiased = tf.mul(variance, m / Math.max(1, m - 1));
+      const mom = this.momentum;
+      this.runningMean.value.assign(tf.add(tf.mul(this.runningMean.value, mom), tf.mul(mean, 1 - mom)));
+      this.runningVar.value.assign(tf.add(tf.mul(this.runningVar.value, mom), tf.mul(unbiased, 1 - mom)));
+    }
+    return tf.add(tf.mul(xhat, this.gamma.value), this.beta.value);
+  }
+
+  backward(dy: tf.Tensor, ctx: ForwardContext, bctx: BackwardContext): tf.Tensor {
+    const { xhat, invStd } = ctx.get<Saved>(this);
+    const axes = dy.shape.map((_, i) => i).slice(0, -1);
+    const m = dy.size / (dy.shape.at(-1) as number);
+    const dBeta = tf.sum(dy, axes);
+    const dGamma = tf.sum(tf.mul(dy, xhat), axes);
+    addGrad(bctx.grads, this.gamma, dGamma);
+    addGrad(bctx.grads, this.beta, dBeta);
+    const k = tf.mul(this.gamma.value, invStd);
+    const a = tf.mul(k, tf.div(dBeta, m));
+    const b = tf.mul(k, tf.div(dGamma, m));
+    return tf.sub(tf.sub(tf.mul(dy, k), tf.mul(xhat, b)), a);
+  }
+
+  params(): Param[] {
+    return [this.gamma, this.beta];
+  }
+  buffers(): Param[] {
+    return [this.runningMean, this.runningVar];
+  }
+  feedbackLayers(): FeedbackLayer[] {
+    return [];
+  }
+}

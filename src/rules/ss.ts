@@ -1,0 +1,53 @@
+/**
+ * Sign-symmetry (Xiao et al. 2018): B = sign(W) ⊙ M, recomputed from the current W
+ * before every backward pass, so only W's signs are shared. Magnitudes M:
+ *   usf:  one scalar per layer, sqrt(2 / (fan_in + fan_out))
+ *   brsf: |R| with R drawn afresh for every batch (He-normal scale)
+ *   frsf: |R| drawn once and kept
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { FeedbackLayer } from '../models/layers/types.js';
+import { normalArray, seedFrom } from '../util/rng.js';
+import { FeedbackWeightsRule } from './base.js';
+import type { RuleContext } from './types.js';
+
+export class SignSymmetry extends FeedbackWeightsRule {
+  readonly name = 'ss' as const;
+  private readonly fixedMagnitude = new Map<FeedbackLayer, tf.Tensor>();
+
+  constructor(ctx: RuleContext) {
+    super(ctx);
+    if (ctx.cfg.ss_variant === 'frsf') {
+      for (const layer of ctx.layers) this.fixedMagnitude.set(layer, tf.keep(this.randomMagnitude(layer, 'frsf')));
+    }
+    this.prepareFeedback(0);
+  }
+
+  private randomMagnitude(layer: FeedbackLayer, ...tag: (string | number)[]): tf.Tensor {
+    const shape = layer.W.value.shape;
+    const size = layer.W.value.size;
+    const r = normalArray(size, seedFrom(this.ctx.seed, this.ctx.cfg.feedback_seed, layer.name, ...tag), Math.sqrt(2 / layer.fanIn));
+    for (let i = 0; i < size; i++) r[i] = Math.abs(r[i]);
+    return tf.tensor(r, shape);
+  }
+
+  override prepareFeedback(step: number): void {
+    tf.tidy(() => {
+      for (const layer of this.ctx.layers) {
+        const sign = tf.sign(layer.W.value);
+        let magnitude: tf.Tensor | number;
+        switch (this.ctx.cfg.ss_variant) {
+          case 'usf':
+            magnitude = Math.sqrt(2 / (layer.fanIn + layer.fanOut));
+            break;
+          case 'brsf':
+            magnitude = this.randomMagnitude(layer, 'brsf', step);
+            break;
+          default:
+            magnitude = this.fixedMagnitude.get(layer) as tf.Tensor;
+        }
+        layer.B?.value.assign(tf.mul(sign, magnitude));
+      }
+    });
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * Weight mirrors (section 4, App. D.2, Algorithm 1). In mirror mode a layer's input
+ * fires noise x ~ N(0, σ²); its output y = ReLU(x·W) (bias blocked, no BatchNorm)
+ * and x are centred by their batch means (Alg. 1 lines 13-14); their covariance,
+ * averaged over the batch and over the pairs each shared weight connects (App. D.2),
+ * teaches B with weight decay (eq. 21):
+ *   B ← (1 − λ_WM) B + η_B · E[(x − x̄)(y − ȳ)ᵀ]
+ * E[x yᵀ] = σ² E[φ'] W (eqs. 8-12), so B turns towards a positive multiple of W.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { FeedbackLayer, Param } from '../models/layers/types.js';
+import { normalArray, seedFrom } from '../util/rng.js';
+import { FeedbackWeightsRule } from './base.js';
+import type { RuleContext } from './types.js';
+
+export class WeightMirror extends FeedbackWeightsRule {
+  readonly name = 'wm' as const;
+  override readonly warmupEpochs: number;
+  private mirrorSteps = 0;
+
+  constructor(ctx: RuleContext) {
+    super(ctx);
+    this.warmupEpochs = ctx.cfg.wm.mirror_epochs;
+  }
+
+  override afterStep(): void {
+    for (let i = 0; i < this.ctx.cfg.wm.mirror_steps_per_batch; i++) this.mirrorStep();
+  }
+
+  override mirrorStep(): void {
+    const step = this.mirrorSteps++;
+    const { mirror_layers: mode } = this.ctx.cfg.wm;
+    if (mode === 'all_at_once') {
+      this.mirrorAllAtOnce(step);
+      return;
+    }
+    this.ctx.layers.forEach((layer, index) => {
+      if (mode === 'alternate' && index % 2 !== step % 2) return;
+      tf.tidy(() => {
+        const x = this.noise([this.ctx.cfg.wm.mirror_batch_size, ...(layer.inputShape as number[])], step, layer.name);
+        this.update(layer, x, layer.linear(x));
+      });
+    });
+  }
+
+  /** App. C.4 (untested in the paper): noise at the network input, every B updated from its own layer's signals. */
+  private mirrorAllAtOnce(step: number): void {
+    tf.tidy(() => {
+      const x = this.noise([this.ctx.cfg.wm.mirror_batch_size, ...this.ctx.inputShape], step, 'input');
+      const io = this.ctx.probeNetwork(x);
+      for (const layer of this.ctx.layers) {
+        const signals = io.get(layer);
+        if (signals) this.update(layer, signals.x, signals.y);
+      }
+    });
+  }
+
+  private noise(shape: number[], step: number, tag: string): tf.Tensor {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const seed = seedFrom(this.ctx.seed, 'mirror', step, tag);
+    return tf.tensor(normalArray(size, seed, this.ctx.cfg.wm.noise_std), shape);
+  }
+
+  /** Eq. 21 for one layer, given its input x and pre-activation output z = x·W. */
+  private update(layer: FeedbackLayer, x: tf.Tensor, z: tf.Tensor): void {
+    const { eta_b: eta, lambda_wm: lambda, b_scale } = this.ctx.cfg.wm;
+    const y = tf.relu(z);
+    const xc = tf.sub(x, tf.mean(x, 0));
+    const yc = tf.sub(y, tf.mean(y, 0));
+    const pairs = x.shape[0] * layer.pairsPerExample(x);
+    const cov = tf.div(layer.weightGrad(xc, yc), pairs);
+    const B = (layer.B as Param).value;
+    let next = tf.add(tf.mul(B, 1 - lambda), tf.mul(cov, eta));
+    if (b_scale === 'match_w_norm') next = tf.mul(next, tf.div(tf.norm(layer.W.value), tf.norm(next)));
+    B.assign(next);
+  }
+
+  override scalars(): Record<string, number> {
+    return { mirror_steps: this.mirrorSteps };
+  }
+  override restoreScalars(s: Record<string, number>): void {
+    this.mirrorSteps = s.mirror_steps ?? 0;
+  }
+}

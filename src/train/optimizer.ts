@@ -1,0 +1,65 @@
+/**
+ * SGD with (Nesterov) momentum and L2 weight decay, PyTorch semantics:
+ *   g ← g + λ·p;  v ← μ·v + g;  p ← p − η·(g + μ·v)  (Nesterov)  or  p − η·v
+ * With μ = 0 this is Alg. 1/2's W ← (1 − ηλ)W − η·δ yᵀ. Each parameter (W, B
+ * under KP, biases, BN γ/β) has its own momentum buffer.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Param } from '../models/layers/types.js';
+import type { OptimizerConfig } from './config.js';
+
+export class Sgd {
+  private readonly momenta = new Map<string, tf.Variable>();
+
+  constructor(private readonly cfg: OptimizerConfig) {}
+
+  /** Apply one update to each (param, gradient) pair at learning rate `lr`. */
+  step(updates: Array<[Param, tf.Tensor]>, lr: number): void {
+    const { momentum: mu, nesterov } = this.cfg;
+    tf.tidy(() => {
+      for (const [p, grad] of updates) {
+        const decay = p.isWeight || this.cfg.decay_bias_and_bn ? this.cfg.weight_decay : 0;
+        const g = decay > 0 ? tf.add(grad, tf.mul(p.value, decay)) : grad;
+        let direction = g;
+        if (mu > 0) {
+          const v = this.buffer(p);
+          const vNext = tf.add(tf.mul(v, mu), g);
+          v.assign(vNext);
+          direction = nesterov ? tf.add(g, tf.mul(vNext, mu)) : vNext;
+        }
+        p.value.assign(tf.sub(p.value, tf.mul(direction, lr)));
+      }
+    });
+  }
+
+  private buffer(p: Param): tf.Variable {
+    let v = this.momenta.get(p.name);
+    if (!v) {
+      v = tf.variable(tf.zerosLike(p.value), false);
+      this.momenta.set(p.name, v);
+    }
+    return v;
+  }
+
+  /** Momentum buffers by checkpoint name. */
+  state(): Record<string, tf.Variable> {
+    const out: Record<string, tf.Variable> = {};
+    for (const [name, v] of this.momenta) out[`opt/${name}/momentum`] = v;
+    return out;
+  }
+
+  restore(tensors: Record<string, tf.Tensor>): void {
+    for (const [key, t] of Object.entries(tensors)) {
+      const m = /^opt\/(.+)\/momentum$/.exec(key);
+      if (!m) continue;
+      const existing = this.momenta.get(m[1]);
+      if (existing) existing.assign(t);
+      else this.momenta.set(m[1], tf.variable(t.clone(), false));
+    }
+  }
+
+  dispose(): void {
+    for (const v of this.momenta.values()) v.dispose();
+    this.momenta.clear();
+  }
+}

@@ -1,0 +1,250 @@
+/**
+ * The learning engine behind the Trainer interface: a ResNet, a learning rule and
+ * SGD. One training step (Alg. 1/2, engaged mode): forward; δ_L = softmax − onehot;
+ * backward through the rule's feedback kernels (eq. 3) with the usual weight
+ * gradients (eq. 4); SGD on W, biases, BN γ/β and, under KP, on B (eq. 17); then
+ * the rule's per-batch work (WM mirroring). Nothing is read back from the device.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Logger } from 'pino';
+import type { Batch, DatasetInfo } from '../data/types.js';
+import { angleBetween } from '../metrics/angles.js';
+import type { ModelConfig } from '../models/config.js';
+import { ForwardContext, type FeedbackLayer, type Param } from '../models/layers/types.js';
+import { softmaxCrossEntropy } from '../models/loss.js';
+import { ResNet } from '../models/resnet.js';
+import type { RuleConfig } from '../rules/config.js';
+import { type LearningRule, createRule } from '../rules/index.js';
+import { seedFrom } from '../util/rng.js';
+import type { OptimizerConfig, TrainConfig } from './config.js';
+import { batchToTensors } from './input.js';
+import { Sgd } from './optimizer.js';
+import type { ClassMetrics, LayerAngle, Trainer, TrainerState } from './types.js';
+
+export interface EngineConfig {
+  model: ModelConfig;
+  rule: RuleConfig;
+  optimizer: OptimizerConfig;
+  train: TrainConfig;
+}
+
+class Accumulator {
+  private readonly sums = tf.variable(tf.zeros([4]), false);
+  add(loss: tf.Scalar, c1: tf.Scalar, c5: tf.Scalar, n: number): void {
+    tf.tidy(() => {
+      this.sums.assign(tf.add(this.sums, tf.stack([tf.mul(loss, n), c1, c5, tf.scalar(n)])));
+    });
+  }
+  async take(): Promise<ClassMetrics> {
+    const [loss, c1, c5, n] = Array.from(await this.sums.data());
+    tf.tidy(() => this.sums.assign(tf.zeros([4])));
+    const d = n || 1;
+    return { loss: loss / d, top1Error: 1 - c1 / d, top5Error: 1 - c5 / d, samples: n };
+  }
+  dispose(): void {
+    this.sums.dispose();
+  }
+}
+
+export class Engine implements Trainer {
+  readonly model: ResNet;
+  readonly rule: LearningRule;
+  readonly layers: FeedbackLayer[];
+  private readonly sgd: Sgd;
+  private readonly metrics = new Accumulator();
+  private lastLoss = tf.variable(tf.scalar(0), false);
+  step = 0;
+
+  constructor(
+    readonly cfg: EngineConfig,
+    readonly info: DatasetInfo,
+  ) {
+    const numClasses = cfg.model.num_classes === 'auto' ? info.numClasses : cfg.model.num_classes;
+    const seed = seedFrom(cfg.train.seed, 'model');
+    this.model = new ResNet(cfg.model, info.channels, numClasses, seed);
+    this.layers = this.model.feedbackLayers();
+    // One forward pass on a single blank image records every layer's input shape.
+    tf.tidy(() => {
+      this.model.forward(tf.zeros([1, info.height, info.width, info.channels]), new ForwardContext('eval'));
+    });
+    this.rule = createRule({
+      cfg: cfg.rule,
+      layers: this.layers,
+      seed: seedFrom(cfg.train.seed, 'rule'),
+      inputShape: [info.height, info.width, info.channels],
+      probeNetwork: (x) => {
+        const ctx = new ForwardContext('probe', true);
+        this.model.forward(x, ctx);
+        return ctx.io as Map<FeedbackLayer, { x: tf.Tensor; y: tf.Tensor }>;
+      },
+    });
+    this.sgd = new Sgd(cfg.optimizer);
+  }
+
+  get layerNames(): string[] {
+    return this.layers.map((l) => l.name);
+  }
+  get paramCount(): number {
+    return this.model.params().reduce((s, p) => s + p.value.size, 0);
+  }
+  get warmupEpochs(): number {
+    return this.rule.warmupEpochs;
+  }
+
+  private feedbackContext(grads: Map<Param, tf.Tensor> | null) {
+    return { feedback: (l: FeedbackLayer) => this.rule.feedback(l), grads };
+  }
+
+  trainStep(batch: Batch, lr: number): void {
+    tf.tidy(() => {
+      const { x, y } = batchToTensors(batch, this.info);
+      this.rule.prepareFeedback(this.step);
+      const ctx = new ForwardContext('train');
+      const logits = this.model.forward(x, ctx) as tf.Tensor2D;
+      const out = softmaxCrossEntropy(logits, y);
+      const grads = new Map<Param, tf.Tensor>();
+      this.model.backward(out.dLogits, ctx, this.feedbackContext(grads));
+      const updates: Array<[Param, tf.Tensor]> = [...grads.entries()];
+      updates.push(...this.rule.feedbackGradients(grads));
+      this.sgd.step(updates, lr);
+      this.metrics.add(out.loss, out.correct1, out.correct5, batch.n);
+      this.lastLoss.assign(out.loss);
+    });
+    this.step++;
+    this.rule.afterStep();
+  }
+
+  mirrorStep(): void {
+    this.rule.mirrorStep();
+  }
+
+  /**
+   * The gradients one training step would apply, by parameter name, without
+   * applying them (BatchNorm uses batch statistics but its running statistics are
+   * left alone). For tests and diagnostics; the caller disposes the tensors.
+   */
+  gradients(batch: Batch): Record<string, tf.Tensor> {
+    return tf.tidy(() => {
+      const { x, y } = batchToTensors(batch, this.info);
+      this.rule.prepareFeedback(this.step);
+      const ctx = new ForwardContext('probe');
+      const logits = this.model.forward(x, ctx) as tf.Tensor2D;
+      const grads = new Map<Param, tf.Tensor>();
+      this.model.backward(softmaxCrossEntropy(logits, y).dLogits, ctx, this.feedbackContext(grads));
+      const out: Record<string, tf.Tensor> = {};
+      for (const [p, g] of grads) out[p.name] = g;
+      for (const [p, g] of this.rule.feedbackGradients(grads)) out[p.name] = g;
+      return out;
+    });
+  }
+
+  takeTrainMetrics(): Promise<ClassMetrics> {
+    return this.metrics.take();
+  }
+
+  async lossIsFinite(): Promise<boolean> {
+    return Number.isFinite((await this.lastLoss.data())[0]);
+  }
+
+  async evaluate(batches: AsyncIterable<Batch>, maxBatches?: number): Promise<ClassMetrics> {
+    const acc = new Accumulator();
+    let count = 0;
+    try {
+      for await (const batch of batches) {
+        if (maxBatches !== undefined && count >= maxBatches) break;
+        tf.tidy(() => {
+          const { x, y } = batchToTensors(batch, this.info);
+          const logits = this.model.forward(x, new ForwardContext('eval')) as tf.Tensor2D;
+          const out = softmaxCrossEntropy(logits, y, false);
+          acc.add(out.loss, out.correct1, out.correct5, batch.n);
+        });
+        count++;
+      }
+      return await acc.take();
+    } finally {
+      acc.dispose();
+    }
+  }
+
+  async angles(batch: Batch): Promise<LayerAngle[]> {
+    const values = tf.tidy(() => {
+      const { x, y } = batchToTensors(batch, this.info);
+      this.rule.prepareFeedback(this.step);
+      const ctx = new ForwardContext('probe');
+      const logits = this.model.forward(x, ctx) as tf.Tensor2D;
+      const { dLogits } = softmaxCrossEntropy(logits, y);
+      const ruleDeltas = new Map<FeedbackLayer, tf.Tensor>();
+      const bpDeltas = new Map<FeedbackLayer, tf.Tensor>();
+      this.model.backward(dLogits, ctx, { ...this.feedbackContext(null), deltas: ruleDeltas });
+      this.model.backward(dLogits, ctx, { feedback: (l) => l.W.value, grads: null, deltas: bpDeltas });
+      const rows = this.layers.map((l) =>
+        tf.stack([
+          angleBetween(this.rule.feedback(l), l.W.value),
+          angleBetween(ruleDeltas.get(l) as tf.Tensor, bpDeltas.get(l) as tf.Tensor),
+        ]),
+      );
+      return tf.stack(rows);
+    });
+    const data = await values.data();
+    values.dispose();
+    return this.layers.map((l, i) => ({
+      layer: l.name,
+      index: i,
+      matrixAngle: data[2 * i],
+      deltaAngle: data[2 * i + 1],
+    }));
+  }
+
+  /** Tensors by checkpoint name (live variables, not copies). */
+  namedTensors(): Record<string, tf.Variable> {
+    const out: Record<string, tf.Variable> = {};
+    for (const p of [...this.model.params(), ...this.model.buffers()]) out[p.name] = p.value;
+    for (const l of this.layers) if (l.B) out[l.B.name] = l.B.value;
+    return { ...out, ...this.sgd.state() };
+  }
+
+  getState(): TrainerState {
+    const tensors: Record<string, tf.Tensor> = {};
+    for (const [k, v] of Object.entries(this.namedTensors())) tensors[k] = v.clone();
+    return { tensors, scalars: { step: this.step, ...prefixed('rule/', this.rule.scalars()) } };
+  }
+
+  setState(state: TrainerState): void {
+    const live = this.namedTensors();
+    for (const [k, v] of Object.entries(live)) {
+      const t = state.tensors[k];
+      if (!t) throw new Error(`checkpoint lacks tensor ${k}`);
+      if (t.shape.join('x') !== v.shape.join('x')) {
+        throw new Error(`checkpoint tensor ${k} has shape [${t.shape}] but the model needs [${v.shape}]`);
+      }
+      v.assign(t);
+    }
+    this.sgd.restore(state.tensors);
+    this.step = state.scalars.step ?? 0;
+    this.rule.restoreScalars(unprefixed('rule/', state.scalars));
+  }
+
+  dispose(): void {
+    for (const v of Object.values(this.namedTensors())) v.dispose();
+    this.sgd.dispose();
+    this.metrics.dispose();
+    this.lastLoss.dispose();
+  }
+}
+
+function prefixed(p: string, o: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [p + k, v]));
+}
+function unprefixed(p: string, o: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(o).filter(([k]) => k.startsWith(p)).map(([k, v]) => [k.slice(p.length), v]));
+}
+
+export async function createTrainer(cfg: EngineConfig, info: DatasetInfo, logger?: Logger): Promise<Trainer> {
+  const engine = new Engine(cfg, info);
+  logger?.info(
+    { arch: cfg.model.arch, rule: cfg.rule.name, params: engine.paramCount, layers: engine.layers.length },
+    'model built',
+  );
+  return engine;
+}
+

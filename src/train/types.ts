@@ -1,0 +1,62 @@
+/**
+ * The contract between the learning engine (src/train, src/models, src/rules) and
+ * the experiment runner (src/runner, src/cli). The runner owns epochs, the data
+ * loader, logging and checkpoints; the engine owns tensors.
+ */
+import type * as tf from '@tensorflow/tfjs-core';
+import type { Batch } from '../data/types.js';
+
+/** Aggregated classification metrics over some samples. Errors are fractions in [0, 1]. */
+export interface ClassMetrics {
+  loss: number;
+  top1Error: number;
+  top5Error: number;
+  samples: number;
+}
+
+/** Per-layer alignment of the feedback path with backprop (paper Fig. 4). Angles in degrees. */
+export interface LayerAngle {
+  layer: string;
+  /** Position from input (0) to output (layers-1). */
+  index: number;
+  /** Angle between the flattened feedback kernel the rule uses and W (Fig. 4a). */
+  matrixAngle: number;
+  /** Angle between the rule's δ and backprop's δ at this layer's output, same batch, whole chain (Fig. 4b). */
+  deltaAngle: number;
+}
+
+/** Everything needed to restore a trainer exactly: tensors by name plus JSON-able scalars. */
+export interface TrainerState {
+  tensors: Record<string, tf.Tensor>;
+  /** Global optimiser step count, mirror-step count, etc. */
+  scalars: Record<string, number>;
+}
+
+export interface Trainer {
+  /** Human-readable names of the conv/dense layers, input → output. */
+  readonly layerNames: string[];
+  readonly paramCount: number;
+  /** Optimiser steps taken so far (engaged mode). */
+  readonly step: number;
+  /**
+   * Epochs of mirror-only warm-up before engaged training (WM: rule.wm.mirror_epochs;
+   * other rules: 0). During them the runner calls `mirrorStep()` once per batch instead of `trainStep`.
+   */
+  readonly warmupEpochs: number;
+  /** One engaged-mode step at learning rate `lr`: forward, the rule's backward, optimiser update, then the rule's per-batch B update (KP/WM/SS). Accumulates train metrics on the device; reads nothing back. */
+  trainStep(batch: Batch, lr: number): void;
+  /** One mirror-mode step (WM only; a no-op for other rules). */
+  mirrorStep(): void;
+  /** Train metrics accumulated since the last call (reads back from the device), then resets them. */
+  takeTrainMetrics(): Promise<ClassMetrics>;
+  /** Loss/top-1/top-5 on the given batches, inference mode (BatchNorm running statistics). */
+  evaluate(batches: AsyncIterable<Batch>, maxBatches?: number): Promise<ClassMetrics>;
+  /** Matrix and δ angles for every conv/dense layer on this batch (training-mode forward; no update). */
+  angles(batch: Batch): Promise<LayerAngle[]>;
+  /** Check the last accumulated loss is finite (reads one scalar). */
+  lossIsFinite(): Promise<boolean>;
+  /** A snapshot (tensors are clones the caller must dispose). */
+  getState(): TrainerState;
+  setState(state: TrainerState): void;
+  dispose(): void;
+}

@@ -1,0 +1,48 @@
+// Each wasm replacement kernel must equal the cpu backend's own kernel.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import { conv2dFilterGrad } from '../../src/backend/ops/conv2d_filter_grad.js';
+import { conv2dInputGrad } from '../../src/backend/ops/conv2d_input_grad.js';
+import { randomArray, relErr, take, useBackend } from '../helpers.js';
+
+type Shape4 = [number, number, number, number];
+// [x shape, filter shape, stride, pad]: pad (k-1)/2 is 'same', 0 is 'valid'.
+const CASES: Array<[Shape4, Shape4, number, number]> = [
+  [[2, 8, 8, 3], [3, 3, 3, 4], 1, 1],
+  [[2, 8, 8, 3], [3, 3, 3, 4], 1, 0],
+  [[2, 9, 9, 3], [3, 3, 3, 4], 2, 1],
+  [[2, 8, 8, 3], [3, 3, 3, 5], 2, 1],
+  [[2, 7, 7, 4], [3, 3, 4, 6], 2, 0],
+  [[1, 11, 11, 2], [7, 7, 2, 3], 2, 3],
+  [[1, 12, 12, 3], [7, 7, 3, 4], 2, 3],
+  [[2, 8, 8, 4], [1, 1, 4, 6], 1, 0],
+  [[2, 8, 8, 4], [1, 1, 4, 6], 2, 0],
+  [[3, 5, 6, 2], [3, 3, 2, 2], 1, 1],
+];
+
+function outSize(n: number, k: number, s: number, p: number): number {
+  return Math.floor((n + 2 * p - k) / s) + 1;
+}
+
+async function gradsOn(backend: 'cpu' | 'wasm', xs: Shape4, fs: Shape4, s: number, p: number) {
+  await useBackend(backend);
+  const dyShape: Shape4 = [xs[0], outSize(xs[1], fs[0], s, p), outSize(xs[2], fs[1], s, p), fs[3]];
+  const size = (sh: number[]) => sh.reduce((a, b) => a * b, 1);
+  const x = tf.tensor4d(randomArray(size(xs), 1), xs);
+  const f = tf.tensor4d(randomArray(size(fs), 2), fs);
+  const dy = tf.tensor4d(randomArray(size(dyShape), 3), dyShape);
+  const dW = take(conv2dFilterGrad(x, dy, fs, s, p));
+  const dx = take(conv2dInputGrad(dy, f, xs, s, p));
+  tf.dispose([x, f, dy]);
+  return { dW, dx };
+}
+
+for (const [xs, fs, s, p] of CASES) {
+  test(`wasm conv grads match cpu: x=${xs} k=${fs} stride=${s} pad=${p}`, async () => {
+    const cpu = await gradsOn('cpu', xs, fs, s, p);
+    const wasm = await gradsOn('wasm', xs, fs, s, p);
+    assert.ok(relErr(wasm.dW, cpu.dW) < 1e-5, `filter grad rel err ${relErr(wasm.dW, cpu.dW)}`);
+    assert.ok(relErr(wasm.dx, cpu.dx) < 1e-5, `input grad rel err ${relErr(wasm.dx, cpu.dx)}`);
+  });
+}
