@@ -1,6 +1,6 @@
 /** What most rules share: random feedback weights B drawn like W's init, used as-is in eq. 3. */
 import * as tf from '@tensorflow/tfjs-core';
-import { heNormal } from '../models/layers/types.js';
+import { heNormal, ownedVariable } from '../models/layers/types.js';
 import type { FeedbackLayer, Param } from '../models/layers/types.js';
 import { seedFrom } from '../util/rng.js';
 import type { LearningRule, RuleContext } from './types.js';
@@ -10,8 +10,7 @@ export function createRandomFeedback(ctx: RuleContext): void {
   for (const layer of ctx.layers) {
     const shape = layer.W.value.shape;
     const init = heNormal(shape, layer.fanIn, seedFrom(ctx.seed, ctx.cfg.feedback_seed, layer.name, 'B'));
-    layer.B = { name: `${layer.name}/B`, value: tf.variable(init, false), isWeight: true };
-    init.dispose();
+    layer.B = { name: `${layer.name}/B`, value: ownedVariable(init), isWeight: true };
   }
 }
 
@@ -26,11 +25,10 @@ export abstract class FeedbackWeightsRule implements LearningRule {
   feedback(layer: FeedbackLayer): tf.Tensor {
     return (layer.B as Param).value;
   }
-  prepareFeedback(_step: number): void {}
   feedbackGradients(_grads: Map<Param, tf.Tensor>): Array<[Param, tf.Tensor]> {
     return [];
   }
-  afterStep(): void {}
+  afterStep(_step: number): void {}
   mirrorStep(): void {}
   scalars(): Record<string, number> {
     return {};

@@ -9,11 +9,10 @@ export class Backprop implements LearningRule {
   feedback(layer: FeedbackLayer): tf.Tensor {
     return layer.W.value;
   }
-  prepareFeedback(): void {}
   feedbackGradients(_grads: Map<Param, tf.Tensor>): Array<[Param, tf.Tensor]> {
     return [];
   }
-  afterStep(): void {}
+  afterStep(_step: number): void {}
   mirrorStep(): void {}
   scalars(): Record<string, number> {
     return {};

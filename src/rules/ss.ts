@@ -1,6 +1,7 @@
 /**
- * Sign-symmetry (Xiao et al. 2018): B = sign(W) ⊙ M, recomputed from the current W
- * before every backward pass, so only W's signs are shared. Magnitudes M:
+ * Sign-symmetry (Xiao et al. 2018): B = sign(W) ⊙ M, recomputed from W after every
+ * update (so the backward pass and the angles always see the current signs): only
+ * W's signs are shared. Magnitudes M:
  *   usf:  one scalar per layer, sqrt(2 / (fan_in + fan_out))
  *   brsf: |R| with R drawn afresh for every batch (He-normal scale)
  *   frsf: |R| drawn once and kept
@@ -20,7 +21,7 @@ export class SignSymmetry extends FeedbackWeightsRule {
     if (ctx.cfg.ss_variant === 'frsf') {
       for (const layer of ctx.layers) this.fixedMagnitude.set(layer, tf.keep(this.randomMagnitude(layer, 'frsf')));
     }
-    this.prepareFeedback(0);
+    this.deriveFromW(0);
   }
 
   private randomMagnitude(layer: FeedbackLayer, ...tag: (string | number)[]): tf.Tensor {
@@ -31,7 +32,11 @@ export class SignSymmetry extends FeedbackWeightsRule {
     return tf.tensor(r, shape);
   }
 
-  override prepareFeedback(step: number): void {
+  override afterStep(step: number): void {
+    this.deriveFromW(step);
+  }
+
+  private deriveFromW(step: number): void {
     tf.tidy(() => {
       for (const layer of this.ctx.layers) {
         const sign = tf.sign(layer.W.value);

@@ -25,8 +25,6 @@ export interface LearningRule {
   readonly name: RuleConfig['name'];
   /** The kernel δ is sent through at `layer` (eq. 3): W for backprop, else the feedback weights. */
   feedback(layer: FeedbackLayer): tf.Tensor;
-  /** Before each training step's backward pass, at global step `step` (SS derives B from W here). */
-  prepareFeedback(step: number): void;
   /**
    * (param, gradient) pairs the optimiser applies to feedback weights, given the
    * forward parameters' gradients (KP: B gets exactly W's gradient, eq. 17). Empty for others.
@@ -34,8 +32,8 @@ export interface LearningRule {
   feedbackGradients(grads: Map<Param, tf.Tensor>): Array<[Param, tf.Tensor]>;
   /** Epochs of mirror-only warm-up before engaged training (WM; 0 for the others). */
   readonly warmupEpochs: number;
-  /** After each training step (WM: `mirror_steps_per_batch` mirror steps). */
-  afterStep(): void;
+  /** After training step `step` − 1 has updated W (SS re-derives B; WM: `mirror_steps_per_batch` mirror steps). */
+  afterStep(step: number): void;
   /** One mirror-mode step (WM; a no-op for the others). */
   mirrorStep(): void;
   /** Counters to checkpoint (e.g. mirror steps taken). */

@@ -23,7 +23,7 @@ export class WeightMirror extends FeedbackWeightsRule {
     this.warmupEpochs = ctx.cfg.wm.mirror_epochs;
   }
 
-  override afterStep(): void {
+  override afterStep(_step: number): void {
     for (let i = 0; i < this.ctx.cfg.wm.mirror_steps_per_batch; i++) this.mirrorStep();
   }
 
@@ -67,7 +67,8 @@ export class WeightMirror extends FeedbackWeightsRule {
     const y = tf.relu(z);
     const xc = tf.sub(x, tf.mean(x, 0));
     const yc = tf.sub(y, tf.mean(y, 0));
-    const pairs = x.shape[0] * layer.pairsPerExample(x);
+    // Average over the batch and over the pairs each shared weight connects (App. D.2).
+    const pairs = tf.mul(layer.pairsPerExample(x), x.shape[0]);
     const cov = tf.div(layer.weightGrad(xc, yc), pairs);
     const B = (layer.B as Param).value;
     let next = tf.add(tf.mul(B, 1 - lambda), tf.mul(cov, eta));

@@ -5,7 +5,7 @@
  * under KP, biases, BN γ/β) has its own momentum buffer.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Param } from '../models/layers/types.js';
+import { type Param, ownedVariable } from '../models/layers/types.js';
 import type { OptimizerConfig } from './config.js';
 
 export class Sgd {
@@ -35,7 +35,7 @@ export class Sgd {
   private buffer(p: Param): tf.Variable {
     let v = this.momenta.get(p.name);
     if (!v) {
-      v = tf.variable(tf.zerosLike(p.value), false);
+      v = ownedVariable(tf.zerosLike(p.value));
       this.momenta.set(p.name, v);
     }
     return v;
@@ -54,7 +54,7 @@ export class Sgd {
       if (!m) continue;
       const existing = this.momenta.get(m[1]);
       if (existing) existing.assign(t);
-      else this.momenta.set(m[1], tf.variable(t.clone(), false));
+      else this.momenta.set(m[1], ownedVariable(t.clone()));
     }
   }
 

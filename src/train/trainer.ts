@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { Batch, DatasetInfo } from '../data/types.js';
 import { angleBetween } from '../metrics/angles.js';
 import type { ModelConfig } from '../models/config.js';
-import { ForwardContext, type FeedbackLayer, type Param } from '../models/layers/types.js';
+import { ForwardContext, type FeedbackLayer, type Param, ownedVariable } from '../models/layers/types.js';
 import { softmaxCrossEntropy } from '../models/loss.js';
 import { ResNet } from '../models/resnet.js';
 import type { RuleConfig } from '../rules/config.js';
@@ -29,7 +29,7 @@ export interface EngineConfig {
 }
 
 class Accumulator {
-  private readonly sums = tf.variable(tf.zeros([4]), false);
+  private readonly sums = ownedVariable(tf.zeros([4]));
   add(loss: tf.Scalar, c1: tf.Scalar, c5: tf.Scalar, n: number): void {
     tf.tidy(() => {
       this.sums.assign(tf.add(this.sums, tf.stack([tf.mul(loss, n), c1, c5, tf.scalar(n)])));
@@ -52,7 +52,7 @@ export class Engine implements Trainer {
   readonly layers: FeedbackLayer[];
   private readonly sgd: Sgd;
   private readonly metrics = new Accumulator();
-  private lastLoss = tf.variable(tf.scalar(0), false);
+  private lastLoss = ownedVariable(tf.scalar(0));
   step = 0;
 
   constructor(
@@ -98,7 +98,6 @@ export class Engine implements Trainer {
   trainStep(batch: Batch, lr: number): void {
     tf.tidy(() => {
       const { x, y } = batchToTensors(batch, this.info);
-      this.rule.prepareFeedback(this.step);
       const ctx = new ForwardContext('train');
       const logits = this.model.forward(x, ctx) as tf.Tensor2D;
       const out = softmaxCrossEntropy(logits, y);
@@ -111,7 +110,7 @@ export class Engine implements Trainer {
       this.lastLoss.assign(out.loss);
     });
     this.step++;
-    this.rule.afterStep();
+    this.rule.afterStep(this.step);
   }
 
   mirrorStep(): void {
@@ -126,7 +125,6 @@ export class Engine implements Trainer {
   gradients(batch: Batch): Record<string, tf.Tensor> {
     return tf.tidy(() => {
       const { x, y } = batchToTensors(batch, this.info);
-      this.rule.prepareFeedback(this.step);
       const ctx = new ForwardContext('probe');
       const logits = this.model.forward(x, ctx) as tf.Tensor2D;
       const grads = new Map<Param, tf.Tensor>();
@@ -169,7 +167,6 @@ export class Engine implements Trainer {
   async angles(batch: Batch): Promise<LayerAngle[]> {
     const values = tf.tidy(() => {
       const { x, y } = batchToTensors(batch, this.info);
-      this.rule.prepareFeedback(this.step);
       const ctx = new ForwardContext('probe');
       const logits = this.model.forward(x, ctx) as tf.Tensor2D;
       const { dLogits } = softmaxCrossEntropy(logits, y);

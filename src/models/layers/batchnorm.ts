@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackwardContext, FeedbackLayer, ForwardContext, Module, Param } from './types.js';
-import { addGrad } from './types.js';
+import { addGrad, ownedVariable } from './types.js';
 
 interface Saved {
   xhat: tf.Tensor;
@@ -29,7 +29,7 @@ export class BatchNorm implements Module {
   ) {
     const v = (suffix: string, init: tf.Tensor, isWeight: boolean): Param => ({
       name: `${name}/${suffix}`,
-      value: tf.variable(init, false),
+      value: ownedVariable(init),
       isWeight,
     });
     this.gamma = v('gamma', tf.ones([channels]), false);

@@ -16,6 +16,7 @@ import {
   type Param,
   addGrad,
   heNormal,
+  ownedVariable,
 } from './types.js';
 
 export interface ConvOptions {
@@ -51,8 +52,7 @@ export class FeedbackConv2d implements FeedbackLayer {
     this.fanIn = o.kernel * o.kernel * o.inChannels;
     this.fanOut = o.kernel * o.kernel * o.outChannels;
     const w = heNormal(this.filterShape, this.fanIn, seedFrom(seed, name, 'W'));
-    this.W = { name: `${name}/W`, value: tf.variable(w, false), isWeight: true };
-    w.dispose();
+    this.W = { name: `${name}/W`, value: ownedVariable(w), isWeight: true };
   }
 
   linear(x: tf.Tensor, W: tf.Tensor = this.W.value): tf.Tensor {
@@ -63,11 +63,25 @@ export class FeedbackConv2d implements FeedbackLayer {
     return conv2dFilterGrad(x as tf.Tensor4D, dy as tf.Tensor4D, this.filterShape, this.stride, this.pad);
   }
 
-  pairsPerExample(x: tf.Tensor): number {
-    const [h, w] = [x.shape[1] as number, x.shape[2] as number];
-    const ho = Math.floor((h + 2 * this.pad - this.filterShape[0]) / this.stride) + 1;
-    const wo = Math.floor((w + 2 * this.pad - this.filterShape[1]) / this.stride) + 1;
-    return ho * wo;
+  pairsPerExample(x: tf.Tensor): tf.Tensor {
+    const [kh, kw] = this.filterShape;
+    const along = (size: number, k: number): number[] => {
+      const out = Math.floor((size + 2 * this.pad - k) / this.stride) + 1;
+      return Array.from({ length: k }, (_, i) => {
+        let n = 0;
+        for (let o = 0; o < out; o++) {
+          const at = o * this.stride + i - this.pad;
+          if (at >= 0 && at < size) n++;
+        }
+        return n;
+      });
+    };
+    const rows = along(x.shape[1] as number, kh);
+    const cols = along(x.shape[2] as number, kw);
+    return tf.tensor4d(
+      rows.flatMap((r) => cols.map((c) => r * c)),
+      [kh, kw, 1, 1],
+    );
   }
 
   forward(x: tf.Tensor, ctx: ForwardContext): tf.Tensor {

@@ -11,6 +11,7 @@ import {
   type Param,
   addGrad,
   heNormal,
+  ownedVariable,
 } from './types.js';
 
 export class FeedbackDense implements FeedbackLayer {
@@ -27,9 +28,8 @@ export class FeedbackDense implements FeedbackLayer {
     seed: number,
   ) {
     const w = heNormal([fanIn, fanOut], fanIn, seedFrom(seed, name, 'W'));
-    this.W = { name: `${name}/W`, value: tf.variable(w, false), isWeight: true };
-    w.dispose();
-    this.bias = { name: `${name}/bias`, value: tf.variable(tf.zeros([fanOut]), false), isWeight: false };
+    this.W = { name: `${name}/W`, value: ownedVariable(w), isWeight: true };
+    this.bias = { name: `${name}/bias`, value: ownedVariable(tf.zeros([fanOut])), isWeight: false };
   }
 
   linear(x: tf.Tensor, W: tf.Tensor = this.W.value): tf.Tensor {

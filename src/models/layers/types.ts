@@ -77,8 +77,11 @@ export interface FeedbackLayer extends Module {
   linear(x: tf.Tensor, W?: tf.Tensor): tf.Tensor;
   /** Σ over positions of xᵀ·dy in W's layout (the weight gradient, eq. 4). */
   weightGrad(x: tf.Tensor, dy: tf.Tensor): tf.Tensor;
-  /** Number of (input, output) pairs each weight connects per example (conv: Ho·Wo; dense: 1). */
-  pairsPerExample(x: tf.Tensor): number;
+  /**
+   * How many (input, output) pairs each weight connects per example, broadcastable
+   * to W (conv: valid output positions per tap, zero padding excluded; dense: 1).
+   */
+  pairsPerExample(x: tf.Tensor): tf.Tensor | number;
 }
 
 /** Sum a gradient into the map (a parameter may receive several contributions). */
@@ -86,6 +89,13 @@ export function addGrad(grads: Map<Param, tf.Tensor> | null, p: Param, g: tf.Ten
   if (!grads) return;
   const prev = grads.get(p);
   grads.set(p, prev ? tf.add(prev, g) : g);
+}
+
+/** A non-trainable variable initialised from `init`, which it takes ownership of (disposes). */
+export function ownedVariable(init: tf.Tensor): tf.Variable {
+  const v = tf.variable(init, false);
+  init.dispose();
+  return v;
 }
 
 /** He/Kaiming-normal (fan-in) initial weights, drawn from `seed`. */
