@@ -13,9 +13,9 @@ export interface Batch {
   width: number;
   channels: number;
   /**
-   * Position of this batch within its epoch (0-based). Resume with `startBatch = index + 1`.
-   * Usually the count of batches yielded before it, except after a batch whose samples were
-   * all unreadable (skipped, so no batch is yielded for that position).
+   * Position of this batch within its epoch (0-based); resume with `startBatch = index + 1`.
+   * Train yields every position (batchesPerEpoch batches; `n` < batch size when some samples
+   * were unreadable). Val may leave out a position whose samples were all unreadable.
    */
   index?: number;
 }

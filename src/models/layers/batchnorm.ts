@@ -3,15 +3,18 @@
  * gradient expands per-channel vectors to full tensors several times over).
  * Under every learning rule BatchNorm keeps its exact backward: the paper passes
  * σ (and γ) from the forward to the feedback path (App. D.3).
- *   forward:  x̂ = (x − μ)/σ,  y = γ x̂ + β
- *   backward: dβ = Σ dy,  dγ = Σ dy·x̂,  dx = (γ/σ)·(dy − dβ/M − x̂·dγ/M)
+ *   forward:  x̂ = (x − μ)/σ,  y = γ x̂ + β   (one fused kernel after the moments)
+ *   backward: dβ = Σ dy,  dγ = Σ dy·x̂ = (Σ dy·x − μ·dβ)/σ,
+ *             dx = (γ/σ)·(dy − dβ/M − x̂·dγ/M)
+ * x̂ is never stored: the backward uses x (kept alive by the previous layer anyway).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackwardContext, FeedbackLayer, ForwardContext, Module, Param } from './types.js';
 import { addGrad, ownedVariable } from './types.js';
 
 interface Saved {
-  xhat: tf.Tensor;
+  x: tf.Tensor;
+  mean: tf.Tensor;
   invStd: tf.Tensor;
 }
 
@@ -47,8 +50,7 @@ export class BatchNorm implements Module {
     }
     const { mean, variance } = tf.moments(x, axes);
     const invStd = tf.rsqrt(tf.add(variance, this.epsilon));
-    const xhat = tf.mul(tf.sub(x, mean), invStd);
-    ctx.save(this, { xhat, invStd } satisfies Saved);
+    ctx.save(this, { x, mean, invStd } satisfies Saved);
     if (ctx.mode === 'train') {
       const m = x.size / (x.shape.at(-1) as number);
       const unbiased = tf.mul(variance, m / Math.max(1, m - 1));
@@ -56,21 +58,22 @@ export class BatchNorm implements Module {
       this.runningMean.value.assign(tf.add(tf.mul(this.runningMean.value, mom), tf.mul(mean, 1 - mom)));
       this.runningVar.value.assign(tf.add(tf.mul(this.runningVar.value, mom), tf.mul(unbiased, 1 - mom)));
     }
-    return tf.add(tf.mul(xhat, this.gamma.value), this.beta.value);
+    return tf.batchNorm(x, mean, variance, this.beta.value, this.gamma.value, this.epsilon);
   }
 
   backward(dy: tf.Tensor, ctx: ForwardContext, bctx: BackwardContext): tf.Tensor {
-    const { xhat, invStd } = ctx.get<Saved>(this);
+    const { x, mean, invStd } = ctx.get<Saved>(this);
     const axes = dy.shape.map((_, i) => i).slice(0, -1);
     const m = dy.size / (dy.shape.at(-1) as number);
     const dBeta = tf.sum(dy, axes);
-    const dGamma = tf.sum(tf.mul(dy, xhat), axes);
+    const dGamma = tf.mul(tf.sub(tf.sum(tf.mul(dy, x), axes), tf.mul(mean, dBeta)), invStd);
     addGrad(bctx.grads, this.gamma, dGamma);
     addGrad(bctx.grads, this.beta, dBeta);
+    // dx = k·dy − (x − μ)·invStd·b − a = k·dy − x·c + (μ·c − a), c = invStd·b
     const k = tf.mul(this.gamma.value, invStd);
     const a = tf.mul(k, tf.div(dBeta, m));
-    const b = tf.mul(k, tf.div(dGamma, m));
-    return tf.sub(tf.sub(tf.mul(dy, k), tf.mul(xhat, b)), a);
+    const c = tf.mul(invStd, tf.mul(k, tf.div(dGamma, m)));
+    return tf.add(tf.sub(tf.mul(dy, k), tf.mul(x, c)), tf.sub(tf.mul(mean, c), a));
   }
 
   params(): Param[] {

@@ -1,0 +1,118 @@
+/**
+ * Engine benchmark: median training-step time of each learning rule on the wasm
+ * backend, and PyTorch CPU on the same networks in the same run (Debian's
+ * python3-torch under /usr/bin/python3; skipped with a message when absent).
+ *
+ *   scripts/bench-engine [--steps 5] [--rules bp,fa,ss,kp,wm] [--nets resnet20:128,resnet18:64] [--backend wasm]
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../src/backend/index.js';
+import { modelConfigSchema } from '../src/models/config.js';
+import { ruleConfigSchema } from '../src/rules/config.js';
+import { optimizerConfigSchema, trainConfigSchema } from '../src/train/config.js';
+import { Engine } from '../src/train/trainer.js';
+
+const { values: args } = parseArgs({
+  options: {
+    steps: { type: 'string', default: '5' },
+    rules: { type: 'string', default: 'bp,fa,ss,kp,wm' },
+    nets: { type: 'string', default: 'resnet20:128,resnet18:64' },
+    backend: { type: 'string', default: 'wasm' },
+    size: { type: 'string', default: '32' },
+  },
+});
+const steps = Number(args.steps);
+const hw = Number(args.size);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+await initBackend({ name: args.backend as 'wasm', threads: 1 });
+const info = {
+  source: 'synthetic',
+  numClasses: 10,
+  classNames: [],
+  height: hw,
+  width: hw,
+  channels: 3,
+  mean: [0.5, 0.5, 0.5],
+  std: [0.25, 0.25, 0.25],
+  trainSize: 0,
+  valSize: 0,
+};
+
+interface Row {
+  net: string;
+  batch: number;
+  impl: string;
+  ms: number;
+}
+const rows: Row[] = [];
+for (const spec of args.nets.split(',')) {
+  const [arch, b] = spec.split(':');
+  const batchSize = Number(b);
+  const x = new Uint8Array(batchSize * hw * hw * 3).map((_, i) => (i * 2654435761) >>> 24);
+  const y = new Int32Array(batchSize).map((_, i) => i % 10);
+  const batch = { x, y, n: batchSize, height: hw, width: hw, channels: 3 };
+  for (const rule of args.rules.split(',')) {
+    const engine = new Engine(
+      {
+        model: modelConfigSchema.parse({ arch }),
+        rule: ruleConfigSchema.parse({ name: rule }),
+        optimizer: optimizerConfigSchema.parse({}),
+        train: trainConfigSchema.parse({}),
+      },
+      info,
+    );
+    engine.trainStep(batch, 0.01); // warm-up: kernels compiled, buffers allocated
+    await engine.takeTrainMetrics();
+    const times: number[] = [];
+    for (let i = 0; i < steps; i++) {
+      const t = performance.now();
+      engine.trainStep(batch, 0.01);
+      await engine.lossIsFinite(); // waits for the device
+      times.push(performance.now() - t);
+    }
+    engine.dispose();
+    rows.push({ net: arch, batch: batchSize, impl: `${args.backend} ${rule}`, ms: median(times) });
+    console.error(`${arch} b${batchSize} ${args.backend} ${rule}: ${median(times).toFixed(0)} ms (tensors ${tf.memory().numTensors})`);
+  }
+}
+
+const python = '/usr/bin/python3';
+const torchScript = new URL('./bench-engine-torch.py', import.meta.url).pathname;
+let torchNote = '';
+if (existsSync(python)) {
+  for (const threads of [1, 2]) {
+    try {
+      const out = execFileSync(python, [torchScript, '--nets', args.nets, '--steps', String(steps), '--size', String(hw), '--threads', String(threads)], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      for (const r of JSON.parse(out) as Row[]) rows.push(r);
+    } catch (err) {
+      torchNote = `PyTorch skipped: ${(err as Error).message.split('\n')[0]} (apt-get install -y python3-torch)`;
+    }
+  }
+} else {
+  torchNote = 'PyTorch skipped: /usr/bin/python3 not found';
+}
+
+const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+console.log(`\nMachine: ${cpu}, ${os.cpus().length} cores; tfjs ${tf.version_core}; ${args.backend} 1 thread; ${hw}x${hw} inputs; median of ${steps} steps\n`);
+console.log('| net | batch | implementation | ms/step | img/s | × PyTorch (1 thread) |');
+console.log('|---|---|---|---|---|---|');
+for (const r of rows) {
+  const ref = rows.find((q) => q.net === r.net && q.batch === r.batch && q.impl === 'pytorch bp (1 thread)');
+  const ratio = ref ? (r.ms / ref.ms).toFixed(2) : '—';
+  console.log(`| ${r.net} | ${r.batch} | ${r.impl} | ${r.ms.toFixed(0)} | ${((r.batch * 1000) / r.ms).toFixed(0)} | ${ratio} |`);
+}
+const bp = (net: string) => rows.find((r) => r.net === net && r.impl === `${args.backend} bp`);
+console.log('\nRule overhead vs BP (same net, same run):');
+for (const r of rows.filter((q) => q.impl.startsWith(args.backend) && !q.impl.endsWith(' bp'))) {
+  const base = bp(r.net);
+  if (base) console.log(`  ${r.net} ${r.impl}: ${(r.ms / base.ms).toFixed(2)}x`);
+}
+if (torchNote) console.log(`\n${torchNote}`);

@@ -1,0 +1,194 @@
+/**
+ * `wtrain data inspect`: what a dataset is (format, classes, samples per split), what
+ * its images look like (size histogram, colour spaces) and how many are unreadable.
+ * Image headers are read for a sample of each split (all with `all`), and those images
+ * are decoded through the eval transform to count corrupt ones.
+ */
+import sharp from 'sharp';
+import { type DataConfig, dataConfigSchema, sourceSplitOf } from './config.js';
+import { type DataLogger, errorMessage, SkipLog } from './errors.js';
+import { planSubset } from './loader.js';
+import { openConfigured, SPLITS, transformOf } from './setup.js';
+import { detectSource } from './sources/index.js';
+import type { SampleRef, SourceSplit } from './sources/source.js';
+import { buildBatch, configureSharp } from './transforms.js';
+import type { DataStats, Split } from './types.js';
+
+export interface SplitReport {
+  samples?: number;
+  /** How the config selects them from the source (`from val, range [0,9000]`). */
+  selection?: string;
+  error?: string;
+}
+
+export interface SizeReport {
+  examined: number;
+  shorterSide: Record<string, number>;
+  common: [string, number][];
+  colour: Record<string, number>;
+  formats: Record<string, number>;
+}
+
+export interface InspectReport {
+  source: string;
+  path: string | null;
+  classes: string[];
+  splits: Partial<Record<Split, SplitReport>>;
+  sizes: SizeReport;
+  decoded: number;
+  corrupt: number;
+  skipped: DataStats;
+}
+
+/** A data config for a bare path, by guessing its format. */
+export function configForPath(p: string): DataConfig {
+  const d = detectSource(p);
+  return dataConfigSchema.parse({ source: d.source, path: d.path, val_path: d.val_path ?? null, workers: 0 });
+}
+
+const BUCKETS: [string, number][] = [
+  ['<64', 64],
+  ['64-127', 128],
+  ['128-255', 256],
+  ['256-511', 512],
+  ['>=512', Number.POSITIVE_INFINITY],
+];
+
+/** Up to `n` samples spread over the selected ones (indexed) or the stream's first `n`. */
+async function sampleRefs(
+  split: SourceSplit,
+  subset: Uint32Array | null,
+  size: number,
+  n: number,
+): Promise<SampleRef[]> {
+  if (split.kind === 'indexed') {
+    const k = Math.min(n, size);
+    return Array.from({ length: k }, (_, i) => {
+      const j = Math.floor((i * size) / k);
+      return split.ref(subset ? subset[j] : j);
+    });
+  }
+  const out: SampleRef[] = [];
+  for await (const ref of split.read(split.shards)) {
+    if (out.length >= Math.min(n, size)) break;
+    out.push(ref);
+  }
+  return out;
+}
+
+const bump = (rec: Record<string, number>, key: string) => {
+  rec[key] = (rec[key] ?? 0) + 1;
+};
+
+async function describe(ref: SampleRef, sizes: SizeReport, tally: Record<string, number>): Promise<void> {
+  if (ref.skip) return;
+  let w: number;
+  let h: number;
+  if (ref.raw) {
+    ({ width: w, height: h } = ref.raw);
+    bump(sizes.colour, ref.raw.channels === 1 ? 'grey 1ch' : `rgb ${ref.raw.channels}ch`);
+    bump(sizes.formats, 'raw');
+  } else {
+    try {
+      const input = ref.bytes ?? ref.file!;
+      const m = await sharp(input).metadata();
+      w = m.autoOrient?.width ?? m.width ?? 0;
+      h = m.autoOrient?.height ?? m.height ?? 0;
+      bump(sizes.colour, `${m.space ?? '?'} ${m.channels ?? '?'}ch`);
+      bump(sizes.formats, m.format ?? '?');
+    } catch {
+      return; // counted by the decode check
+    }
+  }
+  sizes.examined++;
+  const short = Math.min(w, h);
+  bump(sizes.shorterSide, BUCKETS.find(([, lim]) => short < lim)![0]);
+  bump(tally, `${w}x${h}`);
+}
+
+export async function inspectData(
+  cfg: DataConfig,
+  opts: { sample: number; all?: boolean; logger?: DataLogger },
+): Promise<InspectReport> {
+  configureSharp();
+  const skips = new SkipLog(opts.logger);
+  const { source } = await openConfigured({ cfg, skips, logger: opts.logger });
+  const sizes: SizeReport = { examined: 0, shorterSide: {}, common: [], colour: {}, formats: {} };
+  const tally: Record<string, number> = {};
+  const report: InspectReport = {
+    source: cfg.source,
+    path: cfg.path,
+    classes: source.classNames,
+    splits: {},
+    sizes,
+    decoded: 0,
+    corrupt: 0,
+    skipped: skips.stats(),
+  };
+  try {
+    for (const name of SPLITS) {
+      const from = sourceSplitOf(name, cfg);
+      let split: SourceSplit;
+      let sel: ReturnType<typeof planSubset>;
+      try {
+        split = await source.split(from);
+        sel = planSubset(split, cfg[name], `data.${name}`);
+      } catch (err) {
+        report.splits[name] = { error: errorMessage(err) };
+        continue;
+      }
+      const { range, limit } = cfg[name];
+      const note = [from !== name && `from ${from}`, range && `range [${range}]`, limit && `limit ${limit}`];
+      report.splits[name] = { samples: sel.size, selection: note.filter(Boolean).join(', ') || undefined };
+      const refs = await sampleRefs(split, sel.subset, sel.size, opts.all ? sel.size : opts.sample);
+      for (const ref of refs) await describe(ref, sizes, tally);
+      const spec = transformOf('val', cfg, source);
+      for (let i = 0; i < refs.length; i += 64) {
+        const samples = refs.slice(i, i + 64).map((r, k) => ({ ...r, index: i + k }));
+        const out = await buildBatch({ spec, seed: 0, samples }, 4);
+        report.decoded += out.n;
+        report.corrupt += out.skips.filter(
+          (s) => s.reason === 'corrupt_image' || s.reason === 'unreadable_file',
+        ).length;
+        for (const s of out.skips) skips.add(s);
+      }
+    }
+  } finally {
+    await source.close();
+  }
+  sizes.common = Object.entries(tally)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 5);
+  report.skipped = skips.stats();
+  return report;
+}
+
+const join = (rec: Record<string, number>) =>
+  Object.entries(rec)
+    .map(([k, v]) => `${k}: ${v}`)
+    .join(', ') || '-';
+
+export function formatInspect(r: InspectReport): string {
+  const names = r.classes.length > 6 ? [...r.classes.slice(0, 3), '...', ...r.classes.slice(-2)] : r.classes;
+  const lines = [
+    `format        ${r.source}${r.path ? `  (${r.path})` : ''}`,
+    `classes       ${r.classes.length}: ${names.join(', ')}`,
+  ];
+  for (const [name, s] of Object.entries(r.splits)) {
+    const what = s.error
+      ? `unavailable: ${s.error}`
+      : `${s.samples} samples${s.selection ? ` (${s.selection})` : ''}`;
+    lines.push(`${name.padEnd(14)}${what}`);
+  }
+  const shorter = BUCKETS.map(([b]) => `${b}: ${r.sizes.shorterSide[b] ?? 0}`).join(' | ');
+  lines.push(
+    `image sizes   ${r.sizes.examined} images examined (header only)`,
+    `  shorter side  ${shorter}`,
+    `  most common   ${r.sizes.common.map(([k, v]) => `${k} (${v})`).join(', ') || '-'}`,
+    `  colour        ${join(r.sizes.colour)}`,
+    `  formats       ${join(r.sizes.formats)}`,
+    `decode check  ${r.decoded} decoded, ${r.corrupt} corrupt`,
+    `skipped       ${r.skipped.skipped}${r.skipped.skipped ? ` (${join(r.skipped.byReason)})` : ''}`,
+  );
+  return lines.join('\n');
+}

@@ -1,0 +1,163 @@
+/**
+ * WebDataset tar shards: files grouped into samples by basename up to the first dot
+ * (`n01440764_10026.jpg` + `n01440764_10026.cls`), members of a sample adjacent in the
+ * tar. Streamed with tar-stream: one shard open at a time, one member in memory at a time.
+ */
+import { createReadStream } from 'node:fs';
+import tar from 'tar-stream';
+import { DataError, errorMessage, type Skip, where } from '../errors.js';
+import { listTar } from '../formats/tar-index.js';
+import { checkLabel, openShardSource } from './shards.js';
+import type { DataSource, SampleRef, SourceContext } from './source.js';
+
+const IMAGE_EXTS = new Set(['jpg', 'jpeg', 'png', 'webp']);
+/** Label files, most specific first (a `.txt` is only used when there is no `.cls`/`.json`). */
+const LABEL_EXTS = ['cls', 'json', 'txt'];
+
+/** `dir/base.ext.more` -> key `dir/base`, ext `ext.more` (lower case). */
+export function splitMember(name: string): { key: string; ext: string } {
+  const slash = name.lastIndexOf('/');
+  const dot = name.indexOf('.', slash + 1);
+  if (dot < 0) return { key: name, ext: '' };
+  return { key: name.slice(0, dot), ext: name.slice(dot + 1).toLowerCase() };
+}
+
+interface Group {
+  key: string;
+  image?: { bytes: Buffer; member: string };
+  label?: { text: string; ext: string; member: string };
+}
+
+const labelRank = (ext: string) => LABEL_EXTS.indexOf(ext);
+
+/** Samples (complete groups) in a shard, from its headers; stops where the archive is damaged. */
+async function countShard(file: string): Promise<number> {
+  const { members } = await listTar(file);
+  let count = 0;
+  let key: string | null = null;
+  let image = false;
+  let label = false;
+  const close = () => {
+    if (image && label) count++;
+  };
+  for (const m of members) {
+    const s = splitMember(m.name);
+    if (s.key !== key) {
+      close();
+      key = s.key;
+      image = label = false;
+    }
+    image ||= IMAGE_EXTS.has(s.ext);
+    label ||= labelRank(s.ext) >= 0;
+  }
+  close();
+  return count;
+}
+
+/** The stored label of a `.cls`/`.txt` (an integer) or `.json` (a number, or {label|cls|class}). */
+function parseLabel(text: string, ext: string): number | undefined {
+  const t = text.trim();
+  if (ext !== 'json') return /^-?\d+$/.test(t) ? Number(t) : undefined;
+  try {
+    const v = JSON.parse(t);
+    const n = typeof v === 'number' ? v : (v?.label ?? v?.cls ?? v?.class);
+    return Number.isInteger(n) ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function toSample(file: string, g: Group, ctx: SourceContext, numClasses: number): SampleRef | null {
+  if (!g.image || !g.label) {
+    const reason = g.image ? 'missing_label' : 'missing_image';
+    ctx.skips.add({
+      reason,
+      where: where(file, { member: g.key }),
+      detail: `sample '${g.key}' has no ${g.image ? 'label' : 'image'} file`,
+    });
+    return null;
+  }
+  const at = where(file, { member: g.label.member });
+  const stored = parseLabel(g.label.text, g.label.ext);
+  if (stored === undefined) {
+    const skip: Skip = {
+      reason: 'bad_label',
+      where: at,
+      detail: `expected an integer label, got '${g.label.text.slice(0, 40)}'`,
+    };
+    return { label: -1, where: at, skip };
+  }
+  const base = ctx.cfg.label_base === 'auto' ? 0 : ctx.cfg.label_base;
+  const label = checkLabel(stored, base, numClasses, at);
+  return { label, where: where(file, { member: g.image.member }), bytes: g.image.bytes };
+}
+
+/** A tar member's bytes (tar-stream's entries are streamx Readables: async-iterable, untyped as such). */
+async function readEntry(entry: object): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of entry as AsyncIterable<Buffer>) chunks.push(c);
+  return Buffer.concat(chunks);
+}
+
+async function* readShard(file: string, ctx: SourceContext, numClasses: number): AsyncGenerator<SampleRef> {
+  const input = createReadStream(file, { highWaterMark: 1 << 20 });
+  const extract = tar.extract();
+  let opened = false;
+  input.once('open', () => {
+    opened = true;
+  });
+  input.on('error', (err) => extract.destroy(err));
+  input.pipe(extract);
+  let group: Group | null = null;
+  const flush = () => {
+    const s = group ? toSample(file, group, ctx, numClasses) : null;
+    group = null;
+    return s;
+  };
+  try {
+    for await (const entry of extract) {
+      const name = entry.header.name;
+      if (entry.header.type !== 'file') {
+        await readEntry(entry);
+        continue;
+      }
+      const { key, ext } = splitMember(name);
+      if (group && group.key !== key) {
+        const s = flush();
+        if (s) yield s;
+      }
+      group ??= { key };
+      const g: Group = group;
+      if (IMAGE_EXTS.has(ext) && !g.image) g.image = { bytes: await readEntry(entry), member: name };
+      else if (labelRank(ext) >= 0 && (!g.label || labelRank(ext) < labelRank(g.label.ext))) {
+        g.label = { text: (await readEntry(entry)).toString('utf8'), ext, member: name };
+      } else await readEntry(entry);
+    }
+  } catch (err) {
+    if (err instanceof DataError) throw err;
+    if (!opened) throw new DataError(`cannot open shard ${file}: ${errorMessage(err)}`);
+    // A damaged or truncated archive: keep what was read intact, skip the rest of the shard
+    // (a sample cut short is part of that rest, as in the header count).
+    ctx.skips.add({
+      reason: 'truncated_shard',
+      where: file,
+      detail: `tar stream broken: ${errorMessage(err)}`,
+    });
+    const g = group as Group | null;
+    if (!g?.image || !g.label) group = null;
+  } finally {
+    input.destroy();
+    extract.destroy();
+  }
+  const last = flush();
+  if (last) yield last;
+}
+
+export function openWebDataset(ctx: SourceContext): DataSource {
+  const numClasses = ctx.cfg.num_classes ?? 1000;
+  return openShardSource(ctx, {
+    name: 'webdataset',
+    count: countShard,
+    read: (file) => readShard(file, ctx, numClasses),
+  });
+}
