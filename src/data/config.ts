@@ -118,7 +118,7 @@ export const dataConfigSchema = z
 export type DataConfig = z.infer<typeof dataConfigSchema>;
 export type DataSplitConfig = DataConfig['train'];
 
-const PATH_KEYS = ['path', 'val_path', 'val_labels', 'devkit_meta', 'cache'] as const;
+export const PATH_KEYS = ['path', 'val_path', 'val_labels', 'devkit_meta', 'cache'] as const;
 
 /** A copy of `cfg` with every path made absolute against `baseDir` (the config file's folder). */
 export function resolveDataPaths(cfg: DataConfig, baseDir: string): DataConfig {

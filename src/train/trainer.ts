@@ -29,7 +29,8 @@ export interface EngineConfig {
 }
 
 class Accumulator {
-  private readonly sums = ownedVariable(tf.zeros([4]));
+  /** [Σ loss·n, top-1 hits, top-5 hits, n] since the last take(). */
+  readonly sums = ownedVariable(tf.zeros([4]));
   add(loss: tf.Scalar, c1: tf.Scalar, c5: tf.Scalar, n: number): void {
     tf.tidy(() => {
       this.sums.assign(tf.add(this.sums, tf.stack([tf.mul(loss, n), c1, c5, tf.scalar(n)])));
@@ -197,6 +198,8 @@ export class Engine implements Trainer {
     const out: Record<string, tf.Variable> = {};
     for (const p of [...this.model.params(), ...this.model.buffers()]) out[p.name] = p.value;
     for (const l of this.layers) if (l.B) out[l.B.name] = l.B.value;
+    // Train metrics not yet read: a resume mid-interval then logs the same averages.
+    out['metrics/train_sums'] = this.metrics.sums;
     return { ...out, ...this.sgd.state() };
   }
 
@@ -224,7 +227,6 @@ export class Engine implements Trainer {
   dispose(): void {
     for (const v of Object.values(this.namedTensors())) v.dispose();
     this.sgd.dispose();
-    this.metrics.dispose();
     this.lastLoss.dispose();
   }
 }

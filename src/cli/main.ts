@@ -1,0 +1,64 @@
+/** `wtrain`'s entry point: parse the command line, run a command, map errors to exit codes. */
+import { Command, CommanderError, Option } from 'commander';
+import { UserError } from '../config/errors.js';
+import { EngineMissingError } from '../runner/engine.js';
+import { EXIT } from '../runner/exit-codes.js';
+import { wtrainVersion } from '../runner/rundir.js';
+import { type Exit, registerCommands } from './commands.js';
+
+/** `wtrain data ...` comes from the data layer; the CLI still works in a build without it. */
+async function registerDataCommands(program: Command): Promise<void> {
+  try {
+    (await import('../data/cli.js')).registerDataCommands(program);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code !== 'ERR_MODULE_NOT_FOUND' || !String(e.message).includes('data/cli')) throw err;
+  }
+}
+
+export async function buildProgram(exit: Exit): Promise<Command> {
+  const program = new Command('wtrain')
+    .description('Deep Learning without Weight Transport (Akrout et al. 2019) on TensorFlow.js')
+    .version(wtrainVersion())
+    .addOption(
+      new Option('--log-level <level>', 'log level')
+        .choices(['trace', 'debug', 'info', 'warn', 'error', 'silent'])
+        .default('info'),
+    )
+    .option('-q, --quiet', 'no progress, only warnings and errors')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerCommands(program, exit);
+  await registerDataCommands(program);
+  const override = (cmd: Command): void => {
+    cmd.exitOverride();
+    cmd.commands.forEach(override);
+  };
+  override(program);
+  return program;
+}
+
+/** Run the CLI on `argv` (as process.argv) and return the exit code; never throws. */
+export async function main(argv: string[]): Promise<number> {
+  const exit: Exit = { code: EXIT.OK };
+  try {
+    const program = await buildProgram(exit);
+    await program.parseAsync(argv);
+    return exit.code;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version exit 0; commander has already printed usage errors.
+      return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+    }
+    if (err instanceof UserError) {
+      process.stderr.write(`${err.message}\n`);
+      return err.exitCode;
+    }
+    if (err instanceof EngineMissingError) {
+      process.stderr.write(`wtrain: ${err.message}\n`);
+      return EXIT.ERROR;
+    }
+    process.stderr.write(`wtrain: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+    return EXIT.ERROR;
+  }
+}

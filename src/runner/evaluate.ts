@@ -1,0 +1,56 @@
+/** `wtrain eval`: a checkpoint's top-1/top-5 on the val split. */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { UserError } from '../config/errors.js';
+import { displayPath, loadConfig } from '../config/load.js';
+import type { ClassMetrics } from '../train/types.js';
+import { CheckpointStore, rawToState } from './checkpoints.js';
+import { type Engine, loadEngine } from './engine.js';
+import { createRunLogger, type LogLevel } from './logger.js';
+import { readMeta, runPaths } from './rundir.js';
+
+export interface EvalResult {
+  checkpoint: string;
+  split: 'val';
+  metrics: ClassMetrics;
+}
+
+export function resolveCheckpoint(dir: string, which: string): string {
+  const store = new CheckpointStore(runPaths(dir).checkpoints);
+  const file = which === 'best' ? store.best() : which === 'last' ? store.latest() : path.resolve(which);
+  if (file && existsSync(file)) return file;
+  const hint =
+    which === 'best' ? ' (no evaluation has improved yet, or keep_best is off: try --checkpoint last)' : '';
+  throw new UserError(`${displayPath(dir)}: no '${which}' checkpoint${hint}`);
+}
+
+export async function evaluateRun(
+  dir: string,
+  opts: { checkpoint?: string; batches?: number; engine?: Engine; logLevel?: LogLevel } = {},
+): Promise<EvalResult> {
+  const paths = runPaths(path.resolve(dir));
+  if (!existsSync(paths.config))
+    throw new UserError(`${displayPath(paths.dir)} is not a run directory (no config.yaml)`);
+  const { config } = loadConfig(paths.config);
+  const file = resolveCheckpoint(paths.dir, opts.checkpoint ?? 'best');
+  const { logger } = createRunLogger({ level: opts.logLevel ?? 'warn', quiet: false, human: true });
+  const engine = opts.engine ?? (await loadEngine());
+  await engine.initBackend(config.backend, logger);
+  const loader = await engine.createLoader(config.data, {
+    seed: config.train.seed,
+    batchSize: config.train.batch_size,
+    baseDir: readMeta(paths.dir)?.base_dir ?? paths.dir,
+    logger,
+  });
+  const trainer = await engine.createTrainer(config, loader.info, logger);
+  try {
+    const state = rawToState(new CheckpointStore(paths.checkpoints).load(file));
+    trainer.setState(state);
+    for (const t of Object.values(state.tensors)) t.dispose();
+    const metrics = await trainer.evaluate(loader.epochBatches('val', 0), opts.batches);
+    return { checkpoint: file, split: 'val', metrics };
+  } finally {
+    trainer.dispose();
+    await loader.close();
+  }
+}

@@ -1,0 +1,200 @@
+/** Train one run directory: set up logging, engine, data and state; run the loop; record the outcome. */
+import path from 'node:path';
+import type pino from 'pino';
+import { displayPath } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import type { BatchLoader } from '../data/types.js';
+import { peakLearningRate } from '../train/schedule.js';
+import type { Trainer } from '../train/types.js';
+import { CheckpointStore, rawToState } from './checkpoints.js';
+import { type Engine, loadEngine } from './engine.js';
+import { EXIT } from './exit-codes.js';
+import { createRunLogger, type LogLevel } from './logger.js';
+import { initialRunnerState, type LoopOutcome, type RunnerState, trainLoop } from './loop.js';
+import { MetricsLog } from './metrics-log.js';
+import { createProgress, progressMode } from './progress.js';
+import { newMeta, type RunState, readMeta, runPaths, writeMeta, writeStatus } from './rundir.js';
+import { StopSignal } from './signals.js';
+import { TensorBoardWriter } from './tensorboard/writer.js';
+
+export interface ExecuteOptions {
+  /** Inject an engine (tests); default: the real one. */
+  engine?: Engine;
+  logLevel?: LogLevel;
+  quiet?: boolean;
+  progress?: Config['run']['progress'];
+  /** Override `run.report`. */
+  report?: boolean;
+  /** Install SIGINT/SIGTERM handlers (the CLI does; in-process tests don't). */
+  signals?: StopSignal | boolean;
+  /** Where one-line messages for people go (stdout in the CLI). */
+  say?: (line: string) => void;
+  isTTY?: boolean;
+}
+
+export interface RunResult {
+  exitCode: number;
+  runDir: string;
+  outcome: LoopOutcome['kind'] | 'skipped';
+  reportDir?: string;
+}
+
+interface ExecuteContext extends ExecuteOptions {
+  fresh: boolean;
+  configFile: string;
+  smoke: boolean;
+  forced: boolean;
+}
+
+type StatusFn = (s: RunState, extra?: { message?: string; exit_code?: number }) => void;
+
+interface Session {
+  loader: BatchLoader;
+  trainer: Trainer;
+  store: CheckpointStore;
+  state: RunnerState;
+}
+
+/** Backend, meta.json, data, model, and the checkpoint to continue from (if any). */
+async function openSession(
+  dir: string,
+  config: Config,
+  ctx: ExecuteContext,
+  logger: pino.Logger,
+): Promise<Session> {
+  const store = new CheckpointStore(runPaths(dir).checkpoints, config.run.keep_checkpoints);
+  const checkpointFile = ctx.fresh ? undefined : store.latest();
+  const engine = ctx.engine ?? (await loadEngine());
+  const backend = await engine.initBackend(config.backend, logger);
+  const old = readMeta(dir);
+  const meta =
+    old ??
+    newMeta({
+      seed: config.train.seed,
+      backend,
+      config_file: ctx.configFile,
+      base_dir: path.dirname(ctx.configFile),
+      smoke: ctx.smoke,
+    });
+  if (old) {
+    meta.resumes.push({
+      time: new Date().toISOString(),
+      checkpoint: checkpointFile ?? null,
+      backend: backend.name,
+      forced: ctx.forced,
+    });
+  }
+  writeMeta(dir, meta);
+  logger.info(
+    { run_dir: dir, backend, checkpoint: checkpointFile ?? null },
+    checkpointFile ? 'resuming' : 'starting',
+  );
+  const loader = await engine.createLoader(config.data, {
+    seed: config.train.seed,
+    batchSize: config.train.batch_size,
+    baseDir: meta.base_dir,
+    logger,
+  });
+  const trainer = await engine.createTrainer(config, loader.info, logger);
+  if (!checkpointFile) return { loader, trainer, store, state: initialRunnerState() };
+  const content = store.load<RunnerState>(checkpointFile);
+  const restored = rawToState(content);
+  trainer.setState(restored);
+  for (const t of Object.values(restored.tensors)) t.dispose();
+  return { loader, trainer, store, state: content.runner };
+}
+
+export async function execute(dir: string, config: Config, ctx: ExecuteContext): Promise<RunResult> {
+  const paths = runPaths(dir);
+  const isTTY = ctx.isTTY ?? Boolean(process.stderr.isTTY);
+  const mode = progressMode(ctx.progress ?? config.run.progress, ctx.quiet ?? false, isTTY);
+  const { logger, console, addFile } = createRunLogger({
+    level: ctx.logLevel ?? 'info',
+    quiet: ctx.quiet ?? false,
+    human: mode === 'bars' || (isTTY && mode !== 'lines'),
+  });
+  addFile(paths.events);
+  const stop = ctx.signals instanceof StopSignal ? ctx.signals : new StopSignal();
+  if (ctx.signals === true) stop.install(logger);
+  let session: Session | undefined;
+  const status: StatusFn = (s, extra = {}) =>
+    writeStatus(dir, {
+      status: s,
+      epoch: session ? session.state.iter / Math.max(1, session.loader.batchesPerEpoch('train')) : 0,
+      step: session?.trainer.step ?? 0,
+      best_val_top1: session?.state.best?.top1 ?? null,
+      ...extra,
+    });
+  let outcome: LoopOutcome;
+  const progress = createProgress(mode, console);
+  let log: MetricsLog | undefined;
+  let tb: TensorBoardWriter | null = null;
+  try {
+    session = await openSession(dir, config, ctx, logger);
+    const { loader, trainer, store, state } = session;
+    log = new MetricsLog(dir, state.files);
+    tb = config.run.tensorboard ? new TensorBoardWriter(dir, state.iter) : null;
+    status('running');
+    outcome = await trainLoop({
+      cfg: config,
+      trainer,
+      loader,
+      log,
+      tb,
+      store,
+      logger,
+      progress,
+      stop,
+      state,
+      peakLr: peakLearningRate(config.optimizer, config.rule, config.train.batch_size),
+    });
+  } catch (err) {
+    status('failed', { message: (err as Error).message, exit_code: EXIT.ERROR });
+    logger.error({ err }, 'run failed');
+    throw err;
+  } finally {
+    progress.stop();
+    if (ctx.signals === true) stop.uninstall();
+    log?.close();
+    tb?.close();
+    await session?.loader.close();
+    session?.trainer.dispose();
+  }
+  return finish(dir, config, outcome, { ...ctx, status, logger });
+}
+
+async function finish(
+  dir: string,
+  config: Config,
+  outcome: LoopOutcome,
+  ctx: ExecuteContext & { status: StatusFn; logger: pino.Logger },
+): Promise<RunResult> {
+  const say = ctx.say ?? (() => {});
+  if (outcome.kind === 'interrupted') {
+    const message = `${outcome.signal}: stopped after writing ${displayPath(outcome.checkpoint)}`;
+    ctx.status('interrupted', { message, exit_code: EXIT.INTERRUPTED });
+    say(`${message}; continue with: wtrain resume ${displayPath(dir)}`);
+    return { exitCode: EXIT.INTERRUPTED, runDir: dir, outcome: outcome.kind };
+  }
+  if (outcome.kind === 'nan') {
+    const kept = outcome.checkpoint
+      ? `the last good checkpoint is ${displayPath(outcome.checkpoint)}`
+      : 'no checkpoint was written yet';
+    const message = `non-finite loss at step ${outcome.step} (epoch ${outcome.epoch.toFixed(2)}): training diverged; ${kept}`;
+    ctx.status('failed', { message, exit_code: EXIT.NAN });
+    say(message);
+    return { exitCode: EXIT.NAN, runDir: dir, outcome: outcome.kind };
+  }
+  ctx.status('done', { exit_code: EXIT.OK });
+  say(`run finished: ${displayPath(dir)}`);
+  if (!(ctx.report ?? config.run.report)) return { exitCode: EXIT.OK, runDir: dir, outcome: outcome.kind };
+  const { renderReport } = await import('../report/index.js');
+  const out = runPaths(dir).report;
+  try {
+    await renderReport([dir], out);
+    say(`report: ${displayPath(path.join(out, 'report.html'))}`);
+  } catch (err) {
+    ctx.logger.warn({ err }, 'could not render the report');
+  }
+  return { exitCode: EXIT.OK, runDir: dir, outcome: outcome.kind, reportDir: out };
+}

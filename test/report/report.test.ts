@@ -1,0 +1,135 @@
+/** `wtrain report` from small fake run directories: Figure 3/4 SVG + PNG and report.html are valid. */
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import sharp from 'sharp';
+import { figure3, figure4 } from '../../src/report/figures.js';
+import { renderReport } from '../../src/report/index.js';
+import { readRun, runLabels } from '../../src/report/read-run.js';
+
+function fakeRun(root: string, name: string, rule: string, withVal = true): string {
+  const dir = path.join(root, name);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    path.join(dir, 'config.yaml'),
+    `name: ${name}\nrule:\n  name: ${rule}\nmodel:\n  arch: resnet20\ndata:\n  source: mnist\n`,
+  );
+  const metrics: string[] = [];
+  const angles: string[] = [];
+  for (let e = 1; e <= 4; e++) {
+    const top1 = 0.9 / e + (rule === 'fa' ? 0.05 : 0);
+    metrics.push(
+      JSON.stringify({
+        kind: 'step',
+        phase: 'train',
+        step: e * 10 - 5,
+        epoch: e - 0.5,
+        mirror_steps: 0,
+        train_loss: 2 / e,
+        train_top1: top1,
+        train_top5: top1 / 3,
+        val_loss: null,
+        val_top1: null,
+        val_top5: null,
+        lr: 0.1,
+        img_per_s: 50,
+        data_wait: 0.1,
+        skipped: 0,
+        wall_s: e * 2,
+      }),
+      JSON.stringify({
+        kind: 'epoch',
+        phase: 'train',
+        step: e * 10,
+        epoch: e,
+        mirror_steps: 0,
+        train_loss: 2 / e,
+        train_top1: top1,
+        train_top5: top1 / 3,
+        val_loss: withVal ? 2 / e : null,
+        val_top1: withVal ? top1 : null,
+        val_top5: withVal ? top1 / 4 : null,
+        lr: 0.1,
+        img_per_s: 100 + e,
+        data_wait: 0.1,
+        skipped: 0,
+        wall_s: e * 3,
+      }),
+    );
+    for (let l = 0; l < 4; l++) {
+      angles.push(
+        JSON.stringify({
+          step: e * 10,
+          epoch: e,
+          phase: 'train',
+          layer: `conv${l}`,
+          index: l,
+          matrix_angle: 80 / e + l,
+          delta_angle: 50 / e + l,
+        }),
+      );
+    }
+  }
+  writeFileSync(path.join(dir, 'metrics.jsonl'), `${metrics.join('\n')}\n{"torn`);
+  writeFileSync(path.join(dir, 'angles.jsonl'), `${angles.join('\n')}\n`);
+  writeFileSync(
+    path.join(dir, 'status.json'),
+    JSON.stringify({
+      status: 'done',
+      pid: 1,
+      host: 'elsewhere',
+      updated: '',
+      epoch: 4,
+      step: 40,
+      best_val_top1: 0.225,
+    }),
+  );
+  return dir;
+}
+
+describe('report', () => {
+  const root = mkdtempSync(path.join(tmpdir(), 'wtrain-report-'));
+  const dirs = [fakeRun(root, 'r-bp', 'bp'), fakeRun(root, 'r-fa', 'fa'), fakeRun(root, 'r-kp', 'kp', false)];
+
+  it('figure specs: one line per run labelled by rule; one panel per run and measure, layers coloured in order', () => {
+    const runs = dirs.map((d) => readRun(d));
+    const labels = runLabels(runs);
+    assert.deepEqual(labels, ['BP', 'FA', 'KP']);
+    const f3: any = figure3(runs, labels);
+    assert.equal(f3.data.values.length, 12);
+    assert.deepEqual([...new Set(f3.data.values.map((v: any) => v.run))], ['BP', 'FA', 'KP']);
+    assert.ok(f3.data.values.filter((v: any) => v.run === 'KP').every((v: any) => v.split === 'train'));
+    const f4: any = figure4(runs, labels);
+    assert.equal(f4.data.values.length, 3 * 4 * 4 * 2);
+    assert.equal(f4.facet.column.field, 'run');
+    assert.equal(f4.spec.encoding.color.field, 'index');
+    assert.deepEqual(runLabels([runs[0], runs[0]]), ['BP (r-bp)', 'BP (r-bp)']);
+  });
+
+  it('renders valid SVG, PNG and report.html with a summary table', async () => {
+    const out = path.join(root, 'out');
+    const r = await renderReport(dirs, out);
+    for (const f of ['figure3-top1', 'figure4-angles']) {
+      const svg = readFileSync(path.join(out, `${f}.svg`), 'utf8');
+      assert.match(svg, /^<svg[^>]+xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+      assert.match(svg, /<\/svg>\s*$/);
+      const meta = await sharp(path.join(out, `${f}.png`)).metadata();
+      assert.equal(meta.format, 'png');
+      assert.ok(meta.width! > 300 && meta.height! > 200, `${meta.width}x${meta.height}`);
+    }
+    assert.match(readFileSync(path.join(out, 'figure3-top1.svg'), 'utf8'), /top-1 error/);
+    assert.match(readFileSync(path.join(out, 'figure4-angles.svg'), 'utf8'), /δ angle/);
+    const html = readFileSync(r.html, 'utf8');
+    assert.match(html, /^<!doctype html>/);
+    assert.equal((html.match(/<svg/g) ?? []).length >= 2, true);
+    assert.match(html, /<td>r-bp<\/td><td>BP<\/td>/);
+    assert.match(html, /<td>22\.50%<\/td>/); // BP best top-1 = 0.9/4
+    const summary = JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8'));
+    assert.equal(summary.length, 3);
+    assert.equal(summary[2].best_top1, null);
+    assert.equal(summary[0].epochs, 4);
+    assert.equal(summary[0].wall_s, 12);
+  });
+});

@@ -1,0 +1,45 @@
+/** SIGINT/SIGTERM: finish the step, checkpoint, exit 75; a second signal exits at once (130/143). */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { EXIT } from '../../src/runner/exit-codes.js';
+import { runPaths } from '../../src/runner/rundir.js';
+import { runFromConfig } from '../../src/runner/session.js';
+import { fakeEngine } from './fake-engine.js';
+import { quietOpts, tempDir, writeConfig } from './helpers.js';
+
+describe('signals', () => {
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+    it(`${sig}: the step finishes, a checkpoint is written, exit ${EXIT.INTERRUPTED}`, async () => {
+      const dir = tempDir();
+      const engine = fakeEngine({ onStep: (s) => s === 6 && process.kill(process.pid, sig) });
+      const r = await runFromConfig(
+        { configFile: writeConfig(dir), runDir: path.join(dir, 'run') },
+        { ...quietOpts, engine, signals: true },
+      );
+      assert.equal(r.exitCode, EXIT.INTERRUPTED);
+      const status = JSON.parse(readFileSync(runPaths(r.runDir).status, 'utf8'));
+      assert.equal(status.status, 'interrupted');
+      assert.equal(status.exit_code, 75);
+      assert.match(status.message, new RegExp(`${sig}: stopped after writing .*ckpt-00000000[67]\\.wtc`));
+      assert.equal(process.listenerCount(sig), 0, 'handlers removed');
+    });
+  }
+
+  it('a second SIGINT exits at once with 130', () => {
+    const script = `
+      import { StopSignal } from './src/runner/signals.ts';
+      new StopSignal().install();
+      process.kill(process.pid, 'SIGINT');
+      setTimeout(() => process.kill(process.pid, 'SIGINT'), 50);
+      setTimeout(() => process.exit(0), 5000);
+    `;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: path.resolve(import.meta.dirname, '../..'),
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, EXIT.SIGINT_FORCED, r.stderr);
+  });
+});
