@@ -21,9 +21,14 @@ export const wasmConv2dInputGrad: Conv2dInputGradFn = (dy, filter, xShape, strid
     // Rows of x the forward conv never read at the bottom/right (when (h + 2p - k) % s ≠ 0).
     const restH = h + 2 * pad - kh - (ho - 1) * stride;
     const restW = w + 2 * pad - kw - (wo - 1) * stride;
+    const [ph, pw] = [kh - 1 - pad, kw - 1 - pad];
+    // Zero rows/columns still needed below/right of the dilated dy (after its own s−1 trailing zeros).
+    let padBottom = ph + restH - (stride - 1);
+    let padRight = pw + restW - (stride - 1);
     let d: tf.Tensor4D = dy;
     if (stride > 1) {
       const s = stride;
+      // Dilate: [n, ho, 1, wo, 1, c] padded to [n, ho, s, wo, s, c] puts s−1 zeros after every row/column.
       const holes = tf.pad(tf.reshape(dy, [n, ho, 1, wo, 1, co]), [
         [0, 0],
         [0, 0],
@@ -33,15 +38,22 @@ export const wasmConv2dInputGrad: Conv2dInputGradFn = (dy, filter, xShape, strid
         [0, 0],
       ]);
       d = tf.reshape(holes, [n, ho * s, wo * s, co]);
-      d = tf.slice(d, [0, 0, 0, 0], [n, (ho - 1) * s + 1, (wo - 1) * s + 1, co]);
+      if (padBottom < 0 || padRight < 0) {
+        // Odd geometry: drop the surplus trailing zeros (a slow copy on wasm, rare in ResNets).
+        d = tf.slice(d, [0, 0, 0, 0], [n, ho * s + Math.min(0, padBottom), wo * s + Math.min(0, padRight), co]);
+        padBottom = Math.max(0, padBottom);
+        padRight = Math.max(0, padRight);
+      }
+    } else {
+      padBottom = ph + restH;
+      padRight = pw + restW;
     }
-    const rotated = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]);
-    const [ph, pw] = [kh - 1 - pad, kw - 1 - pad];
-    const padded = tf.pad(d, [
+    const rotated = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
+    const pads: [[number, number], [number, number], [number, number], [number, number]] = [
       [0, 0],
-      [ph, ph + restH],
-      [pw, pw + restW],
+      [ph, padBottom],
+      [pw, padRight],
       [0, 0],
-    ]);
-    return tf.conv2d(padded, rotated as tf.Tensor4D, 1, 'valid');
+    ];
+    return tf.conv2d(d, rotated, 1, pads);
   });
