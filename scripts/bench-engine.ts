@@ -77,7 +77,9 @@ for (const spec of args.nets.split(',')) {
     }
     engine.dispose();
     rows.push({ net: arch, batch: batchSize, impl: `${args.backend} ${rule}`, ms: median(times) });
-    console.error(`${arch} b${batchSize} ${args.backend} ${rule}: ${median(times).toFixed(0)} ms (tensors ${tf.memory().numTensors})`);
+    console.error(
+      `${arch} b${batchSize} ${args.backend} ${rule}: ${median(times).toFixed(0)} ms (tensors ${tf.memory().numTensors})`,
+    );
   }
 }
 
@@ -87,10 +89,24 @@ let torchNote = '';
 if (existsSync(python)) {
   for (const threads of [1, 2]) {
     try {
-      const out = execFileSync(python, [torchScript, '--nets', args.nets, '--steps', String(steps), '--size', String(hw), '--threads', String(threads)], {
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
+      const out = execFileSync(
+        python,
+        [
+          torchScript,
+          '--nets',
+          args.nets,
+          '--steps',
+          String(steps),
+          '--size',
+          String(hw),
+          '--threads',
+          String(threads),
+        ],
+        {
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'inherit'],
+        },
+      );
       for (const r of JSON.parse(out) as Row[]) rows.push(r);
     } catch (err) {
       torchNote = `PyTorch skipped: ${(err as Error).message.split('\n')[0]} (apt-get install -y python3-torch)`;
@@ -101,13 +117,17 @@ if (existsSync(python)) {
 }
 
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-console.log(`\nMachine: ${cpu}, ${os.cpus().length} cores; tfjs ${tf.version_core}; ${args.backend} 1 thread; ${hw}x${hw} inputs; median of ${steps} steps\n`);
+console.log(
+  `\nMachine: ${cpu}, ${os.cpus().length} cores; tfjs ${tf.version_core}; ${args.backend} 1 thread; ${hw}x${hw} inputs; median of ${steps} steps\n`,
+);
 console.log('| net | batch | implementation | ms/step | img/s | × PyTorch (1 thread) |');
 console.log('|---|---|---|---|---|---|');
 for (const r of rows) {
   const ref = rows.find((q) => q.net === r.net && q.batch === r.batch && q.impl === 'pytorch bp (1 thread)');
   const ratio = ref ? (r.ms / ref.ms).toFixed(2) : '—';
-  console.log(`| ${r.net} | ${r.batch} | ${r.impl} | ${r.ms.toFixed(0)} | ${((r.batch * 1000) / r.ms).toFixed(0)} | ${ratio} |`);
+  console.log(
+    `| ${r.net} | ${r.batch} | ${r.impl} | ${r.ms.toFixed(0)} | ${((r.batch * 1000) / r.ms).toFixed(0)} | ${ratio} |`,
+  );
 }
 const bp = (net: string) => rows.find((r) => r.net === net && r.impl === `${args.backend} bp`);
 console.log('\nRule overhead vs BP (same net, same run):');

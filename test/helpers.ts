@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/backend/index.js';
 import type { Batch, DatasetInfo } from '../src/data/types.js';
 import { modelConfigSchema } from '../src/models/config.js';
@@ -75,7 +75,15 @@ export function fakeBatch(n: number, hw: number, seed: number, channels = 3, num
 
 /** A small engine: config sections parsed from partial objects. */
 export function smallEngine(
-  opts: { arch?: string; width?: number; rule?: object; optimizer?: object; hw?: number; seed?: number; bn?: string } = {},
+  opts: {
+    arch?: string;
+    width?: number;
+    rule?: object;
+    optimizer?: object;
+    hw?: number;
+    seed?: number;
+    bn?: string;
+  } = {},
 ): Engine {
   const hw = opts.hw ?? 8;
   return new Engine(

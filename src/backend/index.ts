@@ -58,7 +58,9 @@ async function softwareAdapter(): Promise<boolean> {
   const adapter = await gpu?.requestAdapter?.();
   const info = adapter?.info ?? {};
   const text = `${info.vendor ?? ''} ${info.architecture ?? ''} ${info.description ?? ''} ${info.device ?? ''}`;
-  return Boolean(adapter?.isFallbackAdapter) || info.type === 'CPU' || /llvmpipe|lavapipe|swiftshader/i.test(text);
+  return (
+    Boolean(adapter?.isFallbackAdapter) || info.type === 'CPU' || /llvmpipe|lavapipe|swiftshader/i.test(text)
+  );
 }
 
 async function useWebgpu(requireHardware: boolean): Promise<string | null> {
@@ -107,7 +109,11 @@ export async function initBackend(cfg: BackendConfig, log?: Log): Promise<Backen
       const why: string[] = [];
       for (const gpu of [true, false]) {
         const err = await useTfNode(gpu);
-        if (!err) return report({ name: 'tensorflow', reason: `auto: ${gpu ? 'tfjs-node-gpu' : 'tfjs-node'} is installed` }, log);
+        if (!err)
+          return report(
+            { name: 'tensorflow', reason: `auto: ${gpu ? 'tfjs-node-gpu' : 'tfjs-node'} is installed` },
+            log,
+          );
         why.push(err);
       }
       const err = await useWebgpu(true);

@@ -71,13 +71,27 @@ export class Residual implements Module {
   }
 }
 
-function projection(name: string, s: BlockSettings, inC: number, outC: number, stride: number): Sequential | null {
+function projection(
+  name: string,
+  s: BlockSettings,
+  inC: number,
+  outC: number,
+  stride: number,
+): Sequential | null {
   if (stride === 1 && inC === outC) return null;
-  return new Sequential(convUnit(`${name}/shortcut`, s, { kernel: 1, inChannels: inC, outChannels: outC, stride }, false));
+  return new Sequential(
+    convUnit(`${name}/shortcut`, s, { kernel: 1, inChannels: inC, outChannels: outC, stride }, false),
+  );
 }
 
 /** Two 3x3 convs (ResNet-18/34 and the CIFAR ResNets). */
-export function basicBlock(name: string, s: BlockSettings, inC: number, outC: number, stride: number): Residual {
+export function basicBlock(
+  name: string,
+  s: BlockSettings,
+  inC: number,
+  outC: number,
+  stride: number,
+): Residual {
   const branch = new Sequential([
     ...convUnit(`${name}/conv1`, s, { kernel: 3, inChannels: inC, outChannels: outC, stride }, true),
     ...convUnit(`${name}/conv2`, s, { kernel: 3, inChannels: outC, outChannels: outC, stride: 1 }, false),
@@ -86,7 +100,13 @@ export function basicBlock(name: string, s: BlockSettings, inC: number, outC: nu
 }
 
 /** 1x1 → 3x3 (strided) → 1x1 with 4x expansion (ResNet-50). `width` is the 3x3 conv's channels. */
-export function bottleneckBlock(name: string, s: BlockSettings, inC: number, width: number, stride: number): Residual {
+export function bottleneckBlock(
+  name: string,
+  s: BlockSettings,
+  inC: number,
+  width: number,
+  stride: number,
+): Residual {
   const outC = width * 4;
   const branch = new Sequential([
     ...convUnit(`${name}/conv1`, s, { kernel: 1, inChannels: inC, outChannels: width, stride: 1 }, true),

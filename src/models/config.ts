@@ -4,7 +4,9 @@ import { z } from 'zod';
 export const modelConfigSchema = z
   .strictObject({
     /** resnet18/34/50: ImageNet stem (7x7/2 conv + maxpool). resnet20/32/56: CIFAR stem (3x3 conv, widths 16/32/64). */
-    arch: z.enum(['resnet18', 'resnet34', 'resnet50', 'resnet20', 'resnet32', 'resnet56']).default('resnet20'),
+    arch: z
+      .enum(['resnet18', 'resnet34', 'resnet50', 'resnet20', 'resnet32', 'resnet56'])
+      .default('resnet20'),
     /** Number of output classes; `auto` takes it from the data set. */
     num_classes: z.union([z.literal('auto'), z.number().int().positive()]).default('auto'),
     /** Paper's default (App. D.3): BatchNorm after the ReLU. `before_relu` is the standard ResNet order. */

@@ -16,12 +16,17 @@ export function softmaxCrossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D, wi
   const logp = tf.logSoftmax(logits);
   const onehot = tf.oneHot(labels, c);
   const loss = tf.div(tf.neg(tf.sum(tf.mul(logp, onehot))), n) as tf.Scalar;
-  const dLogits = withGrad ? (tf.div(tf.sub(tf.exp(logp), onehot), n) as tf.Tensor2D) : (tf.zeros([0, c]) as tf.Tensor2D);
+  const dLogits = withGrad
+    ? (tf.div(tf.sub(tf.exp(logp), onehot), n) as tf.Tensor2D)
+    : (tf.zeros([0, c]) as tf.Tensor2D);
   const { correct1, correct5 } = topKHits(logits, labels);
   return { loss, dLogits, correct1, correct5 };
 }
 
-export function topKHits(logits: tf.Tensor2D, labels: tf.Tensor1D): { correct1: tf.Scalar; correct5: tf.Scalar } {
+export function topKHits(
+  logits: tf.Tensor2D,
+  labels: tf.Tensor1D,
+): { correct1: tf.Scalar; correct5: tf.Scalar } {
   const k = Math.min(5, logits.shape[1]);
   const { indices } = tf.topk(logits, k);
   const hits = tf.cast(tf.equal(indices, tf.reshape(labels, [-1, 1])), 'float32');

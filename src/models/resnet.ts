@@ -4,8 +4,8 @@
  * channels). Global average pooling and one dense layer end each net.
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import type { ModelConfig } from './config.js';
 import { type BlockSettings, basicBlock, bottleneckBlock, convUnit } from './blocks.js';
+import type { ModelConfig } from './config.js';
 import type { FeedbackConv2d } from './layers/conv.js';
 import { FeedbackDense } from './layers/dense.js';
 import { GlobalAvgPool, MaxPool, Sequential } from './layers/simple.js';
@@ -47,7 +47,12 @@ export class ResNet implements Module {
     const stemKernel = spec.stem === 'imagenet' ? 7 : 3;
     const stemStride = spec.stem === 'imagenet' ? 2 : 1;
     modules.push(
-      ...convUnit('stem', s, { kernel: stemKernel, inChannels, outChannels: stemC, stride: stemStride }, true),
+      ...convUnit(
+        'stem',
+        s,
+        { kernel: stemKernel, inChannels, outChannels: stemC, stride: stemStride },
+        true,
+      ),
     );
     if (spec.stem === 'imagenet') modules.push(new MaxPool());
     let c = stemC;

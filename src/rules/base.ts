@@ -1,7 +1,7 @@
 /** What most rules share: random feedback weights B drawn like W's init, used as-is in eq. 3. */
-import * as tf from '@tensorflow/tfjs-core';
-import { heNormal, ownedVariable } from '../models/layers/types.js';
+import type * as tf from '@tensorflow/tfjs-core';
 import type { FeedbackLayer, Param } from '../models/layers/types.js';
+import { heNormal, ownedVariable } from '../models/layers/types.js';
 import { seedFrom } from '../util/rng.js';
 import type { LearningRule, RuleContext } from './types.js';
 

@@ -19,7 +19,8 @@ export class SignSymmetry extends FeedbackWeightsRule {
   constructor(ctx: RuleContext) {
     super(ctx);
     if (ctx.cfg.ss_variant === 'frsf') {
-      for (const layer of ctx.layers) this.fixedMagnitude.set(layer, tf.keep(this.randomMagnitude(layer, 'frsf')));
+      for (const layer of ctx.layers)
+        this.fixedMagnitude.set(layer, tf.keep(this.randomMagnitude(layer, 'frsf')));
     }
     this.deriveFromW(0);
   }
@@ -27,7 +28,11 @@ export class SignSymmetry extends FeedbackWeightsRule {
   private randomMagnitude(layer: FeedbackLayer, ...tag: (string | number)[]): tf.Tensor {
     const shape = layer.W.value.shape;
     const size = layer.W.value.size;
-    const r = normalArray(size, seedFrom(this.ctx.seed, this.ctx.cfg.feedback_seed, layer.name, ...tag), Math.sqrt(2 / layer.fanIn));
+    const r = normalArray(
+      size,
+      seedFrom(this.ctx.seed, this.ctx.cfg.feedback_seed, layer.name, ...tag),
+      Math.sqrt(2 / layer.fanIn),
+    );
     for (let i = 0; i < size; i++) r[i] = Math.abs(r[i]);
     return tf.tensor(r, shape);
   }

@@ -37,7 +37,11 @@ export class WeightMirror extends FeedbackWeightsRule {
     this.ctx.layers.forEach((layer, index) => {
       if (mode === 'alternate' && index % 2 !== step % 2) return;
       tf.tidy(() => {
-        const x = this.noise([this.ctx.cfg.wm.mirror_batch_size, ...(layer.inputShape as number[])], step, layer.name);
+        const x = this.noise(
+          [this.ctx.cfg.wm.mirror_batch_size, ...(layer.inputShape as number[])],
+          step,
+          layer.name,
+        );
         this.update(layer, x, layer.linear(x));
       });
     });

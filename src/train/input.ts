@@ -2,7 +2,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Batch, DatasetInfo } from '../data/types.js';
 
-export function batchToTensors(batch: Batch, info: Pick<DatasetInfo, 'mean' | 'std'>): { x: tf.Tensor4D; y: tf.Tensor1D } {
+export function batchToTensors(
+  batch: Batch,
+  info: Pick<DatasetInfo, 'mean' | 'std'>,
+): { x: tf.Tensor4D; y: tf.Tensor1D } {
   const { n, height, width, channels } = batch;
   const scale = info.std.map((s) => 1 / (255 * s));
   const shift = info.mean.map((m, c) => m / info.std[c]);

@@ -5,7 +5,7 @@
  * under KP, biases, BN γ/β) has its own momentum buffer.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { type Param, ownedVariable } from '../models/layers/types.js';
+import { ownedVariable, type Param } from '../models/layers/types.js';
 import type { OptimizerConfig } from './config.js';
 
 export class Sgd {

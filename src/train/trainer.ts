@@ -10,11 +10,11 @@ import type { Logger } from 'pino';
 import type { Batch, DatasetInfo } from '../data/types.js';
 import { angleBetween } from '../metrics/angles.js';
 import type { ModelConfig } from '../models/config.js';
-import { ForwardContext, type FeedbackLayer, type Param, ownedVariable } from '../models/layers/types.js';
+import { type FeedbackLayer, ForwardContext, ownedVariable, type Param } from '../models/layers/types.js';
 import { softmaxCrossEntropy } from '../models/loss.js';
 import { ResNet } from '../models/resnet.js';
 import type { RuleConfig } from '../rules/config.js';
-import { type LearningRule, createRule } from '../rules/index.js';
+import { createRule, type LearningRule } from '../rules/index.js';
 import { seedFrom } from '../util/rng.js';
 import type { OptimizerConfig, TrainConfig } from './config.js';
 import { batchToTensors } from './input.js';
@@ -235,7 +235,11 @@ function prefixed(p: string, o: Record<string, number>): Record<string, number> 
   return Object.fromEntries(Object.entries(o).map(([k, v]) => [p + k, v]));
 }
 function unprefixed(p: string, o: Record<string, number>): Record<string, number> {
-  return Object.fromEntries(Object.entries(o).filter(([k]) => k.startsWith(p)).map(([k, v]) => [k.slice(p.length), v]));
+  return Object.fromEntries(
+    Object.entries(o)
+      .filter(([k]) => k.startsWith(p))
+      .map(([k, v]) => [k.slice(p.length), v]),
+  );
 }
 
 export async function createTrainer(cfg: EngineConfig, info: DatasetInfo, logger?: Logger): Promise<Trainer> {
@@ -246,4 +250,3 @@ export async function createTrainer(cfg: EngineConfig, info: DatasetInfo, logger
   );
   return engine;
 }
-

@@ -16,11 +16,14 @@ async function compare(arch: string, hw: number, bn: string, width: number) {
   const manual = engine.gradients(batch);
   const params = engine.model.params();
   for (const p of params) p.value.trainable = true;
-  const { grads } = tf.variableGrads(() => {
-    const { x, y } = batchToTensors(batch, fakeInfo(hw));
-    const logits = engine.model.forward(x, new ForwardContext('probe')) as tf.Tensor2D;
-    return softmaxCrossEntropy(logits, y, false).loss;
-  }, params.map((p) => p.value));
+  const { grads } = tf.variableGrads(
+    () => {
+      const { x, y } = batchToTensors(batch, fakeInfo(hw));
+      const logits = engine.model.forward(x, new ForwardContext('probe')) as tf.Tensor2D;
+      return softmaxCrossEntropy(logits, y, false).loss;
+    },
+    params.map((p) => p.value),
+  );
   assert.equal(Object.keys(manual).length, params.length, 'one gradient per parameter');
   for (const p of params) {
     const a = take(manual[p.name]);
@@ -29,13 +32,18 @@ async function compare(arch: string, hw: number, bn: string, width: number) {
     // exactly zero in theory (e.g. a BN shift cancelled by the next BN) and float noise in practice.
     const e = maxAbsDiff(a, b);
     const scale = Math.max(...b.map(Math.abs));
-    assert.ok(e <= 1e-4 * scale + 1e-6, `${arch} ${p.name}: max diff ${e} at scale ${scale} (rel ${relErr(a, b)})`);
+    assert.ok(
+      e <= 1e-4 * scale + 1e-6,
+      `${arch} ${p.name}: max diff ${e} at scale ${scale} (rel ${relErr(a, b)})`,
+    );
   }
   engine.dispose();
 }
 
 test('ResNet-20 (BN after ReLU) backward equals autodiff', () => compare('resnet20', 8, 'after_relu', 0.25));
-test('ResNet-20 (BN before ReLU) backward equals autodiff', () => compare('resnet20', 8, 'before_relu', 0.25));
+test('ResNet-20 (BN before ReLU) backward equals autodiff', () =>
+  compare('resnet20', 8, 'before_relu', 0.25));
 test('ResNet-18 (7x7 stem, max pool, projections) backward equals autodiff', () =>
   compare('resnet18', 32, 'after_relu', 0.125));
-test('ResNet-50 (bottlenecks) backward equals autodiff', () => compare('resnet50', 32, 'before_relu', 0.0625));
+test('ResNet-50 (bottlenecks) backward equals autodiff', () =>
+  compare('resnet50', 32, 'before_relu', 0.0625));

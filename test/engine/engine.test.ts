@@ -26,31 +26,29 @@ test('a whole ResNet-20 step on wasm matches cpu (rel. err < 1e-3 per gradient)'
   }
 });
 
-{
-  test('tensor count is flat over 50 training steps for every rule (wasm, the default backend)', async () => {
-    await useBackend('wasm');
-    for (const name of RULES) {
-      const engine = smallEngine({ rule: { name, wm: { mirror_batch_size: 4 } } });
-      const batch = fakeBatch(4, 8, 1);
-      engine.trainStep(batch, 0.05); // creates the momentum buffers
-      engine.mirrorStep();
-      await engine.takeTrainMetrics();
-      (await engine.angles(batch)).length;
-      const before = tf.memory().numTensors;
-      for (let i = 0; i < 50; i++) engine.trainStep(batch, 0.05);
-      engine.mirrorStep();
-      await engine.takeTrainMetrics();
-      await engine.angles(batch);
-      await engine.evaluate(
-        (async function* () {
-          yield batch;
-        })(),
-      );
-      assert.equal(tf.memory().numTensors, before, `${name}: tensors leaked`);
-      engine.dispose();
-    }
-  });
-}
+test('tensor count is flat over 50 training steps for every rule (wasm, the default backend)', async () => {
+  await useBackend('wasm');
+  for (const name of RULES) {
+    const engine = smallEngine({ rule: { name, wm: { mirror_batch_size: 4 } } });
+    const batch = fakeBatch(4, 8, 1);
+    engine.trainStep(batch, 0.05); // creates the momentum buffers
+    engine.mirrorStep();
+    await engine.takeTrainMetrics();
+    (await engine.angles(batch)).length;
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 50; i++) engine.trainStep(batch, 0.05);
+    engine.mirrorStep();
+    await engine.takeTrainMetrics();
+    await engine.angles(batch);
+    await engine.evaluate(
+      (async function* () {
+        yield batch;
+      })(),
+    );
+    assert.equal(tf.memory().numTensors, before, `${name}: tensors leaked`);
+    engine.dispose();
+  }
+});
 
 test('δ angles: zero under backprop, large under feedback alignment at init', async () => {
   await useBackend('cpu');
@@ -64,7 +62,10 @@ test('δ angles: zero under backprop, large under feedback alignment at init', a
   assert.ok(last && last.deltaAngle < 1e-3, 'the output layer receives the true δ_L under every rule');
   const below = fa.slice(0, -2);
   for (const a of below) assert.ok(a.matrixAngle > 60, `fa ${a.layer} matrix angle ${a.matrixAngle}`);
-  assert.ok(below.some((a) => a.deltaAngle > 45), 'fa δ angles are far from backprop below the head');
+  assert.ok(
+    below.some((a) => a.deltaAngle > 45),
+    'fa δ angles are far from backprop below the head',
+  );
 });
 
 test('getState/setState round trip restores the exact continuation', async () => {

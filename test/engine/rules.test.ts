@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { angleBetween } from '../../src/metrics/angles.js';
 import { FeedbackConv2d } from '../../src/models/layers/conv.js';
 import { FeedbackDense } from '../../src/models/layers/dense.js';
-import { ForwardContext, type FeedbackLayer, type Param } from '../../src/models/layers/types.js';
+import { type FeedbackLayer, ForwardContext, type Param } from '../../src/models/layers/types.js';
 import { ruleConfigSchema } from '../../src/rules/config.js';
 import { createRule } from '../../src/rules/index.js';
 import { fakeBatch, randomArray, smallEngine, take, useBackend } from '../helpers.js';
@@ -68,7 +68,11 @@ test('FA: B is independent of W and stays fixed while W learns', async () => {
   engine.layers.forEach((l, i) => {
     assert.deepEqual(take(tf.clone(l.B?.value as tf.Tensor)), before[i]);
     assert.notDeepEqual(take(tf.clone(l.W.value)), w0[i]);
-    assert.ok(take(angleBetween(l.B?.value as tf.Tensor, w0[i].length ? tf.tensor(w0[i], l.W.value.shape) : l.W.value))[0] > 60);
+    assert.ok(
+      take(
+        angleBetween(l.B?.value as tf.Tensor, w0[i].length ? tf.tensor(w0[i], l.W.value.shape) : l.W.value),
+      )[0] > 60,
+    );
   });
   engine.dispose();
 });
@@ -94,11 +98,13 @@ test('KP with momentum: B gets W’s gradient through its own momentum buffer', 
   const engine = smallEngine({ rule: { name: 'kp' } });
   const batch = fakeBatch(4, 8, 1);
   const g = engine.gradients(batch);
-  for (const l of engine.layers) assert.deepEqual(take(tf.clone(g[`${l.name}/B`])), take(tf.clone(g[`${l.name}/W`])));
+  for (const l of engine.layers)
+    assert.deepEqual(take(tf.clone(g[`${l.name}/B`])), take(tf.clone(g[`${l.name}/W`])));
   tf.dispose(Object.values(g));
   engine.trainStep(batch, 0.1);
   const state = engine.getState();
-  for (const l of engine.layers) assert.ok(state.tensors[`opt/${l.name}/B/momentum`], 'B has a momentum buffer');
+  for (const l of engine.layers)
+    assert.ok(state.tensors[`opt/${l.name}/B/momentum`], 'B has a momentum buffer');
   tf.dispose(Object.values(state.tensors));
   engine.dispose();
 });

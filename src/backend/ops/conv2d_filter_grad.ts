@@ -17,11 +17,13 @@ export type Conv2dFilterGradFn = (
 
 /** tfjs's own Conv2DBackpropFilter kernel (cpu, webgpu, tensorflow backends). */
 export const stockConv2dFilterGrad: Conv2dFilterGradFn = (x, dy, filterShape, stride, pad) =>
-  tf.engine().runKernel(
-    'Conv2DBackpropFilter',
-    { x, dy },
-    { strides: [stride, stride], pad, dataFormat: 'NHWC', filterShape },
-  ) as tf.Tensor4D;
+  tf
+    .engine()
+    .runKernel(
+      'Conv2DBackpropFilter',
+      { x, dy },
+      { strides: [stride, stride], pad, dataFormat: 'NHWC', filterShape },
+    ) as tf.Tensor4D;
 
 export function conv2dFilterGrad(
   x: tf.Tensor4D,

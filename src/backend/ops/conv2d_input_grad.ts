@@ -16,11 +16,13 @@ export type Conv2dInputGradFn = (
 
 /** tfjs's own Conv2DBackpropInput kernel. */
 export const stockConv2dInputGrad: Conv2dInputGradFn = (dy, filter, xShape, stride, pad) =>
-  tf.engine().runKernel(
-    'Conv2DBackpropInput',
-    { dy, filter },
-    { strides: [stride, stride], pad, dataFormat: 'NHWC', inputShape: xShape },
-  ) as tf.Tensor4D;
+  tf
+    .engine()
+    .runKernel(
+      'Conv2DBackpropInput',
+      { dy, filter },
+      { strides: [stride, stride], pad, dataFormat: 'NHWC', inputShape: xShape },
+    ) as tf.Tensor4D;
 
 export function conv2dInputGrad(
   dy: tf.Tensor4D,

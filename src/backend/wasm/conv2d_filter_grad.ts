@@ -33,6 +33,7 @@ export const wasmConv2dFilterGrad: Conv2dFilterGradFn = (x, dy, filterShape, str
     const f = tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D; // [Ho, Wo, N, O]
     const out = tf.conv2d(xs, f, 1, pads, 'NHWC', stride); // [C, kh, kw, O]
     // Unread input rows beyond the padding give extra output rows: drop them (cheap, the output is small).
-    const kept = out.shape[1] === kh && out.shape[2] === kw ? out : tf.slice(out, [0, 0, 0, 0], [ci, kh, kw, co]);
+    const kept =
+      out.shape[1] === kh && out.shape[2] === kw ? out : tf.slice(out, [0, 0, 0, 0], [ci, kh, kw, co]);
     return tf.transpose(kept, [1, 2, 0, 3]);
   });

@@ -16,7 +16,10 @@ export const wasmConv2dInputGrad: Conv2dInputGradFn = (dy, filter, xShape, strid
     const [ho, wo] = [dy.shape[1], dy.shape[2]];
     if (kh === 1 && kw === 1 && pad === 0 && stride === 1) {
       // Pointwise: a plain matrix product with the kernel transposed.
-      return tf.reshape(tf.matMul(tf.reshape(dy, [n * ho * wo, co]), tf.reshape(filter, [ci, co]), false, true), xShape);
+      return tf.reshape(
+        tf.matMul(tf.reshape(dy, [n * ho * wo, co]), tf.reshape(filter, [ci, co]), false, true),
+        xShape,
+      );
     }
     // Rows of x the forward conv never read at the bottom/right (when (h + 2p - k) % s ≠ 0).
     const restH = h + 2 * pad - kh - (ho - 1) * stride;
@@ -40,7 +43,11 @@ export const wasmConv2dInputGrad: Conv2dInputGradFn = (dy, filter, xShape, strid
       d = tf.reshape(holes, [n, ho * s, wo * s, co]);
       if (padBottom < 0 || padRight < 0) {
         // Odd geometry: drop the surplus trailing zeros (a slow copy on wasm, rare in ResNets).
-        d = tf.slice(d, [0, 0, 0, 0], [n, ho * s + Math.min(0, padBottom), wo * s + Math.min(0, padRight), co]);
+        d = tf.slice(
+          d,
+          [0, 0, 0, 0],
+          [n, ho * s + Math.min(0, padBottom), wo * s + Math.min(0, padRight), co],
+        );
         padBottom = Math.max(0, padBottom);
         padRight = Math.max(0, padRight);
       }

@@ -10,13 +10,13 @@ import { conv2dFilterGrad } from '../../backend/ops/conv2d_filter_grad.js';
 import { conv2dInputGrad } from '../../backend/ops/conv2d_input_grad.js';
 import { seedFrom } from '../../util/rng.js';
 import {
+  addGrad,
   type BackwardContext,
   type FeedbackLayer,
   type ForwardContext,
-  type Param,
-  addGrad,
   heNormal,
   ownedVariable,
+  type Param,
 } from './types.js';
 
 export interface ConvOptions {

@@ -5,13 +5,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { seedFrom } from '../../util/rng.js';
 import {
+  addGrad,
   type BackwardContext,
   type FeedbackLayer,
   type ForwardContext,
-  type Param,
-  addGrad,
   heNormal,
   ownedVariable,
+  type Param,
 } from './types.js';
 
 export class FeedbackDense implements FeedbackLayer {

@@ -44,11 +44,13 @@ export class MaxPool extends Stateless {
   }
   backward(dy: tf.Tensor, ctx: ForwardContext): tf.Tensor {
     const { x, y } = ctx.get<{ x: tf.Tensor; y: tf.Tensor }>(this);
-    return tf.engine().runKernel(
-      'MaxPoolGrad',
-      { dy, input: x, output: y },
-      { filterSize: this.size, strides: this.stride, pad: this.pad },
-    ) as tf.Tensor;
+    return tf
+      .engine()
+      .runKernel(
+        'MaxPoolGrad',
+        { dy, input: x, output: y },
+        { filterSize: this.size, strides: this.stride, pad: this.pad },
+      ) as tf.Tensor;
   }
 }
 
