@@ -8,6 +8,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import type { BackendConfig } from '../train/config.js';
 import { registerWasmOps } from './wasm/index.js';
+import { webgpuThrottle } from './webgpu/sync.js';
 
 export interface BackendChoice {
   name: string;
@@ -64,11 +65,10 @@ async function softwareAdapter(): Promise<boolean> {
 }
 
 async function useWebgpu(requireHardware: boolean): Promise<string | null> {
-  let mod: any;
+  let mod: typeof import('./webgpu/index.js');
   try {
-    // Resolved at run time so that a build without the webgpu module still works.
-    const path = './webgpu/index.js';
-    mod = await import(path);
+    // Loaded only when wanted: it loads Dawn (the `webgpu` package).
+    mod = await import('./webgpu/index.js');
   } catch (err) {
     return `webgpu support not available (${(err as Error).message.split('\n')[0]})`;
   }
@@ -129,4 +129,13 @@ export async function initBackend(cfg: BackendConfig, log?: Log): Promise<Backen
 function report(choice: BackendChoice, log?: Log): BackendChoice {
   log?.info({ backend: choice.name, reason: choice.reason }, `backend: ${choice.name}`);
   return choice;
+}
+
+/**
+ * Once per training step: bounds how far the host runs ahead of a GPU (webgpu queues
+ * kernels without blocking, and each queued step pins its buffers). Immediate on
+ * synchronous backends.
+ */
+export function settleDevice(): Promise<void> {
+  return webgpuThrottle();
 }

@@ -154,7 +154,14 @@ export async function trainLoop(ctx: LoopContext): Promise<LoopOutcome> {
     ctx.tb?.scalars(state.iter, scalars);
   };
 
+  /** Throws Diverged when some loss since the start was NaN/Inf (tracked on the device). */
+  const checkFinite = async (): Promise<void> => {
+    const bad = await trainer.firstNonFiniteStep();
+    if (bad !== null) throw new Diverged(bad);
+  };
+
   const checkpoint = async (isBest: boolean) => {
+    await checkFinite(); // never write a checkpoint of diverged weights
     await flush();
     const raw = stateToRaw(trainer.getState());
     ctx.tb?.flush();
@@ -216,16 +223,13 @@ export async function trainLoop(ctx: LoopContext): Promise<LoopOutcome> {
         epochTimer.wait += waited;
         state.lr = learningRateAt(state.iter / bpe, ctx.peakLr, cfg.schedule, trainer.warmupEpochs);
         trainer.trainStep(next.value, state.lr);
-        if (!(await trainer.lossIsFinite())) {
-          const at = { step: trainer.step, epoch: state.iter / bpe };
-          logger.error({ ...at, last_checkpoint: lastCheckpoint }, `non-finite loss at step ${at.step}`);
-          return { kind: 'nan', ...at, checkpoint: lastCheckpoint ?? ctx.store.latest() ?? null };
-        }
+        await trainer.settle();
         state.iter++;
         timer.images += next.value.n;
         epochTimer.images += next.value.n;
         progress.tick(state.iter - epoch * bpe, 'train');
         if (trainer.step % t.log_every === 0) {
+          await checkFinite(); // read back only at log intervals (and before checkpoints)
           await flush();
           record('step', state.interval, null, timer);
           state.interval = emptyAcc();
@@ -261,17 +265,31 @@ export async function trainLoop(ctx: LoopContext): Promise<LoopOutcome> {
     if (finished() || epochDue || (isBest && cfg.run.keep_best)) await checkpoint(isBest);
   };
 
-  for (;;) {
-    // Also after a resume from a checkpoint written at an epoch's last batch, before its end.
-    if (state.iter > 0 && state.endedAt !== state.iter && (state.iter % bpe === 0 || finished())) {
-      await endEpoch();
-      const out = await interruptIfRequested();
+  try {
+    for (;;) {
+      // Also after a resume from a checkpoint written at an epoch's last batch, before its end.
+      if (state.iter > 0 && state.endedAt !== state.iter && (state.iter % bpe === 0 || finished())) {
+        await endEpoch();
+        const out = await interruptIfRequested();
+        if (out) return out;
+      }
+      if (finished()) break;
+      const out = await runBatches();
       if (out) return out;
     }
-    if (finished()) break;
-    const out = await runBatches();
-    if (out) return out;
+    if (state.iter !== startIter && lastCheckpointIter !== state.iter) await checkpoint(false);
+  } catch (err) {
+    if (!(err instanceof Diverged)) throw err;
+    const at = { step: err.step, epoch: state.iter / bpe };
+    logger.error({ ...at, last_checkpoint: lastCheckpoint }, `non-finite loss at step ${at.step}`);
+    return { kind: 'nan', ...at, checkpoint: lastCheckpoint ?? ctx.store.latest() ?? null };
   }
-  if (state.iter !== startIter && lastCheckpointIter !== state.iter) await checkpoint(false);
   return { kind: 'done', checkpoint: lastCheckpoint ?? ctx.store.latest() ?? null };
+}
+
+/** A NaN/Inf loss was found at `step`: the loop stops without writing another checkpoint. */
+class Diverged extends Error {
+  constructor(readonly step: number) {
+    super(`non-finite loss at step ${step}`);
+  }
 }

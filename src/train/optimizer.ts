@@ -5,6 +5,7 @@
  * under KP, biases, BN γ/β) has its own momentum buffer.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { sgdUpdate } from '../backend/ops/sgd_update.js';
 import { ownedVariable, type Param } from '../models/layers/types.js';
 import type { OptimizerConfig } from './config.js';
 
@@ -15,21 +16,12 @@ export class Sgd {
 
   /** Apply one update to each (param, gradient) pair at learning rate `lr`. */
   step(updates: Array<[Param, tf.Tensor]>, lr: number): void {
-    const { momentum: mu, nesterov } = this.cfg;
-    tf.tidy(() => {
-      for (const [p, grad] of updates) {
-        const decay = p.isWeight || this.cfg.decay_bias_and_bn ? this.cfg.weight_decay : 0;
-        const g = decay > 0 ? tf.add(grad, tf.mul(p.value, decay)) : grad;
-        let direction = g;
-        if (mu > 0) {
-          const v = this.buffer(p);
-          const vNext = tf.add(tf.mul(v, mu), g);
-          v.assign(vNext);
-          direction = nesterov ? tf.add(g, tf.mul(vNext, mu)) : vNext;
-        }
-        p.value.assign(tf.sub(p.value, tf.mul(direction, lr)));
-      }
-    });
+    const { momentum, nesterov } = this.cfg;
+    for (const [p, grad] of updates) {
+      const weightDecay = p.isWeight || this.cfg.decay_bias_and_bn ? this.cfg.weight_decay : 0;
+      const velocity = momentum > 0 ? this.buffer(p) : null;
+      sgdUpdate(p.value, grad, velocity, { lr, momentum, weightDecay, nesterov });
+    }
   }
 
   private buffer(p: Param): tf.Variable {

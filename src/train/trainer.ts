@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Logger } from 'pino';
+import { settleDevice } from '../backend/index.js';
 import type { Batch, DatasetInfo } from '../data/types.js';
 import { angleBetween } from '../metrics/angles.js';
 import type { ModelConfig } from '../models/config.js';
@@ -53,7 +54,8 @@ export class Engine implements Trainer {
   readonly layers: FeedbackLayer[];
   private readonly sgd: Sgd;
   private readonly metrics = new Accumulator();
-  private lastLoss = ownedVariable(tf.scalar(0));
+  /** 1-based step of the first non-finite loss, −1 while all are finite. */
+  private readonly badStep = ownedVariable(tf.scalar(-1));
   step = 0;
 
   constructor(
@@ -108,7 +110,8 @@ export class Engine implements Trainer {
       updates.push(...this.rule.feedbackGradients(grads));
       this.sgd.step(updates, lr);
       this.metrics.add(out.loss, out.correct1, out.correct5, batch.n);
-      this.lastLoss.assign(out.loss);
+      const firstBad = tf.logicalAnd(tf.less(this.badStep, 0), tf.logicalNot(tf.isFinite(out.loss)));
+      this.badStep.assign(tf.where(firstBad, tf.scalar(this.step + 1), this.badStep as tf.Scalar));
     });
     this.step++;
     this.rule.afterStep(this.step);
@@ -141,8 +144,17 @@ export class Engine implements Trainer {
     return this.metrics.take();
   }
 
+  async firstNonFiniteStep(): Promise<number | null> {
+    const bad = (await this.badStep.data())[0];
+    return bad < 0 ? null : bad;
+  }
+
   async lossIsFinite(): Promise<boolean> {
-    return Number.isFinite((await this.lastLoss.data())[0]);
+    return (await this.firstNonFiniteStep()) === null;
+  }
+
+  settle(): Promise<void> {
+    return settleDevice();
   }
 
   async evaluate(batches: AsyncIterable<Batch>, maxBatches?: number): Promise<ClassMetrics> {
@@ -227,7 +239,7 @@ export class Engine implements Trainer {
   dispose(): void {
     for (const v of Object.values(this.namedTensors())) v.dispose();
     this.sgd.dispose();
-    this.lastLoss.dispose();
+    this.badStep.dispose();
   }
 }
 

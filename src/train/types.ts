@@ -53,8 +53,15 @@ export interface Trainer {
   evaluate(batches: AsyncIterable<Batch>, maxBatches?: number): Promise<ClassMetrics>;
   /** Matrix and δ angles for every conv/dense layer on this batch (training-mode forward; no update). */
   angles(batch: Batch): Promise<LayerAngle[]>;
-  /** Check the last accumulated loss is finite (reads one scalar). */
+  /** Whether every loss so far was finite (reads one scalar). */
   lossIsFinite(): Promise<boolean>;
+  /** The first step whose loss was NaN/Inf, tracked on the device (reads one scalar); null if none. */
+  firstNonFiniteStep(): Promise<number | null>;
+  /**
+   * Call once per step: on webgpu, waits while more than two steps are queued on the GPU
+   * (tfjs never blocks, and each queued step pins its buffers); immediate elsewhere.
+   */
+  settle(): Promise<void>;
   /** A snapshot (tensors are clones the caller must dispose). */
   getState(): TrainerState;
   setState(state: TrainerState): void;

@@ -71,6 +71,7 @@ export class FakeTrainer implements Trainer {
   readonly paramCount = 4;
   step = 0;
   mirrorSteps = 0;
+  private firstBad: number | null = null;
   w = new Float64Array([0.1, -0.2, 0.3, 0.05]);
   private acc = { loss: 0, c1: 0, c5: 0, n: 0 };
   private lastLoss = 0;
@@ -93,6 +94,7 @@ export class FakeTrainer implements Trainer {
       this.w[i % 4] += (lr * (batch.x[i] / 255 - this.w[i % 4])) / batch.x.length;
     this.step++;
     this.lastLoss = this.o.nanAtStep !== undefined && this.step >= this.o.nanAtStep ? Number.NaN : loss;
+    if (!Number.isFinite(this.lastLoss) && this.firstBad === null) this.firstBad = this.step;
     this.acc.loss += loss * batch.n;
     this.acc.c1 += Math.round(batch.n * Math.min(1, 0.1 + this.step / 50));
     this.acc.c5 += batch.n;
@@ -134,8 +136,14 @@ export class FakeTrainer implements Trainer {
   }
 
   async lossIsFinite(): Promise<boolean> {
-    return Number.isFinite(this.lastLoss);
+    return this.firstBad === null;
   }
+
+  async firstNonFiniteStep(): Promise<number | null> {
+    return this.firstBad;
+  }
+
+  async settle(): Promise<void> {}
 
   getState(): TrainerState {
     return {

@@ -1,21 +1,18 @@
 /**
- * BatchNorm over N·H·W per channel with a hand-written backward (tfjs's own
- * gradient expands per-channel vectors to full tensors several times over).
- * Under every learning rule BatchNorm keeps its exact backward: the paper passes
- * σ (and γ) from the forward to the feedback path (App. D.3).
- *   forward:  x̂ = (x − μ)/σ,  y = γ x̂ + β   (one fused kernel after the moments)
- *   backward: dβ = Σ dy,  dγ = Σ dy·x̂ = (Σ dy·x − μ·dβ)/σ,
- *             dx = (γ/σ)·(dy − dβ/M − x̂·dγ/M)
- * x̂ is never stored: the backward uses x (kept alive by the previous layer anyway).
+ * BatchNorm over N·H·W per channel. Under every learning rule it keeps its exact
+ * backward: the paper passes σ (and γ) from the forward to the feedback path
+ * (App. D.3). The arithmetic is in src/backend/ops/batch_norm_train.ts (a fused
+ * kernel on webgpu); this layer adds running statistics and parameter plumbing.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { batchNormTrain, batchNormTrainGrad } from '../../backend/ops/batch_norm_train.js';
 import type { BackwardContext, FeedbackLayer, ForwardContext, Module, Param } from './types.js';
 import { addGrad, ownedVariable } from './types.js';
 
 interface Saved {
   x: tf.Tensor;
   mean: tf.Tensor;
-  invStd: tf.Tensor;
+  variance: tf.Tensor;
 }
 
 export class BatchNorm implements Module {
@@ -42,15 +39,13 @@ export class BatchNorm implements Module {
   }
 
   forward(x: tf.Tensor, ctx: ForwardContext): tf.Tensor {
-    const axes = x.shape.map((_, i) => i).slice(0, -1);
     if (ctx.mode === 'eval') {
       const invStd = tf.rsqrt(tf.add(this.runningVar.value, this.epsilon));
       const scale = tf.mul(this.gamma.value, invStd);
       return tf.add(tf.mul(x, scale), tf.sub(this.beta.value, tf.mul(this.runningMean.value, scale)));
     }
-    const { mean, variance } = tf.moments(x, axes);
-    const invStd = tf.rsqrt(tf.add(variance, this.epsilon));
-    ctx.save(this, { x, mean, invStd } satisfies Saved);
+    const { y, mean, variance } = batchNormTrain(x, this.gamma.value, this.beta.value, this.epsilon);
+    ctx.save(this, { x, mean, variance } satisfies Saved);
     if (ctx.mode === 'train') {
       const m = x.size / (x.shape.at(-1) as number);
       const unbiased = tf.mul(variance, m / Math.max(1, m - 1));
@@ -58,22 +53,15 @@ export class BatchNorm implements Module {
       this.runningMean.value.assign(tf.add(tf.mul(this.runningMean.value, mom), tf.mul(mean, 1 - mom)));
       this.runningVar.value.assign(tf.add(tf.mul(this.runningVar.value, mom), tf.mul(unbiased, 1 - mom)));
     }
-    return tf.batchNorm(x, mean, variance, this.beta.value, this.gamma.value, this.epsilon);
+    return y;
   }
 
   backward(dy: tf.Tensor, ctx: ForwardContext, bctx: BackwardContext): tf.Tensor {
-    const { x, mean, invStd } = ctx.get<Saved>(this);
-    const axes = dy.shape.map((_, i) => i).slice(0, -1);
-    const m = dy.size / (dy.shape.at(-1) as number);
-    const dBeta = tf.sum(dy, axes);
-    const dGamma = tf.mul(tf.sub(tf.sum(tf.mul(dy, x), axes), tf.mul(mean, dBeta)), invStd);
+    const { x, mean, variance } = ctx.get<Saved>(this);
+    const { dx, dGamma, dBeta } = batchNormTrainGrad(dy, x, mean, variance, this.gamma.value, this.epsilon);
     addGrad(bctx.grads, this.gamma, dGamma);
     addGrad(bctx.grads, this.beta, dBeta);
-    // dx = k·dy − (x − μ)·invStd·b − a = k·dy − x·c + (μ·c − a), c = invStd·b
-    const k = tf.mul(this.gamma.value, invStd);
-    const a = tf.mul(k, tf.div(dBeta, m));
-    const c = tf.mul(invStd, tf.mul(k, tf.div(dGamma, m)));
-    return tf.add(tf.sub(tf.mul(dy, k), tf.mul(x, c)), tf.sub(tf.mul(mean, c), a));
+    return dx;
   }
 
   params(): Param[] {

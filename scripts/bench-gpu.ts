@@ -1,0 +1,203 @@
+/**
+ * GPU benchmark (not a test): wtrain's training step on the webgpu backend against
+ * PyTorch on the same card. Writes results.md and results.json to --out (default $OUT).
+ * Sections, most important first, each saved as it finishes: numerics vs cpu, step
+ * times (ResNet-20/18 × batch × BP/KP), PyTorch, one CIFAR-10 epoch with KP, kernel
+ * profiles, tuning variants, fused BN/SGD kernels, per-layer conv kernels. See docs/gpu.md.
+ *
+ *   node bundle/bench-gpu.mjs [--tiny] [--cifar DIR] ...      (or: node --import tsx scripts/bench-gpu.ts)
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { initWebgpuBackend, registerWebgpuOps, type WebgpuTuning } from '../src/backend/webgpu/index.js';
+import { cifarEpoch } from './bench-gpu/epoch.js';
+import { benchFused } from './bench-gpu/fused.js';
+import { benchConvKernels } from './bench-gpu/kernels.js';
+import { compareWithCpu } from './bench-gpu/numerics.js';
+import { type BenchOptions, type NetConfig, netConfigs, parseOptions } from './bench-gpu/options.js';
+import { type BenchResults, markdown } from './bench-gpu/report.js';
+import { benchStep, profileStep, type StepRow } from './bench-gpu/steps.js';
+import { findTorchScript, runTorch } from './bench-gpu/torch.js';
+import { buildTrainer, convLayers } from './bench-gpu/trainer.js';
+
+const VARIANTS: Array<[string, Partial<WebgpuTuning>]> = [
+  ['stock tfjs dW', { filterGrad: 'stock' }],
+  ['naive dx (tfjs default)', { inputGrad: 'naive' }],
+  ['submit every 64 dispatches', { submitBatch: 64 }],
+  ['split-K 256 workgroups', { filterGradWorkgroups: 256 }],
+  ['split-K 4096 workgroups', { filterGradWorkgroups: 4096 }],
+];
+
+function gpuName(): string | null {
+  const r = spawnSync('nvidia-smi', ['--query-gpu=name,driver_version', '--format=csv,noheader'], {
+    encoding: 'utf8',
+  });
+  return r.status === 0 ? r.stdout.trim().split('\n')[0].replace(',', ', driver') : null;
+}
+
+const log = (msg: string) => process.stderr.write(`bench-gpu: ${msg}\n`);
+
+async function section(
+  name: string,
+  r: BenchResults,
+  o: BenchOptions,
+  t0: number,
+  budgetS: number,
+  fn: () => Promise<void>,
+) {
+  const elapsed = (performance.now() - t0) / 1000;
+  if (elapsed > budgetS) {
+    r.errors.push(`${name}: skipped, time budget of ${budgetS} s spent`);
+    return;
+  }
+  log(`${name} (${elapsed.toFixed(0)} s elapsed)`);
+  try {
+    await fn();
+  } catch (err) {
+    r.errors.push(`${name}: ${(err as Error).stack?.split('\n').slice(0, 3).join(' ') ?? String(err)}`);
+    log(`${name} failed: ${(err as Error).message}`);
+  } finally {
+    if (tf.getBackend() !== 'webgpu') await tf.setBackend('webgpu');
+    registerWebgpuOps();
+    save(r, o, t0);
+  }
+}
+
+function save(r: BenchResults, o: BenchOptions, t0: number): void {
+  r.wallS = (performance.now() - t0) / 1000;
+  writeFileSync(path.join(o.out, 'results.json'), `${JSON.stringify(r, null, 2)}\n`);
+  writeFileSync(path.join(o.out, 'results.md'), markdown(r));
+}
+
+function pick(nets: NetConfig[], pred: (n: NetConfig) => boolean): NetConfig[] {
+  const found = nets.filter(pred);
+  return found.length > 0 ? found : nets.slice(0, 1);
+}
+
+async function main(): Promise<number> {
+  const t0 = performance.now();
+  const o = parseOptions(process.argv.slice(2));
+  const budgetS = Number(process.env.BENCH_BUDGET_S) || 480;
+  mkdirSync(o.out, { recursive: true });
+  const init = await initWebgpuBackend();
+  const r: BenchResults = {
+    date: new Date().toISOString(),
+    adapter: init.ok ? init.adapter : 'none',
+    gpu: gpuName(),
+    node: process.version,
+    tfjs: tf.version_core,
+    options: { ...o },
+    steps: [],
+    variants: [],
+    torch: { ok: false, reason: 'not run', rows: [] },
+    profiles: [],
+    kernels: {},
+    fused: [],
+    numerics: [],
+    epoch: null,
+    errors: [],
+    wallS: 0,
+  };
+  if (!init.ok) {
+    r.errors.push(`webgpu: ${init.reason}`);
+    save(r, o, t0);
+    log(init.reason);
+    return 1;
+  }
+  registerWebgpuOps();
+  log(`adapter: ${init.adapter}`);
+  const nets = netConfigs(o);
+  const big = pick(nets, (n) => /b512|112px/.test(n.label));
+
+  if (o.numerics) {
+    await section('numerics vs cpu', r, o, t0, budgetS, async () => {
+      const n = nets.find((x) => x.arch === 'resnet20') ?? nets[0];
+      const small = { ...n, batch: o.tiny ? 2 : 8, label: `${n.arch} b${o.tiny ? 2 : 8} ${n.size}px` };
+      r.numerics.push(await compareWithCpu(small, 'kp'));
+    });
+  }
+  await section('training steps', r, o, t0, budgetS, async () => {
+    for (const net of nets) {
+      for (const rule of o.rules) {
+        const row = await benchStep(net, rule, o.warmup, o.steps);
+        log(
+          `${net.label} ${rule}: ${row.medianMs.toFixed(1)} ms/step (pipelined ${row.pipelinedMs.toFixed(1)})`,
+        );
+        r.steps.push(row);
+        save(r, o, t0);
+      }
+    }
+  });
+  if (o.torch) {
+    await section('pytorch', r, o, t0, budgetS, async () => {
+      const script = findTorchScript(o.torchScript);
+      const outFile = path.join(o.out, 'torch.json');
+      r.torch = runTorch(o.python, script, nets, o.rules, {
+        steps: o.steps,
+        warmup: o.warmup,
+        device: o.torchDevice,
+        outFile,
+        timeoutS: 240,
+      });
+    });
+  }
+  if (o.epoch) {
+    await section('cifar-10 epoch', r, o, t0, budgetS, async () => {
+      if (!o.cifar) {
+        r.epoch = { skipped: 'no --cifar DIR (CIFAR-10 binary version) given' };
+        return;
+      }
+      const n = nets.find((x) => x.arch === 'resnet20') ?? nets[0];
+      const net = { ...n, batch: o.epochBatch, size: 32, label: `${n.arch} b${o.epochBatch} 32px` };
+      r.epoch = await cifarEpoch(o.cifar, net, o.tiny ? 128 : null);
+    });
+  }
+  if (o.profile) {
+    await section('kernel profiles', r, o, t0, budgetS, async () => {
+      for (const net of big) r.profiles.push(await profileStep(net, 'bp'));
+    });
+  }
+  if (o.variants) {
+    await section('tuning variants', r, o, t0, budgetS, async () => {
+      for (const net of big.filter((n) => n.label.includes('32px'))) {
+        for (const [name, tuning] of VARIANTS) {
+          registerWebgpuOps(tuning);
+          const steps = tuning.filterGrad === 'stock' ? Math.min(o.steps, 3) : o.steps;
+          const row: StepRow = await benchStep(net, 'bp', Math.min(o.warmup, 2), steps, name);
+          log(`${net.label} bp [${name}]: ${row.medianMs.toFixed(1)} ms/step`);
+          r.variants.push(row);
+          save(r, o, t0);
+        }
+        registerWebgpuOps();
+      }
+    });
+  }
+  if (o.kernels) {
+    await section('conv kernels', r, o, t0, budgetS, async () => {
+      for (const net of big) {
+        const trainer = await buildTrainer(net, 'bp');
+        const layers = convLayers(trainer);
+        trainer.dispose();
+        r.fused.push(await benchFused(net.label, layers, net.batch, o.tiny ? 1 : 3));
+        save(r, o, t0);
+        r.kernels[net.label] = await benchConvKernels(layers, net.batch, o.tiny ? 1 : 3);
+        save(r, o, t0);
+      }
+    });
+  }
+  save(r, o, t0);
+  process.stdout.write(markdown(r));
+  log(`results in ${path.resolve(o.out)}/results.{md,json}`);
+  return r.steps.length > 0 && r.errors.length === 0 ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`bench-gpu: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

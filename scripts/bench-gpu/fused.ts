@@ -1,0 +1,116 @@
+/**
+ * The fused BatchNorm and SGD kernels against the tf-op code the engine runs today, at
+ * a net's real shapes: ms per training step summed over all layers (one BN per conv,
+ * forward + backward; one SGD step per conv weight and BN γ/β, Nesterov, decay).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  stockBatchNormTrain as referenceBatchNormTrain,
+  stockBatchNormTrainGrad as referenceBatchNormTrainGrad,
+} from '../../src/backend/ops/batch_norm_train.js';
+import {
+  type BatchNormTrainFn,
+  type BatchNormTrainGradFn,
+  webgpuBatchNormTrain,
+  webgpuBatchNormTrainGrad,
+} from '../../src/backend/webgpu/batch_norm.js';
+import { webgpuFinish } from '../../src/backend/webgpu/index.js';
+import { webgpuSgdUpdate } from '../../src/backend/webgpu/sgd.js';
+import { optimizerConfigSchema } from '../../src/train/config.js';
+import { Sgd } from '../../src/train/optimizer.js';
+import type { ConvLayerShape } from './trainer.js';
+
+export interface FusedRow {
+  net: string;
+  bnLayers: number;
+  bnStockMs: number;
+  bnFusedMs: number;
+  sgdParams: number;
+  sgdStockMs: number;
+  sgdFusedMs: number;
+}
+
+const EPS = 1e-5;
+
+type Pair = [BatchNormTrainFn, BatchNormTrainGradFn];
+
+/** Forward + backward of one BatchNorm; every output is returned for disposal. */
+function batchNorm(
+  [fwd, bwd]: Pair,
+  x: tf.Tensor,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+  dy: tf.Tensor,
+): tf.Tensor[] {
+  const f = fwd(x, gamma, beta, EPS);
+  const b = bwd(dy, x, f.mean, f.variance, gamma, EPS);
+  return [f.y, f.mean, f.variance, b.dx, b.dGamma, b.dBeta];
+}
+
+async function timeRepeated(fn: () => void, reps: number): Promise<number> {
+  fn();
+  await webgpuFinish();
+  const t = performance.now();
+  for (let i = 0; i < reps; i++) fn();
+  await webgpuFinish();
+  return (performance.now() - t) / reps;
+}
+
+export async function benchFused(
+  net: string,
+  layers: ConvLayerShape[],
+  n: number,
+  reps: number,
+): Promise<FusedRow> {
+  const bnShapes = layers.map((l) => {
+    const o = (s: number) => Math.floor((s + 2 * l.pad - l.filterShape[0]) / l.stride) + 1;
+    return [n, o(l.inputShape[0]), o(l.inputShape[1]), l.filterShape[3]];
+  });
+  const bnData = bnShapes.map((s) => ({
+    x: tf.randomNormal(s, 1, 1),
+    dy: tf.randomNormal(s),
+    gamma: tf.ones([s[3]]),
+    beta: tf.zeros([s[3]]),
+  }));
+  const runBn = (pair: Pair) => () => {
+    for (const d of bnData) tf.dispose(batchNorm(pair, d.x, d.gamma, d.beta, d.dy));
+  };
+  const bnStockMs = await timeRepeated(runBn([referenceBatchNormTrain, referenceBatchNormTrainGrad]), reps);
+  const bnFusedMs = await timeRepeated(runBn([webgpuBatchNormTrain, webgpuBatchNormTrainGrad]), reps);
+  tf.dispose(bnData.flatMap((d) => [d.x, d.dy, d.gamma, d.beta]));
+
+  const shapes = layers.flatMap((l) => [l.filterShape as number[], [l.filterShape[3]], [l.filterShape[3]]]);
+  const params = shapes.map((s, i) => ({
+    name: `p${i}`,
+    value: tf.variable(tf.randomNormal(s)),
+    isWeight: true,
+  }));
+  const grads = shapes.map((s) => tf.randomNormal(s));
+  const velocities = shapes.map((s) => tf.variable(tf.zeros(s)));
+  const sgd = new Sgd(optimizerConfigSchema.parse({}));
+  const sgdStockMs = await timeRepeated(
+    () =>
+      sgd.step(
+        params.map((p, i) => [p, grads[i]]),
+        0.1,
+      ),
+    reps,
+  );
+  const o = { lr: 0.1, momentum: 0.9, weightDecay: 1e-4, nesterov: true };
+  const sgdFusedMs = await timeRepeated(() => {
+    params.forEach((p, i) => {
+      webgpuSgdUpdate(p.value, grads[i], velocities[i], o);
+    });
+  }, reps);
+  sgd.dispose();
+  tf.dispose([...params.map((p) => p.value), ...grads, ...velocities]);
+  return {
+    net,
+    bnLayers: bnShapes.length,
+    bnStockMs,
+    bnFusedMs,
+    sgdParams: params.length,
+    sgdStockMs,
+    sgdFusedMs,
+  };
+}

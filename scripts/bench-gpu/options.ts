@@ -1,0 +1,127 @@
+/** Command line of scripts/bench-gpu.ts and the benchmark matrix it implies. */
+import type { ModelConfig } from '../../src/models/config.js';
+
+export type Rule = 'bp' | 'kp';
+
+export interface NetConfig {
+  /** Row label, e.g. `resnet18 b512 32px`. */
+  label: string;
+  arch: ModelConfig['arch'];
+  width: number;
+  batch: number;
+  size: number;
+}
+
+export interface BenchOptions {
+  tiny: boolean;
+  out: string;
+  steps: number;
+  warmup: number;
+  rules: Rule[];
+  only: string | null;
+  torch: boolean;
+  python: string;
+  torchDevice: string;
+  torchScript: string | null;
+  epoch: boolean;
+  epochBatch: number;
+  cifar: string | null;
+  variants: boolean;
+  profile: boolean;
+  kernels: boolean;
+  numerics: boolean;
+}
+
+const USAGE = `usage: bench-gpu [--tiny] [--out DIR] [--steps N] [--warmup N] [--rules bp,kp]
+  [--only SUBSTRING] [--cifar DIR] [--epoch-batch N] [--python CMD] [--torch-device cuda|cpu] [--torch-script FILE]
+  [--no-torch] [--no-epoch] [--no-variants] [--no-profile] [--no-kernels] [--no-numerics]`;
+
+export function parseOptions(argv: string[]): BenchOptions {
+  const o: BenchOptions = {
+    tiny: false,
+    out: process.env.OUT || 'bench-results',
+    steps: 10,
+    warmup: 3,
+    rules: ['bp', 'kp'],
+    only: null,
+    torch: true,
+    python: process.env.PYTHON || 'python3',
+    torchDevice: 'cuda',
+    torchScript: null,
+    epoch: true,
+    epochBatch: 128,
+    cifar: process.env.CIFAR10_DIR || null,
+    variants: true,
+    profile: true,
+    kernels: true,
+    numerics: true,
+  };
+  const num = (v: string | undefined, name: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0) throw new Error(`${name} needs a whole number\n${USAGE}`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const next = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value\n${USAGE}`);
+      return v;
+    };
+    if (a === '--tiny') o.tiny = true;
+    else if (a === '--out') o.out = next();
+    else if (a === '--steps') o.steps = Math.max(1, num(next(), a));
+    else if (a === '--warmup') o.warmup = num(next(), a);
+    else if (a === '--rules') o.rules = next().split(',') as Rule[];
+    else if (a === '--only') o.only = next();
+    else if (a === '--cifar') o.cifar = next();
+    else if (a === '--epoch-batch') o.epochBatch = Math.max(1, num(next(), a));
+    else if (a === '--python') o.python = next();
+    else if (a === '--torch-device') o.torchDevice = next();
+    else if (a === '--torch-script') o.torchScript = next();
+    else if (a === '--no-torch') o.torch = false;
+    else if (a === '--no-epoch') o.epoch = false;
+    else if (a === '--no-variants') o.variants = false;
+    else if (a === '--no-profile') o.profile = false;
+    else if (a === '--no-kernels') o.kernels = false;
+    else if (a === '--no-numerics') o.numerics = false;
+    else if (a === '--help' || a === '-h') {
+      console.log(USAGE);
+      process.exit(0);
+    } else throw new Error(`unknown argument ${a}\n${USAGE}`);
+  }
+  for (const r of o.rules) if (r !== 'bp' && r !== 'kp') throw new Error(`--rules: bp and/or kp, not ${r}`);
+  if (o.tiny) {
+    o.steps = Math.min(o.steps, 2);
+    o.warmup = Math.min(o.warmup, 1);
+    o.epochBatch = Math.min(o.epochBatch, 16);
+  }
+  return o;
+}
+
+/** The issue's matrix: ResNet-20 and ResNet-18 at 32 px, batch 128 and 512; ResNet-18 at 112 px, batch 128. */
+export function netConfigs(o: BenchOptions): NetConfig[] {
+  const full: Array<Omit<NetConfig, 'label' | 'width'>> = [
+    { arch: 'resnet20', batch: 128, size: 32 },
+    { arch: 'resnet20', batch: 512, size: 32 },
+    { arch: 'resnet18', batch: 128, size: 32 },
+    { arch: 'resnet18', batch: 512, size: 32 },
+    { arch: 'resnet18', batch: 128, size: 112 },
+  ];
+  const nets = full.map((n) =>
+    o.tiny
+      ? {
+          ...n,
+          width: n.arch === 'resnet18' ? 0.125 : 0.25,
+          batch: n.batch / 64,
+          size: Math.min(n.size, 32) / 2,
+        }
+      : { ...n, width: 1 },
+  );
+  // Tiny nets keep the full matrix's labels (with ' tiny'), so rows map one to one.
+  const labelled = nets.map((n, i) => ({
+    ...n,
+    label: `${full[i].arch} b${full[i].batch} ${full[i].size}px${o.tiny ? ' tiny' : ''}`,
+  }));
+  return o.only ? labelled.filter((n) => n.label.includes(o.only as string)) : labelled;
+}

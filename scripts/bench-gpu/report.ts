@@ -1,0 +1,210 @@
+/** The benchmark's results as markdown (for the README) and JSON. */
+
+import type { EpochResult } from './epoch.js';
+import type { FusedRow } from './fused.js';
+import type { ConvKernelRow } from './kernels.js';
+import type { NumericsResult } from './numerics.js';
+import type { StepProfile, StepRow } from './steps.js';
+import type { TorchResult } from './torch.js';
+
+export interface BenchResults {
+  date: string;
+  adapter: string;
+  gpu: string | null;
+  node: string;
+  tfjs: string;
+  options: Record<string, unknown>;
+  steps: StepRow[];
+  variants: StepRow[];
+  torch: TorchResult;
+  profiles: StepProfile[];
+  kernels: Record<string, ConvKernelRow[]>;
+  fused: FusedRow[];
+  numerics: NumericsResult[];
+  epoch: EpochResult | { skipped: string } | null;
+  errors: string[];
+  wallS: number;
+}
+
+const f1 = (x: number | null | undefined) => (x == null || Number.isNaN(x) ? '–' : x.toFixed(1));
+const f0 = (x: number | null | undefined) =>
+  x == null || Number.isNaN(x) ? '–' : Math.round(x).toLocaleString('en');
+
+function table(head: string[], rows: Array<Array<string | number>>): string {
+  const line = (cells: Array<string | number>) => `| ${cells.join(' | ')} |`;
+  return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+function stepTable(r: BenchResults): string {
+  const torch = (net: string, rule: string, p: string) =>
+    r.torch.rows.find((t) => t.net === net && t.rule === rule && t.precision === p);
+  const rows = r.steps.map((s) => {
+    const t32 = torch(s.net, s.rule, 'tf32');
+    const f32 = torch(s.net, s.rule, 'fp32');
+    const ms = Math.min(s.medianMs, s.pipelinedMs);
+    return [
+      s.net,
+      s.rule.toUpperCase(),
+      f1(s.medianMs),
+      f1(s.pipelinedMs),
+      f0(s.imgPerSec),
+      f1(f32?.medianMs),
+      f1(t32?.medianMs),
+      f32 ? `${(ms / f32.medianMs).toFixed(1)}×` : '–',
+      s.tensorDelta === 0 ? 'yes' : `+${s.tensorDelta}`,
+    ];
+  });
+  return table(
+    [
+      'net',
+      'rule',
+      'webgpu ms/step (median)',
+      'pipelined ms/step',
+      'webgpu img/s',
+      'PyTorch fp32 ms',
+      'PyTorch TF32 ms',
+      'webgpu / PyTorch fp32',
+      'tensors flat',
+    ],
+    rows,
+  );
+}
+
+export function markdown(r: BenchResults): string {
+  const out: string[] = [];
+  out.push(`## GPU benchmark: wtrain webgpu vs PyTorch (${r.gpu ?? r.adapter})`);
+  out.push('');
+  out.push(
+    `${r.date}; WebGPU adapter: ${r.adapter}; Node ${r.node}, tfjs ${r.tfjs}; PyTorch ${r.torch.torch ?? '–'} on ${r.torch.device ?? '–'}. ` +
+      `Median of ${r.options.steps} steps after ${r.options.warmup} warm-up steps, synthetic data, fp32. ` +
+      '"pipelined" = back-to-back steps with at most 2 queued on the GPU (webgpuThrottle), as in training; ' +
+      'img/s from the faster of the two. Ratio = webgpu (faster of the two) / PyTorch fp32 (TF32 off).',
+  );
+  out.push('');
+  out.push(stepTable(r));
+  if (!r.torch.ok) out.push('', `PyTorch: not run (${r.torch.reason}).`);
+  if (r.variants.length > 0) {
+    out.push('', '### Variants (webgpu tuning)', '');
+    out.push(
+      table(
+        ['net', 'rule', 'variant', 'ms/step (median)', 'pipelined ms', 'img/s'],
+        r.variants.map((v) => [
+          v.net,
+          v.rule.toUpperCase(),
+          v.variant,
+          f1(v.medianMs),
+          f1(v.pipelinedMs),
+          f0(v.imgPerSec),
+        ]),
+      ),
+    );
+  }
+  for (const p of r.profiles) {
+    out.push('', `### Kernel profile: ${p.net} ${p.rule.toUpperCase()} (one step, GPU timestamps)`, '');
+    out.push(`${p.dispatches} kernel calls, ${f1(p.kernelMs)} ms of GPU time in kernels.`, '');
+    out.push(
+      table(
+        ['kernel', 'calls', 'ms', 'share'],
+        p.top.map((k) => [
+          k.name,
+          k.count,
+          f1(k.totalMs),
+          `${((100 * k.totalMs) / (p.kernelMs || 1)).toFixed(0)} %`,
+        ]),
+      ),
+    );
+  }
+  if (r.fused.length > 0) {
+    out.push(
+      '',
+      '### Fused BatchNorm and SGD kernels vs the tf ops the engine runs (ms per step, all layers)',
+      '',
+    );
+    out.push(
+      table(
+        ['net', 'BN layers', 'BN fwd+bwd tf ops', 'BN fused', 'SGD params', 'SGD tf ops', 'SGD fused'],
+        r.fused.map((f) => [
+          f.net,
+          f.bnLayers,
+          f1(f.bnStockMs),
+          f1(f.bnFusedMs),
+          f.sgdParams,
+          f1(f.sgdStockMs),
+          f1(f.sgdFusedMs),
+        ]),
+      ),
+    );
+  }
+  for (const [net, rows] of Object.entries(r.kernels)) {
+    out.push('', `### Conv kernels at ${net} shapes (ms per call)`, '');
+    out.push(
+      table(
+        ['layer', 'x', 'filter', 's', 'GFLOP', 'dW stock', 'dW split-K', 'dx naive', 'dx mm', 'forward'],
+        rows.map((k) => [
+          k.layer,
+          `[${k.x}]`,
+          `[${k.filter}]`,
+          k.stride,
+          k.gflop.toFixed(2),
+          f1(k.filterGradStockMs),
+          f1(k.filterGradOursMs),
+          f1(k.inputGradNaiveMs),
+          f1(k.inputGradMmMs),
+          f1(k.forwardMs),
+        ]),
+      ),
+    );
+  }
+  if (r.numerics.length > 0) {
+    out.push('', '### One training step, webgpu vs cpu backend', '');
+    out.push(
+      table(
+        ['net', 'rule', 'tensors', 'worst tensor', 'max rel. error', 'tolerance', 'ok'],
+        r.numerics.map((n) => [
+          n.net,
+          n.rule.toUpperCase(),
+          n.tensors,
+          n.worstTensor,
+          n.worstRelErr.toExponential(1),
+          n.tolerance,
+          n.ok ? 'yes' : 'NO',
+        ]),
+      ),
+    );
+  }
+  if (r.epoch && 'steps' in r.epoch) {
+    const e = r.epoch;
+    out.push('', '### One CIFAR-10 epoch, Kolen-Pollack', '');
+    out.push(
+      table(
+        [
+          'net',
+          'data',
+          'steps',
+          'train wall s',
+          'img/s',
+          'val pass s',
+          'train loss',
+          'train top-1 err',
+          'val top-1 err',
+        ],
+        [
+          [
+            e.net,
+            e.data,
+            e.steps,
+            f1(e.trainWallS),
+            f0(e.imgPerSec),
+            f1(e.evalWallS),
+            e.trainLoss.toFixed(3),
+            e.trainTop1Error.toFixed(3),
+            e.valTop1Error.toFixed(3),
+          ],
+        ],
+      ),
+    );
+  } else if (r.epoch) out.push('', `CIFAR-10 epoch: skipped (${r.epoch.skipped}).`);
+  if (r.errors.length > 0) out.push('', '### Errors', '', ...r.errors.map((e) => `- ${e}`));
+  out.push('', `Benchmark wall time: ${f1(r.wallS)} s.`, '');
+  return out.join('\n');
+}

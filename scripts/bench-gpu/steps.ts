@@ -1,0 +1,133 @@
+/** Median training-step time of a Trainer, its kernel profile, and tuning variants. */
+import * as tf from '@tensorflow/tfjs-core';
+import { webgpuThrottle } from '../../src/backend/webgpu/index.js';
+import type { Batch } from '../../src/data/types.js';
+import type { Trainer } from '../../src/train/types.js';
+import type { NetConfig, Rule } from './options.js';
+import { buildTrainer, syntheticBatch } from './trainer.js';
+
+export interface StepTiming {
+  /** Median of per-step times, each step waited for (await of one scalar). */
+  medianMs: number;
+  /** Mean over `steps` back-to-back steps, ≤ 2 queued at a time (webgpuThrottle), as in training. */
+  pipelinedMs: number;
+  /** First step: pipeline compilation included. */
+  firstMs: number;
+  imgPerSec: number;
+  /** Live tensors after the timed steps minus before (0 = flat). */
+  tensorDelta: number;
+  lossFinite: boolean;
+}
+
+export interface StepRow extends StepTiming {
+  net: string;
+  rule: Rule;
+  batch: number;
+  variant: string;
+}
+
+const LR = 0.05;
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+export async function timeSteps(
+  trainer: Trainer,
+  batch: Batch,
+  warmup: number,
+  steps: number,
+): Promise<StepTiming> {
+  let t = performance.now();
+  trainer.trainStep(batch, LR);
+  await trainer.lossIsFinite();
+  const firstMs = performance.now() - t;
+  for (let i = 1; i < warmup; i++) {
+    trainer.trainStep(batch, LR);
+    await trainer.lossIsFinite();
+  }
+  const before = tf.memory().numTensors;
+  const times: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    t = performance.now();
+    trainer.trainStep(batch, LR);
+    await trainer.lossIsFinite();
+    times.push(performance.now() - t);
+  }
+  t = performance.now();
+  for (let i = 0; i < steps; i++) {
+    trainer.trainStep(batch, LR);
+    await webgpuThrottle();
+  }
+  const lossFinite = await trainer.lossIsFinite();
+  const pipelinedMs = (performance.now() - t) / steps;
+  const medianMs = median(times);
+  return {
+    medianMs,
+    pipelinedMs,
+    firstMs,
+    imgPerSec: (batch.n * 1000) / Math.min(medianMs, pipelinedMs),
+    tensorDelta: tf.memory().numTensors - before,
+    lossFinite,
+  };
+}
+
+/** Build, time and dispose one trainer. */
+export async function benchStep(
+  net: NetConfig,
+  rule: Rule,
+  warmup: number,
+  steps: number,
+  variant = 'default',
+): Promise<StepRow> {
+  const trainer = await buildTrainer(net, rule);
+  try {
+    const timing = await timeSteps(trainer, syntheticBatch(net.batch, net.size, 1), warmup, steps);
+    return { net: net.label, rule, batch: net.batch, variant, ...timing };
+  } finally {
+    trainer.dispose();
+  }
+}
+
+export interface KernelStat {
+  name: string;
+  count: number;
+  totalMs: number;
+}
+
+export interface StepProfile {
+  net: string;
+  rule: Rule;
+  dispatches: number;
+  kernelMs: number;
+  top: KernelStat[];
+}
+
+/** One profiled step (GPU timestamp per kernel): time and dispatch count by kernel name. */
+export async function profileStep(net: NetConfig, rule: Rule, topN = 12): Promise<StepProfile> {
+  const trainer = await buildTrainer(net, rule);
+  try {
+    const batch = syntheticBatch(net.batch, net.size, 2);
+    trainer.trainStep(batch, LR);
+    await trainer.lossIsFinite();
+    const info = await tf.profile(() => {
+      trainer.trainStep(batch, LR);
+    });
+    const byName = new Map<string, KernelStat>();
+    let kernelMs = 0;
+    for (const k of info.kernels) {
+      const ms = Number(k.kernelTimeMs) || 0;
+      kernelMs += ms;
+      const s = byName.get(k.name) ?? { name: k.name, count: 0, totalMs: 0 };
+      s.count++;
+      s.totalMs += ms;
+      byName.set(k.name, s);
+    }
+    const top = [...byName.values()].sort((a, b) => b.totalMs - a.totalMs).slice(0, topN);
+    return { net: net.label, rule, dispatches: info.kernels.length, kernelMs, top };
+  } finally {
+    trainer.dispose();
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * Training-mode BatchNorm over N·H·W per channel, forward and hand-written backward
+ * (tfjs's own gradient expands per-channel vectors to full tensors several times):
+ *   forward:  μ, σ² = moments(x);  y = γ (x − μ)/σ + β   (σ = sqrt(σ² + ε))
+ *   backward: dβ = Σ dy,  dγ = Σ dy·x̂ = (Σ dy·x − μ·dβ)/σ,
+ *             dx = (γ/σ)·(dy − dβ/M − x̂·dγ/M)
+ * x̂ is never stored: the backward takes x (kept alive by the previous layer anyway).
+ * Backends may register fused kernels for both (webgpu does).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { opImplFor } from './registry.js';
+
+export type BatchNormTrainFn = (
+  x: tf.Tensor,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+  epsilon: number,
+) => { y: tf.Tensor; mean: tf.Tensor1D; variance: tf.Tensor1D };
+
+export type BatchNormTrainGradFn = (
+  dy: tf.Tensor,
+  x: tf.Tensor,
+  mean: tf.Tensor,
+  variance: tf.Tensor,
+  gamma: tf.Tensor,
+  epsilon: number,
+) => { dx: tf.Tensor; dGamma: tf.Tensor1D; dBeta: tf.Tensor1D };
+
+const channelAxes = (x: tf.Tensor) => x.shape.map((_, i) => i).slice(0, -1);
+
+/** Moments, then tfjs's fused batch-norm kernel. */
+export const stockBatchNormTrain: BatchNormTrainFn = (x, gamma, beta, epsilon) => {
+  const { mean, variance } = tf.moments(x, channelAxes(x));
+  const y = tf.batchNorm(x, mean, variance, beta, gamma, epsilon);
+  return { y, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
+};
+
+export const stockBatchNormTrainGrad: BatchNormTrainGradFn = (dy, x, mean, variance, gamma, epsilon) => {
+  const axes = channelAxes(x);
+  const m = x.size / (x.shape.at(-1) as number);
+  const invStd = tf.rsqrt(tf.add(variance, epsilon));
+  const dBeta = tf.sum(dy, axes) as tf.Tensor1D;
+  const dGamma = tf.mul(tf.sub(tf.sum(tf.mul(dy, x), axes), tf.mul(mean, dBeta)), invStd) as tf.Tensor1D;
+  // dx = k·dy − (x − μ)·invStd·b − a = k·dy − x·c + (μ·c − a),  k = γ·invStd, c = invStd·b
+  const k = tf.mul(gamma, invStd);
+  const a = tf.mul(k, tf.div(dBeta, m));
+  const c = tf.mul(invStd, tf.mul(k, tf.div(dGamma, m)));
+  const dx = tf.add(tf.sub(tf.mul(dy, k), tf.mul(x, c)), tf.sub(tf.mul(mean, c), a));
+  return { dx, dGamma, dBeta };
+};
+
+export function batchNormTrain(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number) {
+  return (opImplFor<BatchNormTrainFn>('batchNormTrain') ?? stockBatchNormTrain)(x, gamma, beta, epsilon);
+}
+
+export function batchNormTrainGrad(
+  dy: tf.Tensor,
+  x: tf.Tensor,
+  mean: tf.Tensor,
+  variance: tf.Tensor,
+  gamma: tf.Tensor,
+  epsilon: number,
+) {
+  const impl = opImplFor<BatchNormTrainGradFn>('batchNormTrainGrad') ?? stockBatchNormTrainGrad;
+  return impl(dy, x, mean, variance, gamma, epsilon);
+}

@@ -1,0 +1,256 @@
+/**
+ * dW of a 2-D convolution on WebGPU as an implicit-GEMM with split-K:
+ *
+ *   dW[k, co] = Σ_m patch(m, k) · dy[m, co],  k = (fy, fx, ci), m = (n, oy, ox)
+ *
+ * tfjs's stock Conv2DBackpropFilter runs one thread per filter element looping over
+ * all N·Ho·Wo positions (~98 % of a ResNet training step on an H100). Here each
+ * workgroup computes a TK×TC tile of dW over one chunk of m, staging the im2col patch
+ * (read straight from x, never materialised) and dy in workgroup memory; the chunks'
+ * partial tiles are then summed by a second dispatch (sum_partials.ts).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Conv2dFilterGradFn, FilterShape } from '../ops/conv2d_filter_grad.js';
+import {
+  ceilDiv,
+  type KernelArgs,
+  type ProgramUniforms,
+  registerWebgpuKernel,
+  type WebGPUProgram,
+} from './program.js';
+import { sumPartials } from './sum_partials.js';
+
+export const FILTER_GRAD_KERNEL = 'WtrainConv2DBackpropFilter';
+
+/** Workgroup of wx×wy threads; each thread owns tr rows (k) × tc columns (co); tm rows of m per stage. */
+export interface FilterGradTile {
+  wx: number;
+  wy: number;
+  tr: number;
+  tc: number;
+  tm: number;
+}
+
+/** Tile shape by output channels: narrow layers get narrow tiles so little work is padding. */
+export function pickFilterGradTile(outChannels: number): FilterGradTile {
+  if (outChannels >= 128) return { wx: 16, wy: 16, tr: 8, tc: 8, tm: 8 };
+  if (outChannels >= 64) return { wx: 8, wy: 16, tr: 8, tc: 8, tm: 8 };
+  if (outChannels >= 32) return { wx: 4, wy: 32, tr: 4, tc: 8, tm: 8 };
+  return { wx: 4, wy: 16, tr: 4, tc: 4, tm: 16 };
+}
+
+let targetWorkgroups = 1024;
+
+/** How many workgroups the split-K aims for (enough to fill a large GPU); for tuning. */
+export function setFilterGradTargetWorkgroups(n: number): void {
+  targetWorkgroups = Math.max(1, Math.floor(n));
+}
+
+/** Number of m-chunks (each a multiple of tm rows, ≥ 16 stages long) and their length. */
+export function splitK(m: number, tiles: number, tm: number): { splits: number; chunk: number } {
+  const maxSplits = Math.min(65535, Math.max(1, Math.floor(m / (16 * tm))));
+  const wanted = Math.min(maxSplits, Math.max(1, ceilDiv(targetWorkgroups, tiles)));
+  const chunk = Math.max(tm, ceilDiv(ceilDiv(m, wanted), tm) * tm);
+  return { splits: Math.max(1, ceilDiv(m, chunk)), chunk };
+}
+
+class Conv2dFilterGradProgram implements WebGPUProgram {
+  variableNames = ['x', 'dy'];
+  uniforms =
+    'xDims : vec4<i32>, dyDims : vec4<i32>, pad : i32, stride : i32, kw : i32, kDim : i32, mDim : i32, chunk : i32, numSteps : i32,';
+  outputShape: number[];
+  shaderKey: string;
+  dispatchLayout = { x: [0], y: [1], z: [2] };
+  dispatch: [number, number, number];
+  workgroupSize: [number, number, number];
+  private readonly t: FilterGradTile;
+
+  constructor(t: FilterGradTile, kDim: number, outChannels: number, splits: number, outShape: number[]) {
+    const tk = t.wy * t.tr;
+    const tcols = t.wx * t.tc;
+    const threads = t.wx * t.wy;
+    if (threads % tk !== 0 || threads % tcols !== 0 || (t.tm * tk) % threads || (t.tm * tcols) % threads) {
+      throw new Error(`conv2dFilterGrad: invalid tile ${JSON.stringify(t)}`);
+    }
+    this.t = t;
+    this.outputShape = outShape;
+    this.workgroupSize = [t.wx, t.wy, 1];
+    // A [1, 1, 1] dispatch would change tfjs's shader key (flat dispatch) and cost a
+    // second compile of the same shader: one idle extra row of tiles avoids that.
+    const kTiles = ceilDiv(kDim, tk);
+    const flat = kTiles === 1 && splits === 1;
+    this.dispatch = [ceilDiv(outChannels, tcols), flat ? 2 : kTiles, splits];
+    this.shaderKey = `wtrainConv2dFilterGrad_${t.wx}_${t.wy}_${t.tr}_${t.tc}_${t.tm}`;
+  }
+
+  getUserCode(): string {
+    const { wx, wy, tr, tc, tm } = this.t;
+    const tk = wy * tr;
+    const tcols = wx * tc;
+    const threads = wx * wy;
+    const loadA = `for (var j = 0; j < ${(tm * tk) / threads}; j = j + 1) {
+          let mm = mA + j * ${threads / tk};
+          let m = m0 + mm;
+          var v = 0.0;
+          if (kValid && m < mEnd) {
+            let n = m / hoWo;
+            let rest = m - n * hoWo;
+            let oy = rest / wo;
+            let iy = oy * uniforms.stride + offY;
+            let ix = (rest - oy * wo) * uniforms.stride + offX;
+            if (iy >= 0 && iy < h && ix >= 0 && ix < w) {
+              v = x[((n * h + iy) * w + ix) * ci + cIn];
+            }
+          }
+          tileA[mm * ${tk} + kCol] = v;
+        }`;
+    const loadB = `for (var j = 0; j < ${(tm * tcols) / threads}; j = j + 1) {
+          let mm = mB + j * ${threads / tcols};
+          let m = m0 + mm;
+          var v = 0.0;
+          if (cValid && m < mEnd) {
+            v = dy[m * co + cB];
+          }
+          tileB[mm * ${tcols} + cCol] = v;
+        }`;
+    return `
+      var<workgroup> tileA : array<f32, ${tm * tk}>;
+      var<workgroup> tileB : array<f32, ${tm * tcols}>;
+
+      fn main() {
+        let lx = i32(localId.x);
+        let ly = i32(localId.y);
+        let li = i32(localIndex);
+        let h = uniforms.xDims.y;
+        let w = uniforms.xDims.z;
+        let ci = uniforms.xDims.w;
+        let wo = uniforms.dyDims.z;
+        let hoWo = uniforms.dyDims.y * wo;
+        let co = uniforms.dyDims.w;
+        let kDim = uniforms.kDim;
+        let k0 = i32(workgroupId.y) * ${tk};
+        let c0 = i32(workgroupId.x) * ${tcols};
+        let mStart = i32(workgroupId.z) * uniforms.chunk;
+        let mEnd = min(uniforms.mDim, mStart + uniforms.chunk);
+
+        // This thread's fixed column of the patch tile: filter tap (fy, fx, cIn).
+        let kCol = li % ${tk};
+        let kA = k0 + kCol;
+        let kValid = kA < kDim;
+        let kwCi = uniforms.kw * ci;
+        let fy = kA / kwCi;
+        let fx = (kA - fy * kwCi) / ci;
+        let cIn = kA - fy * kwCi - fx * ci;
+        let offY = fy - uniforms.pad;
+        let offX = fx - uniforms.pad;
+        let mA = li / ${tk};
+        // This thread's fixed column of the dy tile.
+        let cCol = li % ${tcols};
+        let cB = c0 + cCol;
+        let cValid = cB < co;
+        let mB = li / ${tcols};
+
+        var acc : array<f32, ${tr * tc}>;
+        var a : array<f32, ${tr}>;
+        var b : array<f32, ${tc}>;
+        for (var step = 0; step < uniforms.numSteps; step = step + 1) {
+          let m0 = mStart + step * ${tm};
+          ${loadA}
+          ${loadB}
+          workgroupBarrier();
+          for (var mm = 0; mm < ${tm}; mm = mm + 1) {
+            for (var r = 0; r < ${tr}; r = r + 1) {
+              a[r] = tileA[mm * ${tk} + ly + r * ${wy}];
+            }
+            for (var c = 0; c < ${tc}; c = c + 1) {
+              b[c] = tileB[mm * ${tcols} + lx + c * ${wx}];
+            }
+            for (var r = 0; r < ${tr}; r = r + 1) {
+              for (var c = 0; c < ${tc}; c = c + 1) {
+                acc[r * ${tc} + c] = fma(a[r], b[c], acc[r * ${tc} + c]);
+              }
+            }
+          }
+          workgroupBarrier();
+        }
+        let outBase = i32(workgroupId.z) * kDim * co;
+        for (var r = 0; r < ${tr}; r = r + 1) {
+          let k = k0 + ly + r * ${wy};
+          for (var c = 0; c < ${tc}; c = c + 1) {
+            let col = c0 + lx + c * ${wx};
+            if (k < kDim && col < co) {
+              result[outBase + k * co + col] = acc[r * ${tc} + c];
+            }
+          }
+        }
+      }`;
+  }
+}
+
+interface FilterGradAttrs {
+  filterShape: FilterShape;
+  stride: number;
+  pad: number;
+}
+
+function conv2dFilterGradKernel({
+  inputs,
+  backend,
+  attrs,
+}: KernelArgs<'x' | 'dy', FilterGradAttrs>): tf.TensorInfo {
+  const { x, dy } = inputs;
+  const { filterShape, stride, pad } = attrs;
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filterShape,
+    [stride, stride],
+    1,
+    pad,
+    undefined,
+    false,
+    'channelsLast',
+  );
+  const expected = [info.batchSize, info.outHeight, info.outWidth, info.outChannels];
+  if (!tf.util.arraysEqual(dy.shape, expected)) {
+    throw new Error(`conv2dFilterGrad: dy shape [${dy.shape}] does not match [${expected}]`);
+  }
+  if (x.dtype !== 'float32' || dy.dtype !== 'float32') throw new Error('conv2dFilterGrad: float32 only');
+  const [kh, kw, ci, co] = filterShape;
+  const kDim = kh * kw * ci;
+  const mDim = info.batchSize * info.outHeight * info.outWidth;
+  const tile = pickFilterGradTile(co);
+  const tiles = ceilDiv(kDim, tile.wy * tile.tr) * ceilDiv(co, tile.wx * tile.tc);
+  const { splits, chunk } = splitK(mDim, tiles, tile.tm);
+  const program = new Conv2dFilterGradProgram(tile, kDim, co, splits, [splits * kDim * co]);
+  const uniforms: ProgramUniforms = [
+    { type: 'int32', data: [...x.shape] },
+    { type: 'int32', data: [...dy.shape] },
+    { type: 'int32', data: [pad] },
+    { type: 'int32', data: [stride] },
+    { type: 'int32', data: [kw] },
+    { type: 'int32', data: [kDim] },
+    { type: 'int32', data: [mDim] },
+    { type: 'int32', data: [chunk] },
+    { type: 'int32', data: [ceilDiv(chunk, tile.tm)] },
+  ];
+  // Rank-1 views in and out: tfjs's shader key includes ranks and broadcast patterns, so
+  // this way every layer shape shares one compiled pipeline per tile shape.
+  const flat = (t: tf.TensorInfo): tf.TensorInfo => ({ ...t, shape: [tf.util.sizeFromShape(t.shape)] });
+  const partials = backend.runWebGPUProgram(program, [flat(x), flat(dy)], 'float32', uniforms);
+  if (splits === 1) return { ...partials, shape: [...filterShape] };
+  const out = sumPartials(backend, partials, splits, [...filterShape]);
+  backend.disposeData(partials.dataId);
+  return out;
+}
+
+export function registerConv2dFilterGradKernel(): void {
+  registerWebgpuKernel(FILTER_GRAD_KERNEL, conv2dFilterGradKernel);
+}
+
+/** The `conv2dFilterGrad` op for the webgpu backend (same contract as tfjs's Conv2DBackpropFilter). */
+export const webgpuConv2dFilterGrad: Conv2dFilterGradFn = (x, dy, filterShape, stride, pad) =>
+  tf.engine().runKernel(FILTER_GRAD_KERNEL, { x, dy }, {
+    filterShape,
+    stride,
+    pad,
+  } as unknown as tf.NamedAttrMap) as tf.Tensor4D;

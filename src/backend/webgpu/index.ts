@@ -1,0 +1,68 @@
+/**
+ * The webgpu backend (Dawn in Node): start-up and the project's kernels that replace
+ * slow stock tfjs-webgpu ones for training. See docs/gpu.md.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { stockConv2dFilterGrad } from '../ops/conv2d_filter_grad.js';
+import { registerOpImpl } from '../ops/registry.js';
+import { registerBatchNormKernels, webgpuBatchNormTrain, webgpuBatchNormTrainGrad } from './batch_norm.js';
+import {
+  registerConv2dFilterGradKernel,
+  setFilterGradTargetWorkgroups,
+  webgpuConv2dFilterGrad,
+} from './conv2d_filter_grad.js';
+import { registerSgdKernel, webgpuSgdUpdate } from './sgd.js';
+
+export type { BatchNormTrainFn, BatchNormTrainGradFn } from './batch_norm.js';
+export { describeVulkanSetup } from './diagnose.js';
+export { initWebgpuBackend, type WebgpuInitResult } from './init.js';
+export type { SgdUpdateFn } from './sgd.js';
+export { webgpuFinish, webgpuThrottle } from './sync.js';
+
+export interface WebgpuTuning {
+  /** conv2dFilterGrad: our split-K implicit GEMM, or tfjs's stock kernel (one thread per filter element). */
+  filterGrad: 'splitk' | 'stock';
+  /** conv2dInputGrad: tfjs's tiled matmul-style program, or its naive one (tfjs's default). */
+  inputGrad: 'mm' | 'naive';
+  /** How many workgroups the split-K filter gradient aims for. */
+  filterGradWorkgroups: number;
+  /** Kernel dispatches per command-buffer submit (tfjs's WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE). */
+  submitBatch: number;
+}
+
+export const DEFAULT_WEBGPU_TUNING: Readonly<WebgpuTuning> = {
+  filterGrad: 'splitk',
+  inputGrad: 'mm',
+  filterGradWorkgroups: 1024,
+  submitBatch: 15,
+};
+
+function setFlag(name: string, value: boolean | number): void {
+  try {
+    tf.env().set(name, value);
+  } catch {
+    // The flag is registered by tfjs-backend-webgpu; without it there is nothing to tune.
+  }
+}
+
+/**
+ * Route the training ops whose stock webgpu kernels are slow to ours and set the
+ * backend's knobs. Idempotent; later calls may change the tuning (the benchmark does).
+ */
+export function registerWebgpuOps(tuning: Partial<WebgpuTuning> = {}): void {
+  const t = { ...DEFAULT_WEBGPU_TUNING, ...tuning };
+  registerConv2dFilterGradKernel();
+  setFilterGradTargetWorkgroups(t.filterGradWorkgroups);
+  registerOpImpl(
+    'conv2dFilterGrad',
+    'webgpu',
+    t.filterGrad === 'splitk' ? webgpuConv2dFilterGrad : stockConv2dFilterGrad,
+  );
+  registerBatchNormKernels();
+  registerOpImpl('batchNormTrain', 'webgpu', webgpuBatchNormTrain);
+  registerOpImpl('batchNormTrainGrad', 'webgpu', webgpuBatchNormTrainGrad);
+  registerSgdKernel();
+  registerOpImpl('sgdUpdate', 'webgpu', webgpuSgdUpdate);
+  setFlag('WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE', t.inputGrad === 'naive');
+  setFlag('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', t.submitBatch);
+}

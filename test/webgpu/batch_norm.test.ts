@@ -1,0 +1,68 @@
+/**
+ * The fused training-mode BatchNorm kernels equal the same formulas in tf ops
+ * (src/backend/ops/batch_norm_train.ts) on the cpu backend (max |a−b| ≤ 1e-5 · max |ref| for y, μ, σ², dx, dγ, dβ).
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  stockBatchNormTrain as referenceBatchNormTrain,
+  stockBatchNormTrainGrad as referenceBatchNormTrainGrad,
+} from '../../src/backend/ops/batch_norm_train.js';
+import {
+  type BatchNormTrainFn,
+  type BatchNormTrainGradFn,
+  webgpuBatchNormTrain,
+  webgpuBatchNormTrainGrad,
+} from '../../src/backend/webgpu/batch_norm.js';
+import { randomArray, relErr } from '../helpers.js';
+import { TOLERANCE, useWebgpu } from './gpu.js';
+
+const EPS = 1e-5;
+
+/** Forward then backward: [y, μ, σ², dx, dγ, dβ]. */
+function both(fwd: BatchNormTrainFn, bwd: BatchNormTrainGradFn, [x, g, b, dy]: tf.Tensor[]): tf.Tensor[] {
+  const f = fwd(x, g, b, EPS);
+  const d = bwd(dy, x, f.mean, f.variance, g, EPS);
+  return [f.y, f.mean, f.variance, d.dx, d.dGamma, d.dBeta];
+}
+
+const SHAPES: Array<{ shape: number[]; why: string }> = [
+  { shape: [2, 8, 8, 3], why: 'RGB-like, one split' },
+  { shape: [3, 13, 13, 16], why: 'many splits, ragged last one' },
+  { shape: [2, 4, 4, 160], why: 'wide' },
+  { shape: [6, 10], why: 'rank 2' },
+];
+
+for (const [i, { shape, why }] of SHAPES.entries()) {
+  test(`batchNormTrain / batchNormTrainGrad webgpu = cpu: [${shape}] (${why})`, async (t) => {
+    if (!(await useWebgpu(t))) return;
+    const c = shape.at(-1) as number;
+    const size = shape.reduce((a, b) => a * b);
+    // Offset data (mean 3, like post-ReLU activations) tests the variance's robustness.
+    const xv = randomArray(size, 10 + i).map((v) => 3 + 2 * v);
+    const dyv = randomArray(size, 20 + i);
+    const gv = randomArray(c, 30 + i).map((v) => 1 + 0.5 * v);
+    const bv = randomArray(c, 40 + i);
+    const make = () => [tf.tensor(xv, shape), tf.tensor1d(gv), tf.tensor1d(bv), tf.tensor(dyv, shape)];
+
+    await tf.setBackend('cpu');
+    const refT = tf.tidy(() => both(referenceBatchNormTrain, referenceBatchNormTrainGrad, make()));
+    const ref = await Promise.all(refT.map((r) => r.data()));
+    tf.dispose(refT);
+
+    await tf.setBackend('webgpu');
+    const before = tf.memory().numTensors;
+    const gotT = tf.tidy(() => both(webgpuBatchNormTrain, webgpuBatchNormTrainGrad, make()));
+    assert.deepEqual(gotT[0].shape, shape);
+    assert.deepEqual(gotT[3].shape, shape);
+    const got = await Promise.all(gotT.map((g) => g.data()));
+    tf.dispose(gotT);
+    assert.equal(tf.memory().numTensors, before, 'tensors leaked');
+    const names = ['y', 'mean', 'variance', 'dx', 'dGamma', 'dBeta'];
+    names.forEach((name, k) => {
+      const err = relErr(got[k] as Float32Array, ref[k] as Float32Array);
+      assert.ok(err <= TOLERANCE, `${name}: rel. error ${err.toExponential(2)} > ${TOLERANCE}`);
+    });
+  });
+}

@@ -1,0 +1,166 @@
+/**
+ * The webgpu conv-gradient ops equal the cpu backend's Conv2DBackpropFilter /
+ * Conv2DBackpropInput (max |a−b| ≤ 1e-5 · max |ref|) on shapes that cover every tile
+ * configuration, split-K with a ragged last chunk, stride 1/2, pad 0/1/3, k 1/3/7.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import { type FilterShape, stockConv2dFilterGrad } from '../../src/backend/ops/conv2d_filter_grad.js';
+import { conv2dInputGrad, stockConv2dInputGrad } from '../../src/backend/ops/conv2d_input_grad.js';
+import { opImplFor } from '../../src/backend/ops/registry.js';
+import {
+  setFilterGradTargetWorkgroups,
+  webgpuConv2dFilterGrad,
+} from '../../src/backend/webgpu/conv2d_filter_grad.js';
+import { registerWebgpuOps } from '../../src/backend/webgpu/index.js';
+import { randomArray, relErr } from '../helpers.js';
+import { onCpu, onGpu, TOLERANCE, useWebgpu } from './gpu.js';
+
+type Shape4 = [number, number, number, number];
+interface Case {
+  x: Shape4;
+  k: number;
+  co: number;
+  stride: number;
+  pad: number;
+  why: string;
+}
+
+const CASES: Case[] = [
+  { x: [2, 8, 8, 3], k: 3, co: 4, stride: 1, pad: 1, why: 'narrow tile, RGB input' },
+  { x: [2, 9, 9, 16], k: 3, co: 32, stride: 2, pad: 1, why: '32-wide tile, odd size, stride 2' },
+  { x: [2, 16, 16, 8], k: 7, co: 64, stride: 2, pad: 3, why: '64-wide tile, 7x7 stem' },
+  { x: [2, 8, 8, 64], k: 1, co: 128, stride: 2, pad: 0, why: '128-wide tile, 1x1 shortcut' },
+  { x: [3, 6, 6, 5], k: 3, co: 7, stride: 1, pad: 0, why: 'odd channels, no padding' },
+  { x: [6, 10, 10, 4], k: 3, co: 8, stride: 1, pad: 1, why: 'split-K, ragged last chunk' },
+  { x: [2, 7, 7, 4], k: 7, co: 5, stride: 1, pad: 3, why: 'k 7 pad 3 stride 1' },
+  { x: [2, 12, 12, 16], k: 3, co: 160, stride: 2, pad: 3, why: 'partial 128 tiles, pad 3' },
+];
+
+function outShape(c: Case): Shape4 {
+  const out = (n: number) => Math.floor((n + 2 * c.pad - c.k) / c.stride) + 1;
+  return [c.x[0], out(c.x[1]), out(c.x[2]), c.co];
+}
+
+function inputs(c: Case, seed: number) {
+  const filterShape: FilterShape = [c.k, c.k, c.x[3], c.co];
+  const dyShape = outShape(c);
+  return {
+    filterShape,
+    dyShape,
+    x: randomArray(
+      c.x.reduce((a, b) => a * b),
+      seed,
+    ),
+    dy: randomArray(
+      dyShape.reduce((a, b) => a * b),
+      seed + 1,
+    ),
+    w: randomArray(
+      filterShape.reduce((a, b) => a * b),
+      seed + 2,
+    ),
+  };
+}
+
+const label = (c: Case) => `[${c.x}] k${c.k} co${c.co} s${c.stride} p${c.pad} (${c.why})`;
+
+for (const [i, c] of CASES.entries()) {
+  test(`conv2dFilterGrad webgpu = cpu: ${label(c)}`, async (t) => {
+    if (!(await useWebgpu(t))) return;
+    const d = inputs(c, 100 + i);
+    const ref = await onCpu(() =>
+      stockConv2dFilterGrad(
+        tf.tensor4d(d.x, c.x),
+        tf.tensor4d(d.dy, d.dyShape),
+        d.filterShape,
+        c.stride,
+        c.pad,
+      ),
+    );
+    const got = await onGpu(() =>
+      webgpuConv2dFilterGrad(
+        tf.tensor4d(d.x, c.x),
+        tf.tensor4d(d.dy, d.dyShape),
+        d.filterShape,
+        c.stride,
+        c.pad,
+      ),
+    );
+    assert.deepEqual(got.shape, d.filterShape);
+    const err = relErr(got.data, ref);
+    assert.ok(err <= TOLERANCE, `rel. error ${err.toExponential(2)} > ${TOLERANCE}`);
+  });
+}
+
+/** tfjs's own dx programs: the stride/pad/kernel combinations, fewer shapes (each compiles its own). */
+const INPUT_GRAD_CASES = [CASES[0], CASES[2], CASES[3], CASES[4]];
+
+for (const [i, c] of INPUT_GRAD_CASES.entries()) {
+  test(`conv2dInputGrad webgpu = cpu: ${label(c)}${i === 0 ? ' (mm and naive programs)' : ''}`, async (t) => {
+    if (!(await useWebgpu(t))) return;
+    const d = inputs(c, 200 + i);
+    const ref = await onCpu(() =>
+      stockConv2dInputGrad(
+        tf.tensor4d(d.dy, d.dyShape),
+        tf.tensor4d(d.w, d.filterShape),
+        c.x,
+        c.stride,
+        c.pad,
+      ),
+    );
+    try {
+      // Both programs on the first shape; the other shapes on `mm` (ours; each compile is slow on lavapipe).
+      for (const inputGrad of i === 0 ? (['mm', 'naive'] as const) : (['mm'] as const)) {
+        registerWebgpuOps({ inputGrad });
+        const got = await onGpu(() =>
+          conv2dInputGrad(
+            tf.tensor4d(d.dy, d.dyShape),
+            tf.tensor4d(d.w, d.filterShape),
+            c.x,
+            c.stride,
+            c.pad,
+          ),
+        );
+        assert.deepEqual(got.shape, c.x);
+        const err = relErr(got.data, ref);
+        assert.ok(err <= TOLERANCE, `${inputGrad}: rel. error ${err.toExponential(2)} > ${TOLERANCE}`);
+      }
+    } finally {
+      registerWebgpuOps();
+    }
+  });
+}
+
+test('conv2dFilterGrad: split count does not change the result; no tensors leak', async (t) => {
+  if (!(await useWebgpu(t))) return;
+  const c = CASES[5];
+  const d = inputs(c, 300);
+  const x = tf.tensor4d(d.x, c.x);
+  const dy = tf.tensor4d(d.dy, d.dyShape);
+  const before = tf.memory().numTensors;
+  const runs: Float32Array[] = [];
+  try {
+    for (const target of [1, 1 << 20]) {
+      setFilterGradTargetWorkgroups(target);
+      const g = webgpuConv2dFilterGrad(x, dy, d.filterShape, c.stride, c.pad);
+      runs.push((await g.data()) as Float32Array);
+      g.dispose();
+    }
+  } finally {
+    setFilterGradTargetWorkgroups(1024);
+  }
+  assert.equal(tf.memory().numTensors, before);
+  assert.ok(relErr(runs[0], runs[1]) <= TOLERANCE);
+  x.dispose();
+  dy.dispose();
+});
+
+test('registerWebgpuOps routes conv2dFilterGrad to the split-K kernel on webgpu only', async (t) => {
+  if (!(await useWebgpu(t))) return;
+  assert.equal(opImplFor('conv2dFilterGrad'), webgpuConv2dFilterGrad);
+  await tf.setBackend('cpu');
+  assert.equal(opImplFor('conv2dFilterGrad'), undefined);
+  await tf.setBackend('webgpu');
+});

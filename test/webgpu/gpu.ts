@@ -1,0 +1,56 @@
+/**
+ * Shared set-up of the webgpu tests: one Dawn start per test file, cpu references,
+ * and a clean skip (with the reason) where no WebGPU adapter exists.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import type { TestContext } from 'node:test';
+import {
+  initWebgpuBackend,
+  registerWebgpuOps,
+  type WebgpuInitResult,
+} from '../../src/backend/webgpu/index.js';
+
+/** Max |a−b| / max |ref|: the tolerance the webgpu kernels are held to against the cpu backend. */
+export const TOLERANCE = 1e-5;
+
+let started: Promise<WebgpuInitResult> | null = null;
+
+/** Start webgpu once per process (our kernels registered); later calls reuse the result. */
+export function webgpu(): Promise<WebgpuInitResult> {
+  started ??= initWebgpuBackend().then((res) => {
+    if (res.ok) registerWebgpuOps();
+    return res;
+  });
+  return started;
+}
+
+/** Make `webgpu` active, or skip the test with the reason. Returns false when skipped. */
+export async function useWebgpu(t: TestContext): Promise<boolean> {
+  const res = await webgpu();
+  if (!res.ok) {
+    t.skip(`no WebGPU adapter: ${res.reason.split('\n')[0]} (see scripts/ci/install-lavapipe.sh)`);
+    return false;
+  }
+  await tf.setBackend('webgpu');
+  return true;
+}
+
+/** Run `fn` on the cpu backend and read its result back, then return to webgpu. */
+export async function onCpu(fn: () => tf.Tensor): Promise<Float32Array> {
+  await tf.setBackend('cpu');
+  const out = tf.tidy(fn);
+  const data = (await out.data()) as Float32Array;
+  out.dispose();
+  await tf.setBackend('webgpu');
+  return data;
+}
+
+/** Run `fn` on webgpu and read its result back (`data()`, never `dataSync()`). */
+export async function onGpu(fn: () => tf.Tensor): Promise<{ data: Float32Array; shape: number[] }> {
+  const out = tf.tidy(fn);
+  const data = (await out.data()) as Float32Array;
+  const shape = out.shape;
+  out.dispose();
+  return { data, shape };
+}
