@@ -11,6 +11,7 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/backend/index.js';
+import { syntheticBatch, syntheticInfo } from '../src/data/synthetic.js';
 import { modelConfigSchema } from '../src/models/config.js';
 import { ruleConfigSchema } from '../src/rules/config.js';
 import { optimizerConfigSchema, trainConfigSchema } from '../src/train/config.js';
@@ -30,18 +31,7 @@ const hw = Number(args.size);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 await initBackend({ name: args.backend as 'wasm', threads: 1 });
-const info = {
-  source: 'synthetic',
-  numClasses: 10,
-  classNames: [],
-  height: hw,
-  width: hw,
-  channels: 3,
-  mean: [0.5, 0.5, 0.5],
-  std: [0.25, 0.25, 0.25],
-  trainSize: 0,
-  valSize: 0,
-};
+const info = syntheticInfo(hw);
 
 interface Row {
   net: string;
@@ -53,34 +43,37 @@ const rows: Row[] = [];
 for (const spec of args.nets.split(',')) {
   const [arch, b] = spec.split(':');
   const batchSize = Number(b);
-  const x = new Uint8Array(batchSize * hw * hw * 3).map((_, i) => (i * 2654435761) >>> 24);
-  const y = new Int32Array(batchSize).map((_, i) => i % 10);
-  const batch = { x, y, n: batchSize, height: hw, width: hw, channels: 3 };
-  for (const rule of args.rules.split(',')) {
-    const engine = new Engine(
-      {
-        model: modelConfigSchema.parse({ arch }),
-        rule: ruleConfigSchema.parse({ name: rule }),
-        optimizer: optimizerConfigSchema.parse({}),
-        train: trainConfigSchema.parse({}),
-      },
-      info,
-    );
-    engine.trainStep(batch, 0.01); // warm-up: kernels compiled, buffers allocated
-    await engine.takeTrainMetrics();
-    const times: number[] = [];
-    for (let i = 0; i < steps; i++) {
+  const batch = syntheticBatch(batchSize, hw, 1);
+  // All rules' engines live side by side and take their steps in turn, so slow drift
+  // of the process (heap growth, other load) hits every rule alike.
+  const rules = args.rules.split(',');
+  const engines = rules.map(
+    (rule) =>
+      new Engine(
+        {
+          model: modelConfigSchema.parse({ arch }),
+          rule: ruleConfigSchema.parse({ name: rule }),
+          optimizer: optimizerConfigSchema.parse({}),
+          train: trainConfigSchema.parse({}),
+        },
+        info,
+      ),
+  );
+  const times: number[][] = rules.map(() => []);
+  for (let i = 0; i <= steps; i++) {
+    for (const [r, engine] of engines.entries()) {
       const t = performance.now();
       engine.trainStep(batch, 0.01);
       await engine.lossIsFinite(); // waits for the device
-      times.push(performance.now() - t);
+      if (i > 0) times[r].push(performance.now() - t); // step 0 warms up (kernels, buffers)
     }
-    engine.dispose();
-    rows.push({ net: arch, batch: batchSize, impl: `${args.backend} ${rule}`, ms: median(times) });
-    console.error(
-      `${arch} b${batchSize} ${args.backend} ${rule}: ${median(times).toFixed(0)} ms (tensors ${tf.memory().numTensors})`,
-    );
   }
+  for (const [r, rule] of rules.entries()) {
+    engines[r].dispose();
+    rows.push({ net: arch, batch: batchSize, impl: `${args.backend} ${rule}`, ms: median(times[r]) });
+    console.error(`${arch} b${batchSize} ${args.backend} ${rule}: ${median(times[r]).toFixed(0)} ms`);
+  }
+  console.error(`tensors after disposing: ${tf.memory().numTensors}`);
 }
 
 const python = '/usr/bin/python3';

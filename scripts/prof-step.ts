@@ -1,47 +1,30 @@
+/**
+ * Kernel-time profile of one training step (tf.profile), summed by kernel name.
+ *   node --import tsx scripts/prof-step.ts [rule] [arch] [batch] [size] [backend]
+ */
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/backend/index.js';
+import { syntheticBatch, syntheticInfo } from '../src/data/synthetic.js';
 import { modelConfigSchema } from '../src/models/config.js';
 import { ruleConfigSchema } from '../src/rules/config.js';
 import { optimizerConfigSchema, trainConfigSchema } from '../src/train/config.js';
 import { Engine } from '../src/train/trainer.js';
 
-await initBackend({ name: 'wasm', threads: 1 });
-const bs = 128,
-  hw = 32;
-const info = {
-  source: 'x',
-  numClasses: 10,
-  classNames: [],
-  height: hw,
-  width: hw,
-  channels: 3,
-  mean: [0.5, 0.5, 0.5],
-  std: [0.25, 0.25, 0.25],
-  trainSize: 0,
-  valSize: 0,
-};
+const [rule = 'bp', arch = 'resnet20', bs = '128', size = '32', backend = 'wasm'] = process.argv.slice(2);
+await initBackend({ name: backend as 'wasm', threads: 1 });
 const e = new Engine(
   {
-    model: modelConfigSchema.parse({ arch: 'resnet20' }),
-    rule: ruleConfigSchema.parse({ name: process.argv[2] ?? 'bp' }),
+    model: modelConfigSchema.parse({ arch }),
+    rule: ruleConfigSchema.parse({ name: rule }),
     optimizer: optimizerConfigSchema.parse({}),
     train: trainConfigSchema.parse({}),
   },
-  info,
+  syntheticInfo(Number(size)),
 );
-const batch = {
-  x: new Uint8Array(bs * hw * hw * 3).map((_, i) => (i * 7919) % 256),
-  y: new Int32Array(bs).map((_, i) => i % 10),
-  n: bs,
-  height: hw,
-  width: hw,
-  channels: 3,
-};
+const batch = syntheticBatch(Number(bs), Number(size), 1);
 e.trainStep(batch, 0.05);
 const t0 = performance.now();
-const prof = await tf.profile(() => {
-  e.trainStep(batch, 0.05);
-});
+const prof = await tf.profile(() => e.trainStep(batch, 0.05));
 const wall = performance.now() - t0;
 const agg = new Map<string, { ms: number; n: number }>();
 for (const k of prof.kernels) {
@@ -51,7 +34,8 @@ for (const k of prof.kernels) {
   agg.set(k.name, a);
 }
 const rows = [...agg.entries()].sort((a, b) => b[1].ms - a[1].ms);
-let tot = 0;
-for (const [, a] of rows) tot += a.ms;
-console.log('wall', wall.toFixed(0), 'kernel total', tot.toFixed(0), 'kernels', prof.kernels.length);
+const total = rows.reduce((s, [, a]) => s + a.ms, 0);
+console.log(
+  `wall ${wall.toFixed(0)} ms, kernel total ${total.toFixed(0)} ms, ${prof.kernels.length} kernels`,
+);
 for (const [n, a] of rows.slice(0, 20)) console.log(n.padEnd(22), a.ms.toFixed(1).padStart(8), a.n);

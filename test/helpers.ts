@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/backend/index.js';
-import type { Batch, DatasetInfo } from '../src/data/types.js';
+import { syntheticInfo } from '../src/data/synthetic.js';
 import { modelConfigSchema } from '../src/models/config.js';
 import { ruleConfigSchema } from '../src/rules/config.js';
 import { optimizerConfigSchema, trainConfigSchema } from '../src/train/config.js';
@@ -48,30 +48,7 @@ export function take(t: tf.Tensor): Float32Array {
   return d;
 }
 
-export function fakeInfo(hw: number, channels = 3, numClasses = 10): DatasetInfo {
-  return {
-    source: 'synthetic',
-    numClasses,
-    classNames: [],
-    height: hw,
-    width: hw,
-    channels,
-    mean: new Array(channels).fill(0.5),
-    std: new Array(channels).fill(0.25),
-    trainSize: 0,
-    valSize: 0,
-  };
-}
-
-/** A batch of deterministic pseudo-random pixels and labels. */
-export function fakeBatch(n: number, hw: number, seed: number, channels = 3, numClasses = 10): Batch {
-  const r = randomArray(n * hw * hw * channels + n, seed);
-  const x = new Uint8Array(n * hw * hw * channels);
-  for (let i = 0; i < x.length; i++) x[i] = Math.floor((r[i] + 1) * 127.99);
-  const y = new Int32Array(n);
-  for (let i = 0; i < n; i++) y[i] = Math.floor((r[x.length + i] + 1) * 0.5 * numClasses) % numClasses;
-  return { x, y, n, height: hw, width: hw, channels };
-}
+export { syntheticBatch as fakeBatch, syntheticInfo as fakeInfo } from '../src/data/synthetic.js';
 
 /** A small engine: config sections parsed from partial objects. */
 export function smallEngine(
@@ -97,6 +74,6 @@ export function smallEngine(
       optimizer: optimizerConfigSchema.parse(opts.optimizer ?? {}),
       train: trainConfigSchema.parse({ seed: opts.seed ?? 0 }),
     },
-    fakeInfo(hw),
+    syntheticInfo(hw),
   );
 }

@@ -14,17 +14,11 @@ export function createRandomFeedback(ctx: RuleContext): void {
   }
 }
 
-export abstract class FeedbackWeightsRule implements LearningRule {
+/** The no-op defaults of the LearningRule hooks. */
+export abstract class RuleBase implements LearningRule {
   abstract readonly name: LearningRule['name'];
   readonly warmupEpochs: number = 0;
-
-  constructor(protected readonly ctx: RuleContext) {
-    createRandomFeedback(ctx);
-  }
-
-  feedback(layer: FeedbackLayer): tf.Tensor {
-    return (layer.B as Param).value;
-  }
+  abstract feedback(layer: FeedbackLayer): tf.Tensor;
   feedbackGradients(_grads: Map<Param, tf.Tensor>): Array<[Param, tf.Tensor]> {
     return [];
   }
@@ -34,4 +28,16 @@ export abstract class FeedbackWeightsRule implements LearningRule {
     return {};
   }
   restoreScalars(_s: Record<string, number>): void {}
+}
+
+/** Rules that send δ through their own feedback weights B (all but backprop). */
+export abstract class FeedbackWeightsRule extends RuleBase {
+  constructor(protected readonly ctx: RuleContext) {
+    super();
+    createRandomFeedback(ctx);
+  }
+
+  feedback(layer: FeedbackLayer): tf.Tensor {
+    return (layer.B as Param).value;
+  }
 }

@@ -12,13 +12,10 @@ import {
   readLocValSolution,
   type ValLabels,
 } from '../formats/imagenet-labels.js';
-import type { DataSource, IndexedSplit, SourceContext } from './source.js';
+import { type DataSource, type IndexedSplit, photoSource, type SourceContext } from './source.js';
 
 /** Extensions sharp decodes (matched case-insensitively: ImageNet writes `.JPEG`). */
 export const IMAGE_EXT = /\.(jpe?g|png|webp|tiff?|gif|avif)$/i;
-
-export const IMAGENET_MEAN = [0.485, 0.456, 0.406];
-export const IMAGENET_STD = [0.229, 0.224, 0.225];
 
 /** Files of a split, compactly: folder index + file name per sample. */
 interface Listing {
@@ -182,7 +179,6 @@ export async function openImageFolder(ctx: SourceContext): Promise<DataSource> {
   const valDir = ctx.cfg.val_path ?? (nested ? path.join(root, 'val') : null);
   const classes = classFolders(trainDir);
   const classIndex = new Map(classes.map((c, i) => [c, i]));
-  const splits = new Map<string, Promise<IndexedSplit>>();
   const load = async (name: 'train' | 'val'): Promise<IndexedSplit> => {
     if (name === 'train') return toSplit(scanClassFolders(trainDir, classIndex, ctx));
     if (!valDir || !isDir(valDir)) {
@@ -191,20 +187,5 @@ export async function openImageFolder(ctx: SourceContext): Promise<DataSource> {
     const flat = entries(valDir).some((e) => e.isFile() && IMAGE_EXT.test(e.name));
     return toSplit(flat ? scanFlat(valDir, classIndex, ctx) : scanClassFolders(valDir, classIndex, ctx));
   };
-  return {
-    name: 'imagefolder',
-    classNames: classes,
-    mean: IMAGENET_MEAN,
-    std: IMAGENET_STD,
-    channels: 3,
-    nativeSize: null,
-    defaultAugment: 'imagenet',
-    defaults: { imageSize: 224 },
-    evalGeometry: 'center',
-    split(name) {
-      if (!splits.has(name)) splits.set(name, load(name));
-      return splits.get(name)!;
-    },
-    async close() {},
-  };
+  return photoSource('imagefolder', classes, load);
 }

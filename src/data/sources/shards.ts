@@ -6,9 +6,8 @@ import { existsSync } from 'node:fs';
 import { sourceSplitOf } from '../config.js';
 import { DataError } from '../errors.js';
 import { expandBraces } from '../formats/braces.js';
-import { IMAGENET_MEAN, IMAGENET_STD } from './imagefolder.js';
 import type { DataSource, SampleRef, SourceContext, StreamSplit } from './source.js';
-import { labelRangeMessage } from './source.js';
+import { labelRangeMessage, photoSource } from './source.js';
 
 export interface ShardFormat {
   name: 'webdataset' | 'tfrecord';
@@ -59,7 +58,6 @@ export function openShardSource(ctx: SourceContext, format: ShardFormat): DataSo
       `data: ${format.name}: data.num_classes not set, assuming ImageNet's 1000`,
     );
   }
-  const splits = new Map<string, Promise<StreamSplit>>();
   const load = async (name: 'train' | 'val'): Promise<StreamSplit> => {
     const pattern = name === 'train' ? cfg.path : cfg.val_path;
     const key = name === 'train' ? 'data.path' : 'data.val_path';
@@ -69,22 +67,11 @@ export function openShardSource(ctx: SourceContext, format: ShardFormat): DataSo
     const size = (reader && cfg[reader].num_samples) || (await countAll(shards, format.count));
     return { kind: 'stream', size, shards, read: (order) => readAll(order, format) };
   };
-  return {
-    name: format.name,
-    classNames: Array.from({ length: numClasses }, (_, i) => String(i)),
-    mean: IMAGENET_MEAN,
-    std: IMAGENET_STD,
-    channels: 3,
-    nativeSize: null,
-    defaultAugment: 'imagenet',
-    defaults: { imageSize: 224 },
-    evalGeometry: 'center',
-    split(name) {
-      if (!splits.has(name)) splits.set(name, load(name));
-      return splits.get(name)!;
-    },
-    async close() {},
-  };
+  return photoSource(
+    format.name,
+    Array.from({ length: numClasses }, (_, i) => String(i)),
+    load,
+  );
 }
 
 async function* readAll(shards: string[], format: ShardFormat): AsyncGenerator<SampleRef> {

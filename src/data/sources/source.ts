@@ -82,3 +82,34 @@ export interface SourceContext {
 export function labelRangeMessage(label: number, numClasses: number, at: string): string {
   return `${at}: label ${label} is out of range: expected 0..${numClasses - 1} (${numClasses} classes)`;
 }
+
+export const IMAGENET_MEAN = [0.485, 0.456, 0.406];
+export const IMAGENET_STD = [0.229, 0.224, 0.225];
+
+/**
+ * A source of ImageNet-style photos (imagefolder, webdataset, tfrecord): RGB, varied
+ * sizes, ImageNet normalisation and augmentation; each split loaded once, on first use.
+ */
+export function photoSource<S extends SourceSplit>(
+  name: string,
+  classNames: string[],
+  load: (split: 'train' | 'val') => Promise<S>,
+): DataSource {
+  const splits = new Map<string, Promise<S>>();
+  return {
+    name,
+    classNames,
+    mean: IMAGENET_MEAN,
+    std: IMAGENET_STD,
+    channels: 3,
+    nativeSize: null,
+    defaultAugment: 'imagenet',
+    defaults: { imageSize: 224 },
+    evalGeometry: 'center',
+    split(split) {
+      if (!splits.has(split)) splits.set(split, load(split));
+      return splits.get(split)!;
+    },
+    async close() {},
+  };
+}
