@@ -34,15 +34,22 @@ export class WeightMirror extends FeedbackWeightsRule {
       this.mirrorAllAtOnce(step);
       return;
     }
-    this.ctx.layers.forEach((layer, index) => {
-      if (mode === 'alternate' && index % 2 !== step % 2) return;
-      tf.tidy(() => {
-        const x = this.noise(
-          [this.ctx.cfg.wm.mirror_batch_size, ...(layer.inputShape as number[])],
-          step,
-          layer.name,
-        );
-        this.update(layer, x, layer.linear(x));
+    // Each layer mirrors fresh noise every step; layers with the same input shape share
+    // one draw within a step (each B's update involves only its own layer's x and y, so
+    // sharing changes no expectation and saves most of the noise generation).
+    tf.tidy(() => {
+      const draws = new Map<string, tf.Tensor>();
+      this.ctx.layers.forEach((layer, index) => {
+        if (mode === 'alternate' && index % 2 !== step % 2) return;
+        const shape = [this.ctx.cfg.wm.mirror_batch_size, ...(layer.inputShape as number[])];
+        const key = shape.join('x');
+        let x = draws.get(key);
+        if (!x) {
+          x = this.noise(shape, step, key);
+          draws.set(key, x);
+        }
+        const noise = x;
+        tf.tidy(() => this.update(layer, noise, layer.linear(noise)));
       });
     });
   }
@@ -69,11 +76,12 @@ export class WeightMirror extends FeedbackWeightsRule {
   private update(layer: FeedbackLayer, x: tf.Tensor, z: tf.Tensor): void {
     const { eta_b: eta, lambda_wm: lambda, b_scale } = this.ctx.cfg.wm;
     const y = tf.relu(z);
-    const xc = tf.sub(x, tf.mean(x, 0));
-    const yc = tf.sub(y, tf.mean(y, 0));
+    // Alg. 1 lines 13-14 centre both signals by their batch means; since
+    // Σₙ (xₙ − x̄)(yₙ − ȳ) = Σₙ xₙ (yₙ − ȳ) exactly, centring y alone gives the same covariance.
+    const yc = tf.sub(y, batchMean(y));
     // Average over the batch and over the pairs each shared weight connects (App. D.2).
     const pairs = tf.mul(layer.pairsPerExample(x), x.shape[0]);
-    const cov = tf.div(layer.weightGrad(xc, yc), pairs);
+    const cov = tf.div(layer.weightGrad(x, yc), pairs);
     const B = (layer.B as Param).value;
     let next = tf.add(tf.mul(B, 1 - lambda), tf.mul(cov, eta));
     if (b_scale === 'match_w_norm') next = tf.mul(next, tf.div(tf.norm(layer.W.value), tf.norm(next)));
@@ -86,4 +94,11 @@ export class WeightMirror extends FeedbackWeightsRule {
   override restoreScalars(s: Record<string, number>): void {
     this.mirrorSteps = s.mirror_steps ?? 0;
   }
+}
+
+/** Mean over the batch axis, as a [1, …] tensor: one matrix product (wasm reduces a leading axis by transposing first). */
+function batchMean(t: tf.Tensor): tf.Tensor {
+  const n = t.shape[0];
+  const rows = tf.reshape(t, [n, -1]) as tf.Tensor2D;
+  return tf.reshape(tf.matMul(tf.fill([1, n], 1 / n) as tf.Tensor2D, rows), [1, ...t.shape.slice(1)]);
 }
