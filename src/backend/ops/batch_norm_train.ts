@@ -49,18 +49,8 @@ export const stockBatchNormTrainGrad: BatchNormTrainGradFn = (dy, x, mean, varia
   return { dx, dGamma, dBeta };
 };
 
-export function batchNormTrain(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number) {
-  return (opImplFor<BatchNormTrainFn>('batchNormTrain') ?? stockBatchNormTrain)(x, gamma, beta, epsilon);
-}
+export const batchNormTrain: BatchNormTrainFn = (...args) =>
+  (opImplFor<BatchNormTrainFn>('batchNormTrain') ?? stockBatchNormTrain)(...args);
 
-export function batchNormTrainGrad(
-  dy: tf.Tensor,
-  x: tf.Tensor,
-  mean: tf.Tensor,
-  variance: tf.Tensor,
-  gamma: tf.Tensor,
-  epsilon: number,
-) {
-  const impl = opImplFor<BatchNormTrainGradFn>('batchNormTrainGrad') ?? stockBatchNormTrainGrad;
-  return impl(dy, x, mean, variance, gamma, epsilon);
-}
+export const batchNormTrainGrad: BatchNormTrainGradFn = (...args) =>
+  (opImplFor<BatchNormTrainGradFn>('batchNormTrainGrad') ?? stockBatchNormTrainGrad)(...args);
