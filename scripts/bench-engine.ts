@@ -1,13 +1,15 @@
 /**
  * Engine benchmark: median training-step time of each learning rule on the wasm
  * backend, and PyTorch CPU on the same networks in the same run (Debian's
- * python3-torch under /usr/bin/python3; skipped with a message when absent).
+ * python3-torch under /usr/bin/python3, through scripts/bench-gpu-torch.py --device cpu;
+ * skipped with a message when absent).
  *
  *   scripts/bench-engine [--steps 5] [--rules bp,fa,ss,kp,wm] [--nets resnet20:128,resnet18:64] [--backend wasm]
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/backend/index.js';
@@ -76,31 +78,48 @@ for (const spec of args.nets.split(',')) {
   console.error(`tensors after disposing: ${tf.memory().numTensors}`);
 }
 
+// The PyTorch twin of wtrain's ResNets is shared with the GPU benchmark (--device cpu here).
 const python = '/usr/bin/python3';
-const torchScript = new URL('./bench-engine-torch.py', import.meta.url).pathname;
+const torchScript = new URL('./bench-gpu-torch.py', import.meta.url).pathname;
+const torchNets = JSON.stringify(
+  args.nets.split(',').map((spec) => {
+    const [arch, b] = spec.split(':');
+    return { label: `${arch}:${b}`, arch, width: 1, batch: Number(b), size: hw };
+  }),
+);
 let torchNote = '';
 if (existsSync(python)) {
+  const jsonFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'bench-engine-')), 'torch.json');
   for (const threads of [1, 2]) {
     try {
-      const out = execFileSync(
+      execFileSync(
         python,
         [
           torchScript,
+          '--json',
+          jsonFile,
           '--nets',
-          args.nets,
-          '--steps',
-          String(steps),
-          '--size',
-          String(hw),
-          '--threads',
-          String(threads),
+          torchNets,
+          '--rules',
+          'bp',
+          '--precisions',
+          'fp32',
+          '--device',
+          'cpu',
         ],
-        {
-          encoding: 'utf8',
-          stdio: ['ignore', 'pipe', 'inherit'],
-        },
+        { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, OMP_NUM_THREADS: String(threads) } },
       );
-      for (const r of JSON.parse(out) as Row[]) rows.push(r);
+      const res = JSON.parse(readFileSync(jsonFile, 'utf8')) as {
+        ok: boolean;
+        reason?: string;
+        rows: Array<{ net: string; medianMs: number }>;
+      };
+      if (!res.ok) throw new Error(res.reason ?? 'failed');
+      for (const r of res.rows) {
+        const [net, batch] = r.net.split(':');
+        const impl = `pytorch bp (${threads} thread${threads > 1 ? 's' : ''})`;
+        rows.push({ net, batch: Number(batch), impl, ms: r.medianMs });
+      }
     } catch (err) {
       torchNote = `PyTorch skipped: ${(err as Error).message.split('\n')[0]} (apt-get install -y python3-torch)`;
     }

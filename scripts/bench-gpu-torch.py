@@ -21,6 +21,7 @@ Usage: bench-gpu-torch.py --json OUT --nets '[{"label":..,"arch":..,"width":..,"
 """
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -207,6 +208,8 @@ def main():
         write()
         return 0
     torch.backends.cudnn.benchmark = True
+    if a.device == 'cpu' and os.environ.get('OMP_NUM_THREADS'):
+        torch.set_num_threads(int(os.environ['OMP_NUM_THREADS']))
     name = torch.cuda.get_device_name(0) if a.device == 'cuda' else 'cpu'
     out.update(ok=True, device=name, torch=torch.__version__)
     for net in json.loads(a.nets):

@@ -1,7 +1,7 @@
 import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import type { TrainerState } from '../train/types.js';
+import type { Trainer, TrainerState } from '../train/types.js';
 import { fsyncDir, writeFileAtomic } from './atomic.js';
 import {
   type CheckpointContent,
@@ -13,9 +13,10 @@ import {
 const FILE_RE = /^ckpt-(\d+)\.wtc$/;
 export const BEST_FILE = 'best.wtc';
 
-export function tensorToRaw(t: tf.Tensor): RawTensor {
-  const data =
-    t.dtype === 'int32' ? Int32Array.from(t.dataSync() as Int32Array) : Float32Array.from(t.dataSync());
+/** Reads with `await data()`: `dataSync()` fails on the webgpu backend in Node. */
+export async function tensorToRaw(t: tf.Tensor): Promise<RawTensor> {
+  const values = await t.data();
+  const data = t.dtype === 'int32' ? Int32Array.from(values as Int32Array) : Float32Array.from(values);
   return { dtype: t.dtype === 'int32' ? 'int32' : 'float32', shape: [...t.shape], data };
 }
 
@@ -24,17 +25,32 @@ export function rawToTensor(r: RawTensor): tf.Tensor {
 }
 
 /** Trainer state → raw arrays (disposes the state's tensor clones). */
-export function stateToRaw(state: TrainerState): Pick<CheckpointContent<unknown>, 'tensors' | 'scalars'> {
+export async function stateToRaw(
+  state: TrainerState,
+): Promise<Pick<CheckpointContent<unknown>, 'tensors' | 'scalars'>> {
   const tensors: Record<string, RawTensor> = {};
   for (const [name, t] of Object.entries(state.tensors)) {
-    tensors[name] = tensorToRaw(t);
+    tensors[name] = await tensorToRaw(t);
     t.dispose();
   }
   return { tensors, scalars: { ...state.scalars } };
 }
 
+/** Load a checkpoint's tensors and scalars into the trainer. */
+export function restoreTrainer(
+  trainer: Trainer,
+  c: Pick<CheckpointContent<unknown>, 'tensors' | 'scalars'>,
+): void {
+  const state = rawToState(c);
+  try {
+    trainer.setState(state);
+  } finally {
+    tf.dispose(Object.values(state.tensors));
+  }
+}
+
 /** Raw arrays → trainer state (the caller disposes the tensors after `setState`). */
-export function rawToState(c: Pick<CheckpointContent<unknown>, 'tensors' | 'scalars'>): TrainerState {
+function rawToState(c: Pick<CheckpointContent<unknown>, 'tensors' | 'scalars'>): TrainerState {
   const tensors: Record<string, tf.Tensor> = {};
   for (const [name, r] of Object.entries(c.tensors)) tensors[name] = rawToTensor(r);
   return { tensors, scalars: { ...c.scalars } };

@@ -49,3 +49,19 @@ export async function loadEngine(): Promise<Engine> {
     createTrainer: trainer.createTrainer,
   };
 }
+
+/** The data loader and the trainer a config describes (relative data paths from `baseDir`). */
+export async function buildLoaderAndTrainer(
+  engine: Engine,
+  config: Config,
+  baseDir: string,
+  logger: pino.Logger,
+): Promise<{ loader: BatchLoader; trainer: Trainer }> {
+  const loader = await engine.createLoader(config.data, {
+    seed: config.train.seed,
+    batchSize: config.train.batch_size,
+    baseDir,
+    logger,
+  });
+  return { loader, trainer: await engine.createTrainer(config, loader.info, logger) };
+}

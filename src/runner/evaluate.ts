@@ -4,8 +4,8 @@ import path from 'node:path';
 import { UserError } from '../config/errors.js';
 import { displayPath, loadConfig } from '../config/load.js';
 import type { ClassMetrics } from '../train/types.js';
-import { CheckpointStore, rawToState } from './checkpoints.js';
-import { type Engine, loadEngine } from './engine.js';
+import { CheckpointStore, restoreTrainer } from './checkpoints.js';
+import { buildLoaderAndTrainer, type Engine, loadEngine } from './engine.js';
 import { createRunLogger, type LogLevel } from './logger.js';
 import { readMeta, runPaths } from './rundir.js';
 
@@ -36,17 +36,10 @@ export async function evaluateRun(
   const { logger } = createRunLogger({ level: opts.logLevel ?? 'warn', quiet: false, human: true });
   const engine = opts.engine ?? (await loadEngine());
   await engine.initBackend(config.backend, logger);
-  const loader = await engine.createLoader(config.data, {
-    seed: config.train.seed,
-    batchSize: config.train.batch_size,
-    baseDir: readMeta(paths.dir)?.base_dir ?? paths.dir,
-    logger,
-  });
-  const trainer = await engine.createTrainer(config, loader.info, logger);
+  const baseDir = readMeta(paths.dir)?.base_dir ?? paths.dir;
+  const { loader, trainer } = await buildLoaderAndTrainer(engine, config, baseDir, logger);
   try {
-    const state = rawToState(new CheckpointStore(paths.checkpoints).load(file));
-    trainer.setState(state);
-    for (const t of Object.values(state.tensors)) t.dispose();
+    restoreTrainer(trainer, new CheckpointStore(paths.checkpoints).load(file));
     const metrics = await trainer.evaluate(loader.epochBatches('val', 0), opts.batches);
     return { checkpoint: file, split: 'val', metrics };
   } finally {

@@ -6,8 +6,8 @@ import type { Config } from '../config/schema.js';
 import type { BatchLoader } from '../data/types.js';
 import { peakLearningRate } from '../train/schedule.js';
 import type { Trainer } from '../train/types.js';
-import { CheckpointStore, rawToState } from './checkpoints.js';
-import { type Engine, loadEngine } from './engine.js';
+import { CheckpointStore, restoreTrainer } from './checkpoints.js';
+import { buildLoaderAndTrainer, type Engine, loadEngine } from './engine.js';
 import { EXIT } from './exit-codes.js';
 import { createRunLogger, type LogLevel } from './logger.js';
 import { initialRunnerState, type LoopOutcome, type RunnerState, trainLoop } from './loop.js';
@@ -89,18 +89,10 @@ async function openSession(
     { run_dir: dir, backend, checkpoint: checkpointFile ?? null },
     checkpointFile ? 'resuming' : 'starting',
   );
-  const loader = await engine.createLoader(config.data, {
-    seed: config.train.seed,
-    batchSize: config.train.batch_size,
-    baseDir: meta.base_dir,
-    logger,
-  });
-  const trainer = await engine.createTrainer(config, loader.info, logger);
+  const { loader, trainer } = await buildLoaderAndTrainer(engine, config, meta.base_dir, logger);
   if (!checkpointFile) return { loader, trainer, store, state: initialRunnerState() };
   const content = store.load<RunnerState>(checkpointFile);
-  const restored = rawToState(content);
-  trainer.setState(restored);
-  for (const t of Object.values(restored.tensors)) t.dispose();
+  restoreTrainer(trainer, content);
   return { loader, trainer, store, state: content.runner };
 }
 

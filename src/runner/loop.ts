@@ -163,7 +163,7 @@ export async function trainLoop(ctx: LoopContext): Promise<LoopOutcome> {
   const checkpoint = async (isBest: boolean) => {
     await checkFinite(); // never write a checkpoint of diverged weights
     await flush();
-    const raw = stateToRaw(trainer.getState());
+    const raw = await stateToRaw(trainer.getState());
     ctx.tb?.flush();
     const runner: RunnerState = { ...state, files: log.sizes(), wallSeconds: wall(), skipped: skipped() };
     lastCheckpoint = ctx.store.save({ ...raw, runner }, state.iter, isBest && cfg.run.keep_best);

@@ -98,16 +98,23 @@ export class Engine implements Trainer {
     return { feedback: (l: FeedbackLayer) => this.rule.feedback(l), grads };
   }
 
+  /**
+   * Forward, δ_L, the rule's backward: the loss outputs and every (param, gradient)
+   * pair one step applies — forward parameters, plus B under KP (eq. 17). Call inside tf.tidy.
+   */
+  private lossAndUpdates(batch: Batch, mode: 'train' | 'probe') {
+    const { x, y } = batchToTensors(batch, this.info);
+    const ctx = new ForwardContext(mode);
+    const out = softmaxCrossEntropy(this.model.forward(x, ctx) as tf.Tensor2D, y);
+    const grads = new Map<Param, tf.Tensor>();
+    this.model.backward(out.dLogits, ctx, this.feedbackContext(grads));
+    const updates: Array<[Param, tf.Tensor]> = [...grads.entries(), ...this.rule.feedbackGradients(grads)];
+    return { out, updates };
+  }
+
   trainStep(batch: Batch, lr: number): void {
     tf.tidy(() => {
-      const { x, y } = batchToTensors(batch, this.info);
-      const ctx = new ForwardContext('train');
-      const logits = this.model.forward(x, ctx) as tf.Tensor2D;
-      const out = softmaxCrossEntropy(logits, y);
-      const grads = new Map<Param, tf.Tensor>();
-      this.model.backward(out.dLogits, ctx, this.feedbackContext(grads));
-      const updates: Array<[Param, tf.Tensor]> = [...grads.entries()];
-      updates.push(...this.rule.feedbackGradients(grads));
+      const { out, updates } = this.lossAndUpdates(batch, 'train');
       this.sgd.step(updates, lr);
       this.metrics.add(out.loss, out.correct1, out.correct5, batch.n);
       const firstBad = tf.logicalAnd(tf.less(this.badStep, 0), tf.logicalNot(tf.isFinite(out.loss)));
@@ -128,14 +135,8 @@ export class Engine implements Trainer {
    */
   gradients(batch: Batch): Record<string, tf.Tensor> {
     return tf.tidy(() => {
-      const { x, y } = batchToTensors(batch, this.info);
-      const ctx = new ForwardContext('probe');
-      const logits = this.model.forward(x, ctx) as tf.Tensor2D;
-      const grads = new Map<Param, tf.Tensor>();
-      this.model.backward(softmaxCrossEntropy(logits, y).dLogits, ctx, this.feedbackContext(grads));
       const out: Record<string, tf.Tensor> = {};
-      for (const [p, g] of grads) out[p.name] = g;
-      for (const [p, g] of this.rule.feedbackGradients(grads)) out[p.name] = g;
+      for (const [p, g] of this.lossAndUpdates(batch, 'probe').updates) out[p.name] = g;
       return out;
     });
   }
@@ -237,8 +238,8 @@ export class Engine implements Trainer {
   }
 
   dispose(): void {
+    // namedTensors() covers every variable once: parameters, buffers, B, momenta, metric sums.
     for (const v of Object.values(this.namedTensors())) v.dispose();
-    this.sgd.dispose();
     this.badStep.dispose();
   }
 }
