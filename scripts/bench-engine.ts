@@ -4,7 +4,11 @@
  * python3-torch under /usr/bin/python3, through scripts/bench-gpu-torch.py --device cpu;
  * skipped with a message when absent).
  *
- *   scripts/bench-engine [--steps 5] [--rules bp,fa,ss,kp,wm] [--nets resnet20:128,resnet18:64] [--backend wasm]
+ *   scripts/bench-engine [--steps 5] [--rules bp,fa,ss,kp,wm] [--nets resnet20:128,resnet18:64]
+ *                        [--backend wasm] [--threads 1,2]
+ *
+ * Each thread count (wasm only) runs every net and rule; rule overheads are reported
+ * against BP at the same thread count.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -26,13 +30,14 @@ const { values: args } = parseArgs({
     nets: { type: 'string', default: 'resnet20:128,resnet18:64' },
     backend: { type: 'string', default: 'wasm' },
     size: { type: 'string', default: '32' },
+    threads: { type: 'string', default: '1,2' },
   },
 });
 const steps = Number(args.steps);
 const hw = Number(args.size);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-await initBackend({ name: args.backend as 'wasm', threads: 1 });
+const threadCounts = args.backend === 'wasm' ? args.threads.split(',').map(Number) : [1];
 const info = syntheticInfo(hw);
 
 interface Row {
@@ -42,40 +47,44 @@ interface Row {
   ms: number;
 }
 const rows: Row[] = [];
-for (const spec of args.nets.split(',')) {
-  const [arch, b] = spec.split(':');
-  const batchSize = Number(b);
-  const batch = syntheticBatch(batchSize, hw, 1);
-  // All rules' engines live side by side and take their steps in turn, so slow drift
-  // of the process (heap growth, other load) hits every rule alike.
-  const rules = args.rules.split(',');
-  const engines = rules.map(
-    (rule) =>
-      new Engine(
-        {
-          model: modelConfigSchema.parse({ arch }),
-          rule: ruleConfigSchema.parse({ name: rule }),
-          optimizer: optimizerConfigSchema.parse({}),
-          train: trainConfigSchema.parse({}),
-        },
-        info,
-      ),
-  );
-  const times: number[][] = rules.map(() => []);
-  for (let i = 0; i <= steps; i++) {
-    for (const [r, engine] of engines.entries()) {
-      const t = performance.now();
-      engine.trainStep(batch, 0.01);
-      await engine.lossIsFinite(); // waits for the device
-      if (i > 0) times[r].push(performance.now() - t); // step 0 warms up (kernels, buffers)
+const label = (threads: number) => `${args.backend}${threads > 1 ? ` ${threads} threads` : ''}`;
+for (const threads of threadCounts) {
+  await initBackend({ name: args.backend as 'wasm', threads });
+  for (const spec of args.nets.split(',')) {
+    const [arch, b] = spec.split(':');
+    const batchSize = Number(b);
+    const batch = syntheticBatch(batchSize, hw, 1);
+    // All rules' engines live side by side and take their steps in turn, so slow drift
+    // of the process (heap growth, other load) hits every rule alike.
+    const rules = args.rules.split(',');
+    const engines = rules.map(
+      (rule) =>
+        new Engine(
+          {
+            model: modelConfigSchema.parse({ arch }),
+            rule: ruleConfigSchema.parse({ name: rule }),
+            optimizer: optimizerConfigSchema.parse({}),
+            train: trainConfigSchema.parse({}),
+          },
+          info,
+        ),
+    );
+    const times: number[][] = rules.map(() => []);
+    for (let i = 0; i <= steps; i++) {
+      for (const [r, engine] of engines.entries()) {
+        const t = performance.now();
+        engine.trainStep(batch, 0.01);
+        await engine.lossIsFinite(); // waits for the device
+        if (i > 0) times[r].push(performance.now() - t); // step 0 warms up (kernels, buffers)
+      }
     }
+    for (const [r, rule] of rules.entries()) {
+      engines[r].dispose();
+      rows.push({ net: arch, batch: batchSize, impl: `${label(threads)} ${rule}`, ms: median(times[r]) });
+      console.error(`${arch} b${batchSize} ${label(threads)} ${rule}: ${median(times[r]).toFixed(0)} ms`);
+    }
+    console.error(`tensors after disposing: ${tf.memory().numTensors}`);
   }
-  for (const [r, rule] of rules.entries()) {
-    engines[r].dispose();
-    rows.push({ net: arch, batch: batchSize, impl: `${args.backend} ${rule}`, ms: median(times[r]) });
-    console.error(`${arch} b${batchSize} ${args.backend} ${rule}: ${median(times[r]).toFixed(0)} ms`);
-  }
-  console.error(`tensors after disposing: ${tf.memory().numTensors}`);
 }
 
 // The PyTorch twin of wtrain's ResNets is shared with the GPU benchmark (--device cpu here).
@@ -130,7 +139,7 @@ if (existsSync(python)) {
 
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
 console.log(
-  `\nMachine: ${cpu}, ${os.cpus().length} cores; tfjs ${tf.version_core}; ${args.backend} 1 thread; ${hw}x${hw} inputs; median of ${steps} steps\n`,
+  `\nMachine: ${cpu}, ${os.cpus().length} cores; tfjs ${tf.version_core}; ${args.backend} threads ${threadCounts.join(', ')}; ${hw}x${hw} inputs; median of ${steps} steps\n`,
 );
 console.log('| net | batch | implementation | ms/step | img/s | × PyTorch (1 thread) |');
 console.log('|---|---|---|---|---|---|');
@@ -141,10 +150,14 @@ for (const r of rows) {
     `| ${r.net} | ${r.batch} | ${r.impl} | ${r.ms.toFixed(0)} | ${((r.batch * 1000) / r.ms).toFixed(0)} | ${ratio} |`,
   );
 }
-const bp = (net: string) => rows.find((r) => r.net === net && r.impl === `${args.backend} bp`);
-console.log('\nRule overhead vs BP (same net, same run):');
-for (const r of rows.filter((q) => q.impl.startsWith(args.backend) && !q.impl.endsWith(' bp'))) {
-  const base = bp(r.net);
-  if (base) console.log(`  ${r.net} ${r.impl}: ${(r.ms / base.ms).toFixed(2)}x`);
+console.log('\nRule overhead vs BP (same net, same thread count, same run):');
+for (const threads of threadCounts) {
+  const base = (net: string) => rows.find((r) => r.net === net && r.impl === `${label(threads)} bp`);
+  const prefix = `${label(threads)} `;
+  const ofThreads = (q: Row) => q.impl.startsWith(prefix) && !q.impl.slice(prefix.length).includes(' ');
+  for (const r of rows.filter((q) => ofThreads(q) && !q.impl.endsWith(' bp'))) {
+    const b = base(r.net);
+    if (b) console.log(`  ${r.net} ${r.impl}: ${(r.ms / b.ms).toFixed(2)}x`);
+  }
 }
 if (torchNote) console.log(`\n${torchNote}`);

@@ -1,6 +1,6 @@
 /**
  * Kernel-time profile of one training step (tf.profile), summed by kernel name.
- *   node --import tsx scripts/prof-step.ts [rule] [arch] [batch] [size] [backend]
+ *   node --import tsx scripts/prof-step.ts [rule] [arch] [batch] [size] [backend] [threads]
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/backend/index.js';
@@ -10,8 +10,9 @@ import { ruleConfigSchema } from '../src/rules/config.js';
 import { optimizerConfigSchema, trainConfigSchema } from '../src/train/config.js';
 import { Engine } from '../src/train/trainer.js';
 
-const [rule = 'bp', arch = 'resnet20', bs = '128', size = '32', backend = 'wasm'] = process.argv.slice(2);
-await initBackend({ name: backend as 'wasm', threads: 1 });
+const [rule = 'bp', arch = 'resnet20', bs = '128', size = '32', backend = 'wasm', threads = '1'] =
+  process.argv.slice(2);
+await initBackend({ name: backend as 'wasm', threads: Number(threads) });
 const e = new Engine(
   {
     model: modelConfigSchema.parse({ arch }),
@@ -23,6 +24,13 @@ const e = new Engine(
 );
 const batch = syntheticBatch(Number(bs), Number(size), 1);
 e.trainStep(batch, 0.05);
+const plain: number[] = [];
+for (let i = 0; i < 3; i++) {
+  const t = performance.now();
+  e.trainStep(batch, 0.05);
+  plain.push(performance.now() - t);
+}
+console.log(`unprofiled steps: ${plain.map((t) => t.toFixed(0)).join(', ')} ms`);
 const t0 = performance.now();
 const prof = await tf.profile(() => e.trainStep(batch, 0.05));
 const wall = performance.now() - t0;

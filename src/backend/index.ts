@@ -3,11 +3,13 @@
  * adapter only) > wasm. tfjs-node(-gpu) are optional: loaded only if installed.
  * Returns which backend runs and why, for the run's log and meta.json.
  */
+import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import type { BackendConfig } from '../train/config.js';
 import { registerWasmOps } from './wasm/index.js';
+import { startWasmThreads, stopWasmThreads } from './wasm/threads/index.js';
 import { webgpuThrottle } from './webgpu/sync.js';
 
 export interface BackendChoice {
@@ -35,15 +37,23 @@ async function use(name: string): Promise<boolean> {
   return ok;
 }
 
-async function useWasm(cfg: BackendConfig, log?: Log): Promise<void> {
+async function useWasm(cfg: BackendConfig, log?: Log): Promise<string> {
   registerWasmOps();
-  if (cfg.threads > 1) {
-    log?.warn(
-      { threads: cfg.threads },
-      'wasm threads are not supported yet (tfjs disables them in Node); running 1 thread',
-    );
-  }
+  stopWasmThreads();
   if (!(await use('wasm'))) throw new Error('the wasm backend failed to initialise');
+  if (cfg.threads <= 1) return '1 thread';
+  const cores = availableParallelism();
+  if (cfg.threads > cores) log?.warn({ threads: cfg.threads, cores }, 'more wasm threads than cores');
+  try {
+    await startWasmThreads(cfg.threads, {
+      onFallback: (reason) => log?.warn({ reason }, `wasm threads stopped: ${reason}`),
+    });
+    return `${cfg.threads} threads (convolutions split over the batch)`;
+  } catch (err) {
+    const reason = (err as Error).message;
+    log?.warn({ reason }, `${reason}; running 1 thread`);
+    return `1 thread (${reason})`;
+  }
 }
 
 async function useTfNode(gpu: boolean): Promise<string | null> {
@@ -89,8 +99,7 @@ export async function initBackend(cfg: BackendConfig, log?: Log): Promise<Backen
       choice = { name: 'cpu', reason: 'requested in config (reference backend, slow)' };
       break;
     case 'wasm':
-      await useWasm(cfg, log);
-      choice = { name: 'wasm', reason: 'requested in config' };
+      choice = { name: 'wasm', reason: `requested in config, ${await useWasm(cfg, log)}` };
       break;
     case 'tensorflow':
     case 'tensorflow-gpu': {
@@ -119,8 +128,8 @@ export async function initBackend(cfg: BackendConfig, log?: Log): Promise<Backen
       const err = await useWebgpu(true);
       if (!err) return report({ name: 'webgpu', reason: 'auto: a hardware WebGPU adapter was found' }, log);
       why.push(err);
-      await useWasm(cfg, log);
-      choice = { name: 'wasm', reason: `auto: embedded default; ${why.join('; ')}` };
+      const threads = await useWasm(cfg, log);
+      choice = { name: 'wasm', reason: `auto: embedded default, ${threads}; ${why.join('; ')}` };
     }
   }
   return report(choice, log);

@@ -4,7 +4,8 @@
  * running ./decode-worker.ts, so a trainer that blocks the main thread (tfjs CPU/WASM
  * kernels) doesn't stall decoding.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { spawnWorker } from '../util/worker.js';
 import { DataError } from './errors.js';
 import type { SampleRef } from './sources/source.js';
 import { type BatchJob, type BatchOut, buildBatch, closeFiles, configureSharp } from './transforms.js';
@@ -62,17 +63,8 @@ function pack(id: number, job: BatchJob): WireJob {
   return { id, spec: job.spec, seed: job.seed, samples, data: data.buffer };
 }
 
-/**
- * The worker script. Under tsx (running .ts sources) workers don't inherit its loader,
- * so they boot through tsx's API first; from compiled .js it's the file itself.
- */
 function spawn(): Worker {
-  const ts = import.meta.url.endsWith('.ts');
-  const url = new URL(`./decode-worker.${ts ? 'ts' : 'js'}`, import.meta.url);
-  if (!ts) return new Worker(url);
-  const api = JSON.stringify(import.meta.resolve('tsx/esm/api'));
-  const boot = `import(${api}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`;
-  return new Worker(boot, { eval: true });
+  return spawnWorker(import.meta.url, 'decode-worker');
 }
 
 interface Slot {

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
+import { conv2d } from '../../src/backend/ops/conv2d.js';
 import { conv2dFilterGrad } from '../../src/backend/ops/conv2d_filter_grad.js';
 import { conv2dInputGrad } from '../../src/backend/ops/conv2d_input_grad.js';
 import { randomArray, relErr, take, useBackend } from '../helpers.js';
@@ -20,6 +21,17 @@ const CASES: Array<[Shape4, Shape4, number, number]> = [
   [[2, 8, 8, 4], [1, 1, 4, 6], 2, 0],
   [[2, 9, 9, 4], [1, 1, 4, 6], 2, 0],
   [[3, 5, 6, 2], [3, 3, 2, 2], 1, 1],
+  // Channel counts our SIMD convolutions take (forward: O % 8; input grad: C % 8; filter
+  // grad: C % 4 and O % 8), with widths that are not multiples of their 4-pixel tile.
+  [[2, 8, 8, 8], [3, 3, 8, 8], 1, 1],
+  [[2, 9, 9, 8], [3, 3, 8, 16], 2, 1],
+  [[3, 7, 7, 16], [3, 3, 16, 8], 2, 0],
+  [[1, 12, 12, 8], [7, 7, 8, 8], 2, 3],
+  [[2, 8, 8, 8], [1, 1, 8, 16], 2, 0],
+  [[2, 9, 9, 8], [1, 1, 8, 16], 2, 0],
+  [[3, 5, 6, 8], [3, 3, 8, 8], 1, 1],
+  [[2, 7, 7, 4], [3, 3, 4, 8], 1, 1],
+  [[2, 10, 10, 3], [7, 7, 3, 16], 2, 3],
 ];
 
 function outSize(n: number, k: number, s: number, p: number): number {
@@ -33,17 +45,35 @@ async function gradsOn(backend: 'cpu' | 'wasm', xs: Shape4, fs: Shape4, s: numbe
   const x = tf.tensor4d(randomArray(size(xs), 1), xs);
   const f = tf.tensor4d(randomArray(size(fs), 2), fs);
   const dy = tf.tensor4d(randomArray(size(dyShape), 3), dyShape);
+  const y = take(conv2d(x, f, s, p));
   const dW = take(conv2dFilterGrad(x, dy, fs, s, p));
   const dx = take(conv2dInputGrad(dy, f, xs, s, p));
   tf.dispose([x, f, dy]);
-  return { dW, dx };
+  return { y, dW, dx };
 }
 
 for (const [xs, fs, s, p] of CASES) {
-  test(`wasm conv grads match cpu: x=${xs} k=${fs} stride=${s} pad=${p}`, async () => {
+  test(`wasm convolutions match cpu: x=${xs} k=${fs} stride=${s} pad=${p}`, async () => {
     const cpu = await gradsOn('cpu', xs, fs, s, p);
     const wasm = await gradsOn('wasm', xs, fs, s, p);
+    assert.ok(relErr(wasm.y, cpu.y) < 1e-5, `forward rel err ${relErr(wasm.y, cpu.y)}`);
     assert.ok(relErr(wasm.dW, cpu.dW) < 1e-5, `filter grad rel err ${relErr(wasm.dW, cpu.dW)}`);
     assert.ok(relErr(wasm.dx, cpu.dx) < 1e-5, `input grad rel err ${relErr(wasm.dx, cpu.dx)}`);
   });
 }
+
+test('the SIMD convolution kernels run where the channels fit (seen in tf.profile)', async () => {
+  await useBackend('wasm');
+  const x = tf.tensor4d(randomArray(2 * 8 * 8 * 8, 4), [2, 8, 8, 8]);
+  const f = tf.tensor4d(randomArray(9 * 8 * 16, 5), [3, 3, 8, 16]);
+  const dy = tf.tensor4d(randomArray(2 * 8 * 8 * 16, 6), [2, 8, 8, 16]);
+  const prof = await tf.profile(() => {
+    tf.dispose([conv2d(x, f, 1, 1), conv2dFilterGrad(x, dy, [3, 3, 8, 16], 1, 1)]);
+    tf.dispose(conv2dInputGrad(dy, f, [2, 8, 8, 8], 1, 1));
+  });
+  const names = prof.kernels.map((k) => k.name);
+  assert.equal(names.filter((n) => n === 'WtrainConv2D').length, 2, names.join(','));
+  assert.ok(names.includes('WtrainConv2DFilterGrad') && names.includes('WtrainPadDilate'), names.join(','));
+  assert.ok(!names.includes('Conv2D'), names.join(','));
+  tf.dispose([x, f, dy]);
+});

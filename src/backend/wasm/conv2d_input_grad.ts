@@ -4,12 +4,17 @@
  * dy, dilated by the stride (zeros between rows/columns), convolved at stride 1 with
  * the kernel rotated 180° and with input/output channels swapped:
  *   dx = conv2d(pad(dilate(dy)), rot180(K)ᵀ, stride 1)
- * so it runs on XNNPACK's fast Conv2D.
+ * It runs on our SIMD convolution (simd/conv2d.ts) where the channels fit its tile,
+ * else on XNNPACK's Conv2D.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Conv2dInputGradFn } from '../ops/conv2d_input_grad.js';
+import { simdConv2dInputGrad } from './simd/conv2d.js';
 
 export const wasmConv2dInputGrad: Conv2dInputGradFn = (dy, filter, xShape, stride, pad) =>
+  simdConv2dInputGrad(dy, filter, xShape, stride, pad) ?? xnnpackInputGrad(dy, filter, xShape, stride, pad);
+
+const xnnpackInputGrad: Conv2dInputGradFn = (dy, filter, xShape, stride, pad) =>
   tf.tidy(() => {
     const [kh, kw, ci, co] = filter.shape;
     const [n, h, w] = xShape;

@@ -1,9 +1,22 @@
 import { registerOpImpl } from '../ops/registry.js';
+import { wasmConv2d } from './conv2d.js';
 import { wasmConv2dFilterGrad } from './conv2d_filter_grad.js';
 import { wasmConv2dInputGrad } from './conv2d_input_grad.js';
+import { registerBatchNormKernels, wasmBatchNormTrain, wasmBatchNormTrainGrad } from './simd/batch_norm.js';
+import { registerConvKernels } from './simd/conv2d.js';
+import { registerPermuteKernel } from './simd/permute.js';
 
-/** Route the training ops the wasm backend lacks (or runs slowly) to our implementations. */
+/**
+ * Route the training ops the wasm backend lacks (or runs slowly) to our implementations.
+ * Runs before the backend exists: our SIMD modules (simd/) join its heap on first use.
+ */
 export function registerWasmOps(): void {
+  registerBatchNormKernels();
+  registerPermuteKernel();
+  registerConvKernels();
+  registerOpImpl('conv2d', 'wasm', wasmConv2d);
   registerOpImpl('conv2dFilterGrad', 'wasm', wasmConv2dFilterGrad);
   registerOpImpl('conv2dInputGrad', 'wasm', wasmConv2dInputGrad);
+  registerOpImpl('batchNormTrain', 'wasm', wasmBatchNormTrain);
+  registerOpImpl('batchNormTrainGrad', 'wasm', wasmBatchNormTrainGrad);
 }

@@ -6,6 +6,7 @@
  * No bias: every conv in a ResNet is followed by BatchNorm.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { conv2d } from '../../backend/ops/conv2d.js';
 import { conv2dFilterGrad } from '../../backend/ops/conv2d_filter_grad.js';
 import { conv2dInputGrad } from '../../backend/ops/conv2d_input_grad.js';
 import { seedFrom } from '../../util/rng.js';
@@ -56,7 +57,7 @@ export class FeedbackConv2d implements FeedbackLayer {
   }
 
   linear(x: tf.Tensor, W: tf.Tensor = this.W.value): tf.Tensor {
-    return tf.conv2d(x as tf.Tensor4D, W as tf.Tensor4D, this.stride, this.pad);
+    return conv2d(x as tf.Tensor4D, W as tf.Tensor4D, this.stride, this.pad);
   }
 
   weightGrad(x: tf.Tensor, dy: tf.Tensor): tf.Tensor {

@@ -1,0 +1,13 @@
+/**
+ * Forward 2-D convolution y = conv(x, W) (NHWC input, HWIO filter, symmetric padding
+ * `pad`, equal strides), routed through the registry so a backend can replace it
+ * (wasm with threads splits the batch across threads).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { opImplFor } from './registry.js';
+
+export type Conv2dFn = (x: tf.Tensor4D, filter: tf.Tensor4D, stride: number, pad: number) => tf.Tensor4D;
+
+export const stockConv2d: Conv2dFn = (x, filter, stride, pad) => tf.conv2d(x, filter, stride, pad);
+
+export const conv2d: Conv2dFn = (...args) => (opImplFor<Conv2dFn>('conv2d') ?? stockConv2d)(...args);

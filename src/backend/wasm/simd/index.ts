@@ -1,0 +1,182 @@
+/**
+ * Our hand-written SIMD WebAssembly modules (batch_norm.wat, conv2d.wat, permute.wat), run inside
+ * the tfjs wasm backend's own heap: each module imports that backend's
+ * `WebAssembly.Memory`, so its functions take tensors' heap byte offsets directly and
+ * no data is copied in or out. The memory object stays the same when the heap grows;
+ * only JS views of it (ArrayBuffers) are detached, so views are made from
+ * `memory.buffer` after the last allocation (see `heapF32`/`heapF64`).
+ *
+ * Modules are compiled once per thread and instantiated once per backend instance,
+ * on first use (registration runs before the backend exists, and a worker thread has
+ * its own tfjs and wasm backend). Where instantiation fails (a tfjs build whose
+ * memory is shared, a runtime without SIMD) `simdModules` returns null and callers
+ * fall back to stock tfjs ops.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { WASM_MODULES_BASE64 } from './modules.generated.js';
+
+/** batch_norm.wat's exports (pointers are heap byte offsets; see the .wat for the maths). */
+export interface BatchNormExports {
+  bn_stats(x: number, m: number, c: number, acc: number): void;
+  bn_apply(x: number, y: number, m: number, c: number, mean: number, scale: number, beta: number): void;
+  bn_grad_sums(dy: number, x: number, m: number, c: number, mean: number, acc: number): void;
+  bn_grad_apply(
+    dy: number,
+    x: number,
+    dx: number,
+    m: number,
+    c: number,
+    k: number,
+    mean: number,
+    cc: number,
+    a: number,
+  ): void;
+}
+
+/** conv2d.wat's exports (sizes in elements, pointers heap byte offsets). */
+export interface ConvExports {
+  /** y = valid conv(x, w), stride s. */
+  conv2d_valid(
+    x: number,
+    w: number,
+    y: number,
+    n: number,
+    h: number,
+    wd: number,
+    c: number,
+    ho: number,
+    wo: number,
+    o: number,
+    kh: number,
+    kw: number,
+    s: number,
+  ): void;
+  /** dst ([n, hd, wd, c], zeros) with src placed at rows top + ih·s, columns left + iw·s. */
+  pad_dilate(
+    src: number,
+    dst: number,
+    n: number,
+    h: number,
+    w: number,
+    c: number,
+    s: number,
+    top: number,
+    left: number,
+    hd: number,
+    wd: number,
+  ): void;
+  /** dW of conv(x, ·) with stride s and symmetric padding p, given dy. */
+  conv2d_filter_grad(
+    x: number,
+    dy: number,
+    dw: number,
+    n: number,
+    h: number,
+    w: number,
+    c: number,
+    ho: number,
+    wo: number,
+    o: number,
+    kh: number,
+    kw: number,
+    s: number,
+    p: number,
+  ): void;
+}
+
+/** permute.wat's exports. */
+export interface PermuteExports {
+  /** Bytes of scratch transpose_cba's `buf` needs. */
+  scratch_bytes: WebAssembly.Global;
+  transpose_cba(src: number, dst: number, a: number, b: number, c: number, buf: number): void;
+  swap_rows(src: number, dst: number, a: number, b: number, r: number): void;
+}
+
+export interface SimdModules {
+  /** The backend's heap (the tfjs module's memory, imported by ours). */
+  memory: WebAssembly.Memory;
+  batchNorm: BatchNormExports;
+  conv: ConvExports;
+  permute: PermuteExports;
+}
+
+/** The parts of tfjs-backend-wasm's BackendWasm we use (not in its public types). */
+export interface WasmBackend {
+  wasm: {
+    asm?: { memory?: WebAssembly.Memory };
+    HEAPU8: Uint8Array;
+    _malloc(bytes: number): number;
+    _free(ptr: number): void;
+  };
+  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
+  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
+  disposeData(dataId: object, force?: boolean): boolean;
+}
+
+let compiled: Map<string, WebAssembly.Module> | undefined;
+const instances = new WeakMap<object, SimdModules | null>();
+
+function decode(b64: string): Uint8Array<ArrayBuffer> {
+  const bin = atob(b64);
+  const bytes = new Uint8Array(new ArrayBuffer(bin.length));
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return bytes;
+}
+
+function instantiate(backend: WasmBackend): SimdModules | null {
+  const memory = backend.wasm?.asm?.memory;
+  if (!(memory instanceof WebAssembly.Memory) || memory.buffer !== backend.wasm.HEAPU8.buffer) return null;
+  // A shared (threaded) memory does not match our modules' non-shared import.
+  if (typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer) return null;
+  try {
+    compiled ??= new Map(
+      Object.entries(WASM_MODULES_BASE64).map(([name, b64]) => [name, new WebAssembly.Module(decode(b64))]),
+    );
+    const imports = { env: { memory } };
+    const exportsOf = (name: string) =>
+      new WebAssembly.Instance(compiled?.get(name) as WebAssembly.Module, imports).exports;
+    return {
+      memory,
+      batchNorm: exportsOf('batch_norm') as unknown as BatchNormExports,
+      conv: exportsOf('conv2d') as unknown as ConvExports,
+      permute: exportsOf('permute') as unknown as PermuteExports,
+    };
+  } catch {
+    return null;
+  }
+}
+
+/** Our modules bound to `backend`'s heap (default: the active backend when it is wasm), or null. */
+export function simdModules(backend?: object): SimdModules | null {
+  const b = backend ?? (tf.getBackend() === 'wasm' ? tf.backend() : undefined);
+  if (!b) return null;
+  let mods = instances.get(b);
+  if (mods === undefined) {
+    mods = instantiate(b as WasmBackend);
+    instances.set(b, mods);
+  }
+  return mods;
+}
+
+/** Heap byte offset of a tensor's data on the wasm backend. */
+export function heapOffset(backend: WasmBackend, t: tf.TensorInfo): number {
+  const entry = backend.dataIdMap.get(t.dataId);
+  if (!entry) throw new Error('heapOffset: tensor is not on this wasm backend');
+  return entry.memoryOffset;
+}
+
+/** A fresh f32 view of `count` floats at byte offset `at` (valid until the next allocation). */
+export function heapF32(mods: SimdModules, at: number, count: number): Float32Array {
+  return new Float32Array(mods.memory.buffer, at, count);
+}
+
+/** A fresh f64 view of `count` doubles at byte offset `at` (8-aligned; valid until the next allocation). */
+export function heapF64(mods: SimdModules, at: number, count: number): Float64Array {
+  return new Float64Array(mods.memory.buffer, at, count);
+}
+
+/** Register a kernel on the wasm backend once per thread (tfjs warns on re-registration). */
+export function registerWasmKernelOnce(kernelName: string, kernelFunc: tf.KernelFunc): void {
+  if (tf.getKernel(kernelName, 'wasm')) return;
+  tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc });
+}

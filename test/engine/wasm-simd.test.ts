@@ -1,0 +1,217 @@
+// Our hand-written SIMD wasm kernels (src/backend/wasm/simd/) must equal the cpu backend.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import { compileModules } from '../../scripts/build-wasm.mjs';
+import { batchNormTrain, batchNormTrainGrad } from '../../src/backend/ops/batch_norm_train.js';
+import { simdModules } from '../../src/backend/wasm/simd/index.js';
+import { WASM_MODULES_BASE64 } from '../../src/backend/wasm/simd/modules.generated.js';
+import { fastTranspose, permutePlan } from '../../src/backend/wasm/simd/permute.js';
+import { randomArray, relErr, take, useBackend } from '../helpers.js';
+
+const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
+test('modules.generated.ts is up to date with the .wat sources (npm run build:wasm)', async () => {
+  assert.deepEqual(await compileModules(), WASM_MODULES_BASE64);
+});
+
+test('the SIMD modules join the wasm backend heap', async () => {
+  await useBackend('wasm');
+  assert.ok(simdModules(), 'simdModules() is null on wasm: the kernels would fall back to stock ops');
+});
+
+test('wasm batchNorm stays right when its own outputs grow the heap', async () => {
+  await useBackend('wasm');
+  const memory = simdModules()?.memory as WebAssembly.Memory;
+  const c = 12;
+  // x as large as the whole heap now: the heap grows for x, and again for y (no
+  // free block that large can be left), so views made before y would be detached.
+  const m = Math.ceil(memory.buffer.byteLength / 4 / c);
+  const data = randomArray(m * c, 5);
+  const x = tf.tensor2d(data, [m, c]);
+  const [gamma, beta] = [tf.ones([c]), tf.zeros([c])];
+  const heap = memory.buffer.byteLength;
+  const { y, mean, variance } = batchNormTrain(x, gamma, beta, 0);
+  assert.ok(memory.buffer.byteLength > heap, 'the heap did not grow inside the kernel');
+  const [mu, v, yv] = [take(mean), take(variance), take(y)];
+  for (let j = 0; j < c; j++) {
+    let s = 0;
+    for (let r = 0; r < m; r++) s += data[r * c + j];
+    const want = s / m;
+    let q = 0;
+    for (let r = 0; r < m; r++) q += (data[r * c + j] - want) ** 2;
+    assert.ok(Math.abs(mu[j] - want) < 1e-6, `mean ${j}: ${mu[j]} vs ${want}`);
+    assert.ok(Math.abs(v[j] / (q / m) - 1) < 1e-5, `variance ${j}: ${v[j]} vs ${q / m}`);
+    const r = m - 1;
+    const yWant = (data[r * c + j] - mu[j]) / Math.sqrt(v[j]);
+    assert.ok(Math.abs(yv[r * c + j] - yWant) < 1e-5, `y[${r}, ${j}]`);
+  }
+  tf.dispose([x, gamma, beta]);
+});
+
+// Channels C not a multiple of 4, M odd, tiny, and ResNet-sized.
+const BN_SHAPES: number[][] = [
+  [1, 1],
+  [3, 5],
+  [1, 3, 3, 4],
+  [2, 3, 3, 7],
+  [5, 1, 1, 6],
+  [3, 5, 5, 33],
+  [2, 4, 4, 3],
+  [4, 8, 8, 16],
+  [7, 3, 3, 1030],
+  [128, 32, 32, 16],
+  [128, 8, 8, 64],
+];
+
+/** Per channel j: x·(1 + j/C) + offset, so channels differ in mean and spread. */
+function bnInputs(shape: number[], offset: number) {
+  const c = shape.at(-1) as number;
+  const x = randomArray(size(shape), 11);
+  for (let i = 0; i < x.length; i++) x[i] = x[i] * (1 + (i % c) / c) + offset;
+  return {
+    x,
+    dy: randomArray(size(shape), 12),
+    gamma: Float32Array.from(randomArray(c, 13), (v) => 1 + 0.5 * v),
+    beta: randomArray(c, 14),
+  };
+}
+
+async function bnOn(backend: 'cpu' | 'wasm', shape: number[], offset: number) {
+  await useBackend(backend);
+  const c = shape.at(-1) as number;
+  const d = bnInputs(shape, offset);
+  const x = tf.tensor(d.x, shape);
+  const dy = tf.tensor(d.dy, shape);
+  const gamma = tf.tensor1d(d.gamma);
+  const beta = tf.tensor1d(d.beta);
+  const before = tf.memory().numTensors;
+  const run = () => {
+    const fwd = batchNormTrain(x, gamma, beta, 1e-5);
+    return { fwd, bwd: batchNormTrainGrad(dy, x, fwd.mean, fwd.variance, gamma, 1e-5) };
+  };
+  // Stock ops (cpu) leave intermediates to the caller's tidy; ours make none.
+  const { fwd, bwd } = backend === 'cpu' ? tf.tidy(run) : run();
+  assert.deepEqual(fwd.mean.shape, [c]);
+  assert.deepEqual(bwd.dGamma.shape, [c]);
+  const out = {
+    y: take(fwd.y),
+    mean: take(fwd.mean),
+    variance: take(fwd.variance),
+    dx: take(bwd.dx),
+    dGamma: take(bwd.dGamma),
+    dBeta: take(bwd.dBeta),
+  };
+  assert.equal(tf.memory().numTensors, before, `${backend}: tensors leaked`);
+  tf.dispose([x, dy, gamma, beta]);
+  return out;
+}
+
+for (const shape of BN_SHAPES) {
+  for (const offset of shape.length === 4 && shape[0] === 128 ? [0.5] : [0, 3]) {
+    test(`wasm batchNormTrain + grad match cpu: x=${shape} offset=${offset}`, async () => {
+      const cpu = await bnOn('cpu', shape, offset);
+      const wasm = await bnOn('wasm', shape, offset);
+      for (const k of Object.keys(cpu) as Array<keyof typeof cpu>) {
+        const err = relErr(wasm[k], cpu[k]);
+        assert.ok(err < 1e-5, `${k}: rel err ${err}`);
+      }
+    });
+  }
+}
+
+// Far from zero the stock cpu formulas lose digits (Σdy·x − μ·Σdy in f32): compare
+// with float64 sums of the same f32 data instead (backward given the f32 mean/variance).
+test('wasm batchNorm statistics and parameter gradients are exact when |mean| ≫ σ', async () => {
+  await useBackend('wasm');
+  const shape = [16, 8, 8, 12];
+  const c = 12;
+  const m = size(shape) / c;
+  const d = bnInputs(shape, 1000);
+  const x = tf.tensor(d.x, shape);
+  const dy = tf.tensor(d.dy, shape);
+  const [gamma, beta] = [tf.tensor1d(d.gamma), tf.tensor1d(d.beta)];
+  const fwd = batchNormTrain(x, gamma, beta, 1e-5);
+  const bwd = batchNormTrainGrad(dy, x, fwd.mean, fwd.variance, gamma, 1e-5);
+  const [mean, variance] = [take(fwd.mean), take(fwd.variance)];
+  const [dGamma, dBeta] = [take(bwd.dGamma), take(bwd.dBeta)];
+  const col = (a: Float32Array, j: number) => Array.from({ length: m }, (_, r) => a[r * c + j]);
+  for (let j = 0; j < c; j++) {
+    const xs = col(d.x, j);
+    const gs = col(d.dy, j);
+    const mu = xs.reduce((s, v) => s + v, 0) / m;
+    const v = xs.reduce((s, x) => s + (x - mu) ** 2, 0) / m;
+    const db = gs.reduce((s, g) => s + g, 0);
+    const dg = gs.reduce((s, g, r) => s + g * (xs[r] - mean[j]), 0) / Math.sqrt(variance[j] + 1e-5);
+    assert.ok(Math.abs(mean[j] / mu - 1) < 1e-7, `mean ${j}`);
+    assert.ok(Math.abs(variance[j] / v - 1) < 1e-6, `variance ${j}: ${variance[j]} vs ${v}`);
+    assert.ok(Math.abs(dBeta[j] - db) < 1e-5 * Math.abs(db) + 1e-6, `dBeta ${j}`);
+    assert.ok(Math.abs(dGamma[j] - dg) < 1e-5 * Math.abs(dg) + 1e-6, `dGamma ${j}: ${dGamma[j]} vs ${dg}`);
+  }
+  tf.dispose([x, dy, gamma, beta, fwd.y, bwd.dx]);
+});
+
+test('wasm batchNorm runs our kernels (visible in tf.profile)', async () => {
+  await useBackend('wasm');
+  const x = tf.tensor(randomArray(2 * 3 * 3 * 8, 1), [2, 3, 3, 8]);
+  const g = tf.ones([8]);
+  const b = tf.zeros([8]);
+  const prof = await tf.profile(() => {
+    const f = batchNormTrain(x, g, b, 1e-5);
+    const r = batchNormTrainGrad(x, x, f.mean, f.variance, g, 1e-5);
+    tf.dispose([f.y, f.mean, f.variance, r.dx, r.dGamma, r.dBeta]);
+  });
+  const names = prof.kernels.map((k) => k.name);
+  assert.deepEqual(names, ['WtrainBatchNormTrain', 'WtrainBatchNormTrainGrad']);
+  tf.dispose([x, g, b]);
+});
+
+test('permutePlan merges axes and recognises the three supported permutes', () => {
+  assert.deepEqual(permutePlan([2, 3, 4, 5], [3, 1, 2, 0]), { kind: 'transpose', a: 2, b: 12, c: 5 });
+  assert.deepEqual(permutePlan([2, 3, 4, 5], [3, 0, 1, 2]), { kind: 'transpose', a: 24, b: 1, c: 5 });
+  assert.deepEqual(permutePlan([2, 3, 4, 5], [1, 2, 0, 3]), { kind: 'swapRows', a: 2, b: 12, r: 5 });
+  assert.deepEqual(permutePlan([1, 3, 4, 5], [3, 1, 2, 0]), { kind: 'transpose', a: 12, b: 1, c: 5 });
+  assert.deepEqual(permutePlan([2, 3, 4, 1], [3, 1, 2, 0]), { kind: 'transpose', a: 2, b: 1, c: 12 });
+  assert.equal(permutePlan([2, 3, 4, 5], [0, 1, 3, 2]), null); // batched transpose
+  assert.equal(permutePlan([2, 3, 4, 5], [0, 1, 2, 3]), null); // identity
+});
+
+const PERMUTES: Array<{ shape: number[]; perm: number[] }> = [
+  { shape: [2, 3, 3, 5], perm: [3, 1, 2, 0] },
+  { shape: [5, 4, 3, 6], perm: [3, 1, 2, 0] },
+  { shape: [37, 2, 3, 7], perm: [3, 1, 2, 0] },
+  { shape: [1, 4, 4, 3], perm: [3, 1, 2, 0] },
+  { shape: [128, 16, 16, 32], perm: [3, 1, 2, 0] },
+  { shape: [2, 3, 3, 5], perm: [3, 0, 1, 2] },
+  { shape: [33, 5, 5, 6], perm: [3, 0, 1, 2] },
+  { shape: [128, 8, 8, 64], perm: [3, 0, 1, 2] },
+  { shape: [2, 3, 3, 5], perm: [1, 2, 0, 3] },
+  { shape: [37, 2, 3, 1], perm: [1, 2, 0, 3] },
+  { shape: [70, 3, 2, 9], perm: [1, 2, 0, 3] },
+  { shape: [128, 32, 32, 16], perm: [1, 2, 0, 3] },
+  { shape: [16, 3, 3, 32], perm: [1, 2, 0, 3] },
+  { shape: [6, 7, 7, 5], perm: [3, 1, 2, 0] },
+  { shape: [5, 2, 3, 300], perm: [3, 1, 2, 0] },
+  { shape: [9, 3, 3, 259], perm: [3, 0, 1, 2] },
+  { shape: [2, 3, 3, 5], perm: [0, 1, 3, 2] }, // no plan: tf.transpose
+];
+
+for (const { shape, perm } of PERMUTES) {
+  test(`wasm fastTranspose equals cpu transpose: x=${shape} perm=${perm}`, async () => {
+    const data = randomArray(size(shape), 3);
+    await useBackend('cpu');
+    const want = take(tf.transpose(tf.tensor(data, shape), perm));
+    await useBackend('wasm');
+    const x = tf.tensor(data, shape);
+    const before = tf.memory().numTensors;
+    const out = fastTranspose(x, perm);
+    assert.deepEqual(
+      out.shape,
+      perm.map((i) => shape[i]),
+    );
+    const got = take(out);
+    assert.equal(tf.memory().numTensors, before);
+    x.dispose();
+    assert.equal(relErr(got, want), 0);
+  });
+}
