@@ -4,6 +4,8 @@
  * src/backend/wasm/simd/*.wat (SIMD enabled) with wabt and writes their binaries,
  * base64-encoded, to src/backend/wasm/simd/modules.generated.ts. The generated file
  * is checked in, so neither `node` nor the esbuild bundle reads a file at run time;
+ * Modules listed in SHARED also get a `<name>_shared` build that imports a shared
+ * memory (for the wasm worker threads, src/backend/wasm/threads/), same code otherwise;
  * test/engine/wasm-simd.test.ts fails when it is out of date.
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -15,6 +17,23 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const SIMD_DIR = path.join(ROOT, 'src/backend/wasm/simd');
 export const GENERATED = path.join(SIMD_DIR, 'modules.generated.ts');
 
+/** Modules the worker threads run on a shared memory, and that memory's maximum (64 KiB pages: 2 GiB). */
+export const SHARED = ['conv2d'];
+export const SHARED_MAX_PAGES = 32768;
+
+function compile(wabt, name, text) {
+  const features = { simd: true, bulk_memory: true, threads: true };
+  const mod = wabt.parseWat(name, text, features);
+  try {
+    mod.resolveNames();
+    mod.validate(features);
+    const { buffer } = mod.toBinary({ log: false, write_debug_names: false });
+    return Buffer.from(buffer).toString('base64');
+  } finally {
+    mod.destroy();
+  }
+}
+
 /** Base64 of each compiled module, keyed by its .wat file's base name (sorted). */
 export async function compileModules(dir = SIMD_DIR) {
   const wabt = await wabtInit();
@@ -22,17 +41,14 @@ export async function compileModules(dir = SIMD_DIR) {
   for (const file of readdirSync(dir)
     .filter((f) => f.endsWith('.wat'))
     .sort()) {
-    const mod = wabt.parseWat(file, readFileSync(path.join(dir, file), 'utf8'), {
-      simd: true,
-      bulk_memory: true,
-    });
-    try {
-      mod.resolveNames();
-      mod.validate();
-      const { buffer } = mod.toBinary({ log: false, write_debug_names: false });
-      out[path.basename(file, '.wat')] = Buffer.from(buffer).toString('base64');
-    } finally {
-      mod.destroy();
+    const name = path.basename(file, '.wat');
+    const text = readFileSync(path.join(dir, file), 'utf8');
+    out[name] = compile(wabt, file, text);
+    if (SHARED.includes(name)) {
+      const import_ = '(import "env" "memory" (memory 0))';
+      if (!text.includes(import_)) throw new Error(`${file}: expected ${import_}`);
+      const shared = text.replace(import_, `(import "env" "memory" (memory 0 ${SHARED_MAX_PAGES} shared))`);
+      out[`${name}_shared`] = compile(wabt, file, shared);
     }
   }
   return out;

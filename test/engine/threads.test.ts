@@ -86,7 +86,7 @@ test('a stuck wasm thread never hangs: the watchdog finishes its part and drops 
   const reasons: string[] = [];
   const pool = await startWasmThreads(2, { minTimeoutMs: 300, onFallback: (r) => reasons.push(r) });
   assert.equal(pool.threads, 2);
-  pool.stallNextJobOf(0);
+  pool.hangNextJobOf(0);
   const t0 = performance.now();
   const got = convs(xs, fs, s, p);
   assert.ok(performance.now() - t0 < 20_000, 'took too long');

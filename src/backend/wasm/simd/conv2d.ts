@@ -1,12 +1,23 @@
 /**
- * The three convolutions of a training step on conv2d.wat (see it for the loops):
- *   forward      y = conv(x, W)                       (pad_dilate, then conv2d_valid)
- *   input grad   δ_in = conv(dilate_s(δ_out) padded, rot180(F)ᵀ)   (eq. 3; F = the rule's kernel)
- *   filter grad  ΔW = Σ x ⋆ δ_out                     (eq. 4; padding handled in place)
- * Each returns null where its kernel does not apply (channel counts not multiples of
- * its tile, no SIMD modules) and the caller uses its XNNPACK route.
+ * The three convolutions of a training step as tfjs kernels on the wasm backend,
+ * computed by conv2d.wat through the plans in conv_plans.ts (see there for the maths).
+ * With `backend.threads` > 1 each kernel splits its batch across the worker threads
+ * (threads/); otherwise, and for small work, it runs on the calling thread.
+ *
+ * The public functions return null where a kernel does not apply (channel counts
+ * that are not multiples of its tile, no SIMD) and the caller uses its XNNPACK route.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { activePool } from '../threads/index.js';
+import {
+  type ConvGeometry,
+  type ConvPlan,
+  filterGradPlan,
+  forwardPlan,
+  inputGradPlan,
+  rowOffset,
+  runCalls,
+} from './conv_plans.js';
 import {
   heapOffset,
   registerWasmKernelOnce,
@@ -16,10 +27,57 @@ import {
 } from './index.js';
 
 export const CONV_KERNEL = 'WtrainConv2D';
-export const PAD_DILATE_KERNEL = 'WtrainPadDilate';
+export const INPUT_GRAD_KERNEL = 'WtrainConv2DInputGrad';
 export const FILTER_GRAD_KERNEL = 'WtrainConv2DFilterGrad';
 
 type Shape4 = [number, number, number, number];
+
+/** Below this many multiply-adds a convolution is not worth splitting (copies, wake-ups). */
+const MIN_SPLIT_MACS = 4e6;
+
+/** The calling thread's side of a plan: its heap, the tensors' offsets, parts run in place. */
+export interface MainSide {
+  heap(): ArrayBuffer;
+  inputs: number[];
+  out: number;
+  /** Run rows [start, start + count) here, writing the result at `out` (default: the result tensor). */
+  runPart(start: number, count: number, out?: number): void;
+  alloc(bytes: number): number;
+  free(ptr: number): void;
+}
+
+function execute(backend: WasmBackend, plan: ConvPlan, inputs: tf.TensorInfo[], out: tf.TensorInfo): void {
+  const { conv } = simdModules(backend) as SimdModules;
+  const at = { inputs: inputs.map((t) => heapOffset(backend, t)), out: heapOffset(backend, out) };
+  const main: MainSide = {
+    heap: () => backend.wasm.HEAPU8.buffer as ArrayBuffer,
+    inputs: at.inputs,
+    out: at.out,
+    alloc: (bytes) => backend.wasm._malloc(bytes),
+    free: (ptr) => backend.wasm._free(ptr),
+    runPart(start, count, partOut) {
+      const scratch = plan.scratchPerRow > 0 ? backend.wasm._malloc(count * plan.scratchPerRow * 4) : 0;
+      try {
+        const concat = plan.out.combine === 'concat';
+        runCalls(
+          conv,
+          plan.calls(count, {
+            inputs: plan.inputs.map((p, k) =>
+              p.split ? rowOffset(at.inputs[k], p.floats, start) : at.inputs[k],
+            ),
+            out: partOut ?? (concat ? rowOffset(at.out, plan.out.floats, start) : at.out),
+            scratch,
+          }),
+        );
+      } finally {
+        if (scratch) backend.wasm._free(scratch);
+      }
+    },
+  };
+  const pool = activePool();
+  if (pool && plan.rows >= 2 && plan.rows * plan.macsPerRow >= MIN_SPLIT_MACS) pool.run(plan, main);
+  else main.runPart(0, plan.rows);
+}
 
 interface KernelArgs<I extends string, A> {
   inputs: Record<I, tf.TensorInfo>;
@@ -27,68 +85,67 @@ interface KernelArgs<I extends string, A> {
   attrs: A;
 }
 
-function bind(backend: tf.KernelBackend) {
-  const b = backend as unknown as WasmBackend;
-  return { b, conv: (simdModules(b) as SimdModules).conv, at: (t: tf.TensorInfo) => heapOffset(b, t) };
-}
+const geometry = (x: number[], filter: number[], stride: number, pad: number): ConvGeometry => ({
+  n: x[0],
+  h: x[1],
+  w: x[2],
+  c: filter[2],
+  o: filter[3],
+  kh: filter[0],
+  kw: filter[1],
+  stride,
+  pad,
+});
 
-/** inputs x (already padded), filter; attrs stride → valid convolution. */
-function convKernel({
-  inputs: { x, filter },
-  backend,
-  attrs: { stride },
-}: KernelArgs<'x' | 'filter', { stride: number }>) {
-  const { b, conv, at } = bind(backend);
-  const [n, h, w, c] = x.shape;
-  const [kh, kw, , o] = filter.shape;
-  const [ho, wo] = [Math.floor((h - kh) / stride) + 1, Math.floor((w - kw) / stride) + 1];
-  const y = b.makeOutput([n, ho, wo, o], 'float32');
-  conv.conv2d_valid(at(x), at(filter), at(y), n, h, w, c, ho, wo, o, kh, kw, stride);
+type ConvAttrs = { stride: number; pad: number };
+
+/** inputs x, filter → y. */
+function convKernel({ inputs: { x, filter }, backend, attrs: a }: KernelArgs<'x' | 'filter', ConvAttrs>) {
+  const b = backend as unknown as WasmBackend;
+  const plan = forwardPlan(geometry(x.shape, filter.shape, a.stride, a.pad));
+  const y = b.makeOutput([plan.rows, ...outRowShape(x.shape, filter.shape, a)], 'float32');
+  execute(b, plan, [x, filter], y);
   return y;
 }
 
-interface PadAttrs {
-  stride: number;
-  top: number;
-  left: number;
-  height: number;
-  width: number;
+/** inputs dy, rotated (rot180(F)ᵀ, [kh, kw, o, c]) → δ_in of shape xShape. */
+function inputGradKernel({
+  inputs: { dy, rotated },
+  backend,
+  attrs: a,
+}: KernelArgs<'dy' | 'rotated', ConvAttrs & { xShape: Shape4 }>) {
+  const b = backend as unknown as WasmBackend;
+  const [kh, kw, o, c] = rotated.shape;
+  const dx = b.makeOutput(a.xShape, 'float32');
+  execute(b, inputGradPlan(geometry(a.xShape, [kh, kw, c, o], a.stride, a.pad)), [dy, rotated], dx);
+  return dx;
 }
 
-/** inputs x; attrs → [n, height, width, c] zeros with x's pixels at (top + ih·s, left + iw·s). */
-function padDilateKernel({ inputs: { x }, backend, attrs: a }: KernelArgs<'x', PadAttrs>) {
-  const { b, conv, at } = bind(backend);
-  const [n, h, w, c] = x.shape;
-  const out = b.makeOutput([n, a.height, a.width, c], 'float32');
-  conv.pad_dilate(at(x), at(out), n, h, w, c, a.stride, a.top, a.left, a.height, a.width);
-  return out;
-}
-
-interface FilterGradAttrs {
-  filterShape: Shape4;
-  stride: number;
-  pad: number;
-}
-
-/** inputs x, dy; attrs → ΔW [kh, kw, C, O]. */
-function filterGradKernel({ inputs: { x, dy }, backend, attrs: a }: KernelArgs<'x' | 'dy', FilterGradAttrs>) {
-  const { b, conv, at } = bind(backend);
-  const [n, h, w, c] = x.shape;
-  const [, ho, wo, o] = dy.shape;
-  const [kh, kw] = a.filterShape;
+/** inputs x, dy → ΔW of filterShape. */
+function filterGradKernel({
+  inputs: { x, dy },
+  backend,
+  attrs: a,
+}: KernelArgs<'x' | 'dy', ConvAttrs & { filterShape: Shape4 }>) {
+  const b = backend as unknown as WasmBackend;
   const dW = b.makeOutput(a.filterShape, 'float32');
-  conv.conv2d_filter_grad(at(x), at(dy), at(dW), n, h, w, c, ho, wo, o, kh, kw, a.stride, a.pad);
+  execute(b, filterGradPlan(geometry(x.shape, a.filterShape, a.stride, a.pad)), [x, dy], dW);
   return dW;
+}
+
+function outRowShape(x: number[], filter: number[], a: ConvAttrs): number[] {
+  const out = (size: number, k: number) => Math.floor((size + 2 * a.pad - k) / a.stride) + 1;
+  return [out(x[1], filter[0]), out(x[2], filter[1]), filter[3]];
 }
 
 export function registerConvKernels(): void {
   registerWasmKernelOnce(CONV_KERNEL, convKernel as unknown as tf.KernelFunc);
-  registerWasmKernelOnce(PAD_DILATE_KERNEL, padDilateKernel as unknown as tf.KernelFunc);
+  registerWasmKernelOnce(INPUT_GRAD_KERNEL, inputGradKernel as unknown as tf.KernelFunc);
   registerWasmKernelOnce(FILTER_GRAD_KERNEL, filterGradKernel as unknown as tf.KernelFunc);
 }
 
-const run = <T extends tf.Tensor>(name: string, inputs: tf.NamedTensorMap, attrs: object): T =>
-  tf.engine().runKernel(name, inputs, attrs as unknown as tf.NamedAttrMap) as T;
+const run = (name: string, inputs: tf.NamedTensorMap, attrs: object): tf.Tensor4D =>
+  tf.engine().runKernel(name, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
 
 const ready = (): boolean => {
   if (!simdModules()) return false;
@@ -96,18 +153,7 @@ const ready = (): boolean => {
   return true;
 };
 
-/** zeros [n, height, width, c] with x's pixels placed at (top + ih·stride, left + iw·stride). */
-export function padDilate(x: tf.Tensor4D, a: PadAttrs): tf.Tensor4D {
-  return run<tf.Tensor4D>(PAD_DILATE_KERNEL, { x }, a);
-}
-
-/** Valid convolution of an already padded x; null when O is not a multiple of 8. */
-export function simdConv2dValid(x: tf.Tensor4D, filter: tf.Tensor4D, stride: number): tf.Tensor4D | null {
-  if (filter.shape[3] % 8 !== 0 || !ready()) return null;
-  return run<tf.Tensor4D>(CONV_KERNEL, { x, filter }, { stride });
-}
-
-/** conv(x, filter) with symmetric zero padding `pad`; null when O is not a multiple of 8. */
+/** conv(x, filter) with symmetric zero padding; null unless O % 8 == 0. */
 export function simdConv2d(
   x: tf.Tensor4D,
   filter: tf.Tensor4D,
@@ -115,31 +161,10 @@ export function simdConv2d(
   pad: number,
 ): tf.Tensor4D | null {
   if (filter.shape[3] % 8 !== 0 || !ready()) return null;
-  if (pad === 0) return simdConv2dValid(x, filter, stride);
-  const [, h, w] = x.shape;
-  const padded = padDilate(x, { stride: 1, top: pad, left: pad, height: h + 2 * pad, width: w + 2 * pad });
-  const y = simdConv2dValid(padded, filter, stride);
-  padded.dispose();
-  return y;
+  return run(CONV_KERNEL, { x, filter }, { stride, pad });
 }
 
-/** ΔW; null unless C % 4 == 0 and O % 8 == 0. */
-export function simdConv2dFilterGrad(
-  x: tf.Tensor4D,
-  dy: tf.Tensor4D,
-  filterShape: Shape4,
-  stride: number,
-  pad: number,
-): tf.Tensor4D | null {
-  if (filterShape[2] % 4 !== 0 || filterShape[3] % 8 !== 0 || !ready()) return null;
-  return run<tf.Tensor4D>(FILTER_GRAD_KERNEL, { x, dy }, { filterShape, stride, pad });
-}
-
-/**
- * δ_in for a conv with `filter` (HWIO): dy dilated by the stride and padded by k − 1 − p,
- * convolved at stride 1 with the kernel rotated 180° and its channels swapped. Null
- * unless C % 8 == 0 and p ≤ k − 1.
- */
+/** δ_in (eq. 3) through `filter` (the rule's F); null unless C % 8 == 0 and p ≤ k − 1. */
 export function simdConv2dInputGrad(
   dy: tf.Tensor4D,
   filter: tf.Tensor4D,
@@ -150,16 +175,19 @@ export function simdConv2dInputGrad(
   const [kh, kw, ci] = filter.shape;
   if (ci % 8 !== 0 || pad > kh - 1 || pad > kw - 1 || !ready()) return null;
   return tf.tidy(() => {
-    const [, h, w] = xShape;
-    // Output h = padded height − kh + 1; dy's last row lands at (kh−1−p) + (ho−1)·s ≤ h + kh − 2.
-    const d = padDilate(dy, {
-      stride,
-      top: kh - 1 - pad,
-      left: kw - 1 - pad,
-      height: h + kh - 1,
-      width: w + kw - 1,
-    });
-    const rotated = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
-    return simdConv2dValid(d, rotated, 1) as tf.Tensor4D;
+    const rotated = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]);
+    return run(INPUT_GRAD_KERNEL, { dy, rotated }, { xShape, stride, pad });
   });
+}
+
+/** ΔW (eq. 4); null unless C % 4 == 0 and O % 8 == 0. */
+export function simdConv2dFilterGrad(
+  x: tf.Tensor4D,
+  dy: tf.Tensor4D,
+  filterShape: Shape4,
+  stride: number,
+  pad: number,
+): tf.Tensor4D | null {
+  if (filterShape[2] % 4 !== 0 || filterShape[3] % 8 !== 0 || !ready()) return null;
+  return run(FILTER_GRAD_KERNEL, { x, dy }, { filterShape, stride, pad });
 }

@@ -1,34 +1,21 @@
 /**
- * A wasm compute thread: its own tfjs wasm backend, driven by the main thread through
- * shared memory (see pool.ts). It blocks in Atomics.wait between jobs, so it never
- * needs its event loop; jobs arrive as messages read synchronously off the port.
+ * A wasm compute thread. It holds no tfjs: only conv2d.wat, instantiated on a shared
+ * memory that the main thread fills with a part's inputs and a list of kernel calls
+ * (see pool.ts for the layout). It blocks in Atomics.wait between jobs, so it never
+ * needs its event loop.
  */
-import { type MessagePort, receiveMessageOnPort, workerData } from 'node:worker_threads';
-import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-wasm';
-import { copyOut, tensorFrom } from '../heap.js';
-import { registerWasmOps } from '../index.js';
-import { CTRL, JOBS, type JobMessage } from './jobs.js';
+import { type MessagePort, workerData } from 'node:worker_threads';
+import type { ConvExports } from '../simd/index.js';
+import { WASM_MODULES_BASE64 } from '../simd/modules.generated.js';
+import { CTRL, FNS } from './protocol.js';
 
-const { ctrl: ctrlBuffer, port } = workerData as { ctrl: SharedArrayBuffer; port: MessagePort };
-const ctrl = new Int32Array(ctrlBuffer);
-
-registerWasmOps();
-await tf.setBackend('wasm');
-await tf.ready();
+const { memory, port } = workerData as { memory: WebAssembly.Memory; port: MessagePort };
+const ctrl = new Int32Array(memory.buffer, 0, CTRL.words);
+const bytes = Uint8Array.from(atob(WASM_MODULES_BASE64.conv2d_shared), (ch) => ch.charCodeAt(0));
+const conv = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } })
+  .exports as unknown as ConvExports;
 port.postMessage({ ready: true });
 
-/** The job message posted with sequence number `seq` (postMessage enqueues before the notify). */
-function nextMessage(): JobMessage {
-  for (let tries = 0; tries < 1000; tries++) {
-    const m = receiveMessageOnPort(port);
-    if (m) return m.message as JobMessage;
-    Atomics.wait(ctrl, CTRL.words - 1, 0, 1);
-  }
-  throw new Error('wasm thread: job signalled but no message arrived');
-}
-
-let buffer: SharedArrayBuffer | null = null;
 let seen = 0;
 for (;;) {
   Atomics.wait(ctrl, CTRL.posted, seen);
@@ -36,16 +23,14 @@ for (;;) {
   if (seq < 0) break;
   seen = seq;
   try {
-    const msg = nextMessage();
-    if (msg.buffer) buffer = msg.buffer;
-    if (!buffer) throw new Error('wasm thread: no shared buffer');
-    if (msg.job === 'stall') Atomics.wait(ctrl, CTRL.words - 1, 0); // tests of the watchdog: never returns
-    const shared = buffer;
-    tf.tidy(() => {
-      const inputs = msg.inputs.map((p) => tensorFrom(sizedView(shared, p), p.shape));
-      const out = JOBS[msg.job as keyof typeof JOBS](inputs, msg.attrs);
-      copyOut(out, sizedView(shared, msg.out));
-    });
+    if (ctrl[CTRL.calls] < 0) Atomics.wait(ctrl, CTRL.idle, 0); // a test of the watchdog: never returns
+    let at = CTRL.calls + 1;
+    for (let i = 0; i < ctrl[CTRL.calls]; i++) {
+      const [fn, argc] = [ctrl[at], ctrl[at + 1]];
+      const args = Array.from(ctrl.subarray(at + 2, at + 2 + argc));
+      (conv[FNS[fn]] as (...a: number[]) => void)(...args);
+      at += 2 + argc;
+    }
     Atomics.store(ctrl, CTRL.failed, 0);
   } catch (err) {
     port.postMessage({ error: (err as Error).stack ?? String(err) });
@@ -55,11 +40,3 @@ for (;;) {
   Atomics.notify(ctrl, CTRL.done);
 }
 port.close();
-
-function sizedView(buf: SharedArrayBuffer, p: { at: number; shape: number[] }): Float32Array {
-  return new Float32Array(
-    buf,
-    p.at * 4,
-    p.shape.reduce((a, b) => a * b, 1),
-  );
-}

@@ -1,0 +1,139 @@
+/**
+ * The three convolutions of a training step as plans over conv2d.wat's functions, at
+ * the level of byte offsets, so one plan runs on any heap: the tfjs wasm backend's
+ * (main thread) or a worker thread's shared memory (threads/), over any slice of
+ * the batch. Each plan says what it reads, what it writes and how much scratch it
+ * needs per batch row, and which calls compute `count` rows:
+ *   forward      y = conv(x, W)                       pad_dilate, then conv2d_valid
+ *   input grad   δ_in = conv(dilate_s(δ_out) padded by k−1−p, rot180(F)ᵀ)   (eq. 3)
+ *   filter grad  ΔW = Σ x ⋆ δ_out  (eq. 4; padding handled in place)    conv2d_filter_grad
+ */
+import type { ConvExports } from './index.js';
+
+export interface Call {
+  fn: keyof ConvExports;
+  args: number[];
+}
+
+/** Byte offsets of one part's data. */
+export interface PartAt {
+  inputs: number[];
+  out: number;
+  scratch: number;
+}
+
+export interface ConvPlan {
+  /** Rows of the batch (axis 0 of every split input, and of a concatenated result). */
+  rows: number;
+  /** Per input: floats per batch row when split over the batch, else its whole size. */
+  inputs: Array<{ split: boolean; floats: number }>;
+  /** Result: floats per batch row, concatenated; or a total, summed over the parts. */
+  out: { combine: 'concat' | 'sum'; floats: number };
+  scratchPerRow: number;
+  /** Multiply-adds per batch row (decides whether splitting pays). */
+  macsPerRow: number;
+  calls(count: number, at: PartAt): Call[];
+}
+
+/** The geometry of one convolution: x [n, h, w, c], filter [kh, kw, c, o], y [n, ho, wo, o]. */
+export interface ConvGeometry {
+  n: number;
+  h: number;
+  w: number;
+  c: number;
+  o: number;
+  kh: number;
+  kw: number;
+  stride: number;
+  pad: number;
+}
+
+const outSize = (size: number, k: number, g: ConvGeometry) =>
+  Math.floor((size + 2 * g.pad - k) / g.stride) + 1;
+
+/** y = conv(x, W), inputs [x, W]; needs o % 8 == 0. */
+export function forwardPlan(g: ConvGeometry): ConvPlan {
+  const { h, w, c, o, kh, kw, stride: s, pad: p } = g;
+  const [ho, wo] = [outSize(h, kh, g), outSize(w, kw, g)];
+  const [hp, wp] = [h + 2 * p, w + 2 * p];
+  return {
+    rows: g.n,
+    inputs: [
+      { split: true, floats: h * w * c },
+      { split: false, floats: kh * kw * c * o },
+    ],
+    out: { combine: 'concat', floats: ho * wo * o },
+    scratchPerRow: p > 0 ? hp * wp * c : 0,
+    macsPerRow: ho * wo * o * kh * kw * c,
+    calls: (count, at) => {
+      const conv = (x: number): Call => ({
+        fn: 'conv2d_valid',
+        args: [x, at.inputs[1], at.out, count, hp, wp, c, ho, wo, o, kh, kw, s],
+      });
+      if (p === 0) return [conv(at.inputs[0])];
+      const pad: Call = {
+        fn: 'pad_dilate',
+        args: [at.inputs[0], at.scratch, count, h, w, c, 1, p, p, hp, wp],
+      };
+      return [pad, conv(at.scratch)];
+    },
+  };
+}
+
+/**
+ * δ_in, inputs [dy, rot180(F)ᵀ as [kh, kw, o, c]]; needs c % 8 == 0 and p ≤ k − 1.
+ * dy's last row lands at (kh−1−p) + (ho−1)·s ≤ h + kh − 2, inside the padded height.
+ */
+export function inputGradPlan(g: ConvGeometry): ConvPlan {
+  const { h, w, c, o, kh, kw, stride: s, pad: p } = g;
+  const [ho, wo] = [outSize(h, kh, g), outSize(w, kw, g)];
+  const [hd, wd] = [h + kh - 1, w + kw - 1];
+  return {
+    rows: g.n,
+    inputs: [
+      { split: true, floats: ho * wo * o },
+      { split: false, floats: kh * kw * c * o },
+    ],
+    out: { combine: 'concat', floats: h * w * c },
+    scratchPerRow: hd * wd * o,
+    macsPerRow: h * w * c * kh * kw * o,
+    calls: (count, at) => [
+      {
+        fn: 'pad_dilate',
+        args: [at.inputs[0], at.scratch, count, ho, wo, o, s, kh - 1 - p, kw - 1 - p, hd, wd],
+      },
+      { fn: 'conv2d_valid', args: [at.scratch, at.inputs[1], at.out, count, hd, wd, o, h, w, c, kh, kw, 1] },
+    ],
+  };
+}
+
+/** ΔW, inputs [x, dy]; needs c % 4 == 0 and o % 8 == 0. */
+export function filterGradPlan(g: ConvGeometry): ConvPlan {
+  const { h, w, c, o, kh, kw, stride: s, pad: p } = g;
+  const [ho, wo] = [outSize(h, kh, g), outSize(w, kw, g)];
+  return {
+    rows: g.n,
+    inputs: [
+      { split: true, floats: h * w * c },
+      { split: true, floats: ho * wo * o },
+    ],
+    out: { combine: 'sum', floats: kh * kw * c * o },
+    scratchPerRow: 0,
+    macsPerRow: ho * wo * o * kh * kw * c,
+    calls: (count, at) => [
+      {
+        fn: 'conv2d_filter_grad',
+        args: [at.inputs[0], at.inputs[1], at.out, count, h, w, c, ho, wo, o, kh, kw, s, p],
+      },
+    ],
+  };
+}
+
+export function runCalls(conv: ConvExports, calls: Call[]): void {
+  for (const { fn, args } of calls) (conv[fn] as (...a: number[]) => void)(...args);
+}
+
+/** Byte offset of part rows starting at `row` of an input or a concatenated result. */
+export function rowOffset(base: number, floatsPerRow: number, row: number): number {
+  return base + row * floatsPerRow * 4;
+}
