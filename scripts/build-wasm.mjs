@@ -5,7 +5,8 @@
  * base64-encoded, to src/backend/wasm/simd/modules.generated.ts. The generated file
  * is checked in, so neither `node` nor the esbuild bundle reads a file at run time;
  * Modules listed in SHARED also get a `<name>_shared` build that imports a shared
- * memory (for the wasm worker threads, src/backend/wasm/threads/), same code otherwise;
+ * memory (for the wasm worker threads, src/backend/wasm/threads/), and those in FMA an
+ * `<name>_fma` build with fused multiply-adds (relaxed SIMD), same code otherwise;
  * test/engine/wasm-simd.test.ts fails when it is out of date.
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -20,9 +21,14 @@ export const GENERATED = path.join(SIMD_DIR, 'modules.generated.ts');
 /** Modules the worker threads run on a shared memory, and that memory's maximum (64 KiB pages: 2 GiB). */
 export const SHARED = ['conv2d'];
 export const SHARED_MAX_PAGES = 32768;
+/** Modules that also get an `_fma` build: every acc + a·b (f32x4 mul then add) as one relaxed_madd. */
+export const FMA = ['conv2d'];
+const MUL_ADD =
+  /\(f32x4\.add \(local\.get (\$\w+)\) \(f32x4\.mul \(local\.get (\$\w+)\) \(local\.get (\$\w+)\)\)\)/g;
+const IMPORT = '(import "env" "memory" (memory 0))';
 
 function compile(wabt, name, text) {
-  const features = { simd: true, bulk_memory: true, threads: true };
+  const features = { simd: true, bulk_memory: true, threads: true, relaxed_simd: true };
   const mod = wabt.parseWat(name, text, features);
   try {
     mod.resolveNames();
@@ -34,7 +40,23 @@ function compile(wabt, name, text) {
   }
 }
 
-/** Base64 of each compiled module, keyed by its .wat file's base name (sorted). */
+/** The text variants of one module: itself, _fma, _shared, _fma_shared as listed above. */
+function variants(name, text) {
+  const out = { [name]: text };
+  if (FMA.includes(name)) {
+    const fma = text.replace(MUL_ADD, '(f32x4.relaxed_madd (local.get $2) (local.get $3) (local.get $1))');
+    if (fma === text) throw new Error(`${name}.wat: no multiply-adds to fuse`);
+    out[`${name}_fma`] = fma;
+  }
+  if (SHARED.includes(name)) {
+    if (!text.includes(IMPORT)) throw new Error(`${name}.wat: expected ${IMPORT}`);
+    const shared = IMPORT.replace('(memory 0)', `(memory 0 ${SHARED_MAX_PAGES} shared)`);
+    for (const [v, t] of Object.entries(out)) out[`${v}_shared`] = t.replace(IMPORT, shared);
+  }
+  return out;
+}
+
+/** Base64 of each compiled module, keyed by its .wat file's base name (+ variant suffixes), sorted. */
 export async function compileModules(dir = SIMD_DIR) {
   const wabt = await wabtInit();
   const out = {};
@@ -42,14 +64,8 @@ export async function compileModules(dir = SIMD_DIR) {
     .filter((f) => f.endsWith('.wat'))
     .sort()) {
     const name = path.basename(file, '.wat');
-    const text = readFileSync(path.join(dir, file), 'utf8');
-    out[name] = compile(wabt, file, text);
-    if (SHARED.includes(name)) {
-      const import_ = '(import "env" "memory" (memory 0))';
-      if (!text.includes(import_)) throw new Error(`${file}: expected ${import_}`);
-      const shared = text.replace(import_, `(import "env" "memory" (memory 0 ${SHARED_MAX_PAGES} shared))`);
-      out[`${name}_shared`] = compile(wabt, file, shared);
-    }
+    for (const [variant, text] of Object.entries(variants(name, readFileSync(path.join(dir, file), 'utf8'))))
+      out[variant] = compile(wabt, file, text);
   }
   return out;
 }

@@ -13,7 +13,7 @@
  * fall back to stock tfjs ops.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { WASM_MODULES_BASE64 } from './modules.generated.js';
+import { compiledModule, convModule } from './modules.js';
 
 /** batch_norm.wat's exports (pointers are heap byte offsets; see the .wat for the maths). */
 export interface BatchNormExports {
@@ -113,15 +113,7 @@ export interface WasmBackend {
   disposeData(dataId: object, force?: boolean): boolean;
 }
 
-let compiled: Map<string, WebAssembly.Module> | undefined;
 const instances = new WeakMap<object, SimdModules | null>();
-
-function decode(b64: string): Uint8Array<ArrayBuffer> {
-  const bin = atob(b64);
-  const bytes = new Uint8Array(new ArrayBuffer(bin.length));
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  return bytes;
-}
 
 function instantiate(backend: WasmBackend): SimdModules | null {
   const memory = backend.wasm?.asm?.memory;
@@ -129,16 +121,14 @@ function instantiate(backend: WasmBackend): SimdModules | null {
   // A shared (threaded) memory does not match our modules' non-shared import.
   if (typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer) return null;
   try {
-    compiled ??= new Map(
-      Object.entries(WASM_MODULES_BASE64).map(([name, b64]) => [name, new WebAssembly.Module(decode(b64))]),
-    );
     const imports = { env: { memory } };
-    const exportsOf = (name: string) =>
-      new WebAssembly.Instance(compiled?.get(name) as WebAssembly.Module, imports).exports;
+    const instance = (mod: WebAssembly.Module | null) =>
+      new WebAssembly.Instance(mod as WebAssembly.Module, imports);
+    const exportsOf = (name: string) => instance(compiledModule(name)).exports;
     return {
       memory,
       batchNorm: exportsOf('batch_norm') as unknown as BatchNormExports,
-      conv: exportsOf('conv2d') as unknown as ConvExports,
+      conv: instance(convModule()).exports as unknown as ConvExports,
       permute: exportsOf('permute') as unknown as PermuteExports,
     };
   } catch {

@@ -40,6 +40,7 @@ const align = (bytes: number) => Math.ceil(bytes / 16) * 16;
 export class WasmThreadPool {
   private slots: Slot[] = [];
   private stopped = false;
+  private readonly hang = new Set<Slot>();
 
   private constructor(private readonly opts: PoolOptions) {}
 
@@ -149,9 +150,9 @@ export class WasmThreadPool {
     return offsets[n];
   }
 
-  private send(slot: Slot, calls: Call[] | 'hang'): void {
+  private send(slot: Slot, calls: Call[]): void {
     const ctrl = new Int32Array(slot.memory.buffer, 0, CTRL.words);
-    if (calls === 'hang') ctrl[CTRL.calls] = -1;
+    if (this.hang.delete(slot)) ctrl[CTRL.calls] = -1;
     else {
       ctrl[CTRL.calls] = calls.length;
       let at = CTRL.calls + 1;
@@ -200,7 +201,7 @@ export class WasmThreadPool {
 
   /** Make the next job of worker `index` hang (tests of the watchdog). */
   hangNextJobOf(index: number): void {
-    this.send(this.slots[index], 'hang');
+    this.hang.add(this.slots[index]);
   }
 
   /** null when the slot's last job finished in time, else why not. */

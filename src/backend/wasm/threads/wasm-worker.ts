@@ -1,18 +1,18 @@
 /**
- * A wasm compute thread. It holds no tfjs: only conv2d.wat, instantiated on a shared
+ * A wasm compute thread. It holds no tfjs: only conv2d.wat (the same build as the main
+ * thread's: with or without fused multiply-adds), instantiated on a shared
  * memory that the main thread fills with a part's inputs and a list of kernel calls
  * (see pool.ts for the layout). It blocks in Atomics.wait between jobs, so it never
  * needs its event loop.
  */
 import { type MessagePort, workerData } from 'node:worker_threads';
 import type { ConvExports } from '../simd/index.js';
-import { WASM_MODULES_BASE64 } from '../simd/modules.generated.js';
+import { convModule } from '../simd/modules.js';
 import { CTRL, FNS } from './protocol.js';
 
 const { memory, port } = workerData as { memory: WebAssembly.Memory; port: MessagePort };
 const ctrl = new Int32Array(memory.buffer, 0, CTRL.words);
-const bytes = Uint8Array.from(atob(WASM_MODULES_BASE64.conv2d_shared), (ch) => ch.charCodeAt(0));
-const conv = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } })
+const conv = new WebAssembly.Instance(convModule(true), { env: { memory } })
   .exports as unknown as ConvExports;
 port.postMessage({ ready: true });
 
