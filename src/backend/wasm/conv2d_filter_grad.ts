@@ -1,6 +1,6 @@
 /**
  * Conv2DBackpropFilter for the wasm backend, which has no such kernel: our SIMD kernel
- * (simd/conv2d.ts, ~2-3x faster) where the channels fit its tile. Otherwise:
+ * (simd/conv2d.ts, ~2-3x faster) where the output channels fit its tile. Otherwise:
  *   dW[i, j, c, o] = Σ_{n,h,w} xpad[n, h·s + i, w·s + j, c] · dy[n, h, w, o]
  * is itself a convolution once the roles are swapped: take the channels C as the
  * batch and the examples N as the input channels, x → X[c, H, W, n]; use dy as the

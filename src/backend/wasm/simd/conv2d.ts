@@ -108,7 +108,7 @@ function convKernel({ inputs: { x, filter }, backend, attrs: a }: KernelArgs<'x'
   return y;
 }
 
-/** inputs dy, rotated (rot180(F)ᵀ, [kh, kw, o, c]) → δ_in of shape xShape. */
+/** inputs dy, rotated ([kh, kw, o, c]: rot180(F)ᵀ at stride 1, Fᵀ per tap beyond) → δ_in of shape xShape. */
 function inputGradKernel({
   inputs: { dy, rotated },
   backend,
@@ -175,12 +175,17 @@ export function simdConv2dInputGrad(
   const [kh, kw, ci] = filter.shape;
   if (ci % 8 !== 0 || pad > kh - 1 || pad > kw - 1 || !ready()) return null;
   return tf.tidy(() => {
-    const rotated = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]);
+    // See inputGradPlan: rotated for stride 1, not for the strided kernel.
+    const taps = stride === 1 ? tf.reverse(filter, [0, 1]) : filter;
+    const rotated = tf.transpose(taps, [0, 1, 3, 2]);
     return run(INPUT_GRAD_KERNEL, { dy, rotated }, { xShape, stride, pad });
   });
 }
 
-/** ΔW (eq. 4); null unless C % 4 == 0 and O % 8 == 0. */
+/**
+ * ΔW (eq. 4); null unless O % 8 == 0. Input channels that are not a multiple of 4 (a
+ * network's RGB input) are zero-padded to one, and the padded rows of ΔW dropped.
+ */
 export function simdConv2dFilterGrad(
   x: tf.Tensor4D,
   dy: tf.Tensor4D,
@@ -188,6 +193,18 @@ export function simdConv2dFilterGrad(
   stride: number,
   pad: number,
 ): tf.Tensor4D | null {
-  if (filterShape[2] % 4 !== 0 || filterShape[3] % 8 !== 0 || !ready()) return null;
-  return run(FILTER_GRAD_KERNEL, { x, dy }, { filterShape, stride, pad });
+  if (filterShape[3] % 8 !== 0 || !ready()) return null;
+  const [kh, kw, c, o] = filterShape;
+  if (c % 4 === 0) return run(FILTER_GRAD_KERNEL, { x, dy }, { filterShape, stride, pad });
+  const c4 = c + 4 - (c % 4);
+  return tf.tidy(() => {
+    const x4 = tf.pad(x, [
+      [0, 0],
+      [0, 0],
+      [0, 0],
+      [0, c4 - c],
+    ]);
+    const dW = run(FILTER_GRAD_KERNEL, { x: x4, dy }, { filterShape: [kh, kw, c4, o], stride, pad });
+    return tf.slice(dW, [0, 0, 0, 0], filterShape);
+  });
 }

@@ -272,4 +272,129 @@
         (br $oh_loop)))
       (local.set $b (i32.add (local.get $b) (i32.const 1)))
       (br $b_loop))))
+
+  ;; conv2d_input_grad_strided: δ_in of a strided convolution without the dilation's
+  ;; zeros (which waste (s²−1)/s² of the multiply-adds): every δ_out pixel adds its
+  ;; contribution to the input pixels its window read,
+  ;;   dx[b, oh·s + i − p, ow·s + j − p, c] += Σ_o dy[b, oh, ow, o] · R[i, j, o, c]
+  ;; with R = Fᵀ per tap ([kh, kw, O, C], F the rule's feedback kernel); requires C % 8 == 0.
+  ;; Register tile: 4 neighbouring δ_out pixels × 8 input channels, reduced over O, then
+  ;; added into dx (4 distinct input pixels, as s ≥ 1).
+  (func (export "conv2d_input_grad_strided")
+    (param $dy i32) (param $r i32) (param $dx i32)
+    (param $n i32) (param $h i32) (param $w i32) (param $c i32)
+    (param $ho i32) (param $wo i32) (param $o i32)
+    (param $kh i32) (param $kw i32) (param $s i32) (param $p i32)
+    (local $b i32) (local $oh i32) (local $i i32) (local $j i32) (local $ih i32) (local $ow i32)
+    (local $lo i32) (local $hi i32) (local $t i32) (local $valid i32) (local $cb i32) (local $oo i32)
+    (local $p0 i32) (local $p1 i32) (local $p2 i32) (local $p3 i32) (local $rp i32)
+    (local $dyrow i32) (local $dxrow i32) (local $q i32) (local $cstride i32) (local $pix i32) (local $dpix i32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (local $a4 v128) (local $a5 v128) (local $a6 v128) (local $a7 v128)
+    (local $w0 v128) (local $w1 v128) (local $v v128)
+    (memory.fill (local.get $dx) (i32.const 0)
+      (i32.shl (i32.mul (i32.mul (i32.mul (local.get $n) (local.get $h)) (local.get $w)) (local.get $c)) (i32.const 2)))
+    (local.set $cstride (i32.shl (local.get $c) (i32.const 2)))
+    (local.set $pix (i32.shl (local.get $o) (i32.const 2)))                          ;; bytes between δ_out pixels
+    (local.set $dpix (i32.mul (local.get $s) (local.get $cstride)))                  ;; bytes between their input pixels
+    (local.set $b (i32.const 0))
+    (block $b_done (loop $b_loop
+      (br_if $b_done (i32.ge_u (local.get $b) (local.get $n)))
+      (local.set $oh (i32.const 0))
+      (block $oh_done (loop $oh_loop
+        (br_if $oh_done (i32.ge_u (local.get $oh) (local.get $ho)))
+        (local.set $dyrow (i32.add (local.get $dy)
+          (i32.mul (i32.mul (i32.add (i32.mul (local.get $b) (local.get $ho)) (local.get $oh)) (local.get $wo)) (local.get $pix))))
+        (local.set $i (i32.const 0))
+        (block $i_done (loop $i_loop
+          (br_if $i_done (i32.ge_u (local.get $i) (local.get $kh)))
+          (local.set $ih (i32.sub (i32.add (i32.mul (local.get $oh) (local.get $s)) (local.get $i)) (local.get $p)))
+          (if (i32.and (i32.ge_s (local.get $ih) (i32.const 0)) (i32.lt_s (local.get $ih) (local.get $h)))
+            (then
+              (local.set $dxrow (i32.add (local.get $dx)
+                (i32.mul (i32.mul (i32.add (i32.mul (local.get $b) (local.get $h)) (local.get $ih)) (local.get $w)) (local.get $cstride))))
+              (local.set $j (i32.const 0))
+              (block $j_done (loop $j_loop
+                (br_if $j_done (i32.ge_u (local.get $j) (local.get $kw)))
+                ;; δ_out columns whose input column ow·s + j − p lies in [0, W)
+                (local.set $t (i32.sub (local.get $p) (local.get $j)))
+                (local.set $lo (select (i32.div_s (i32.add (local.get $t) (i32.sub (local.get $s) (i32.const 1))) (local.get $s))
+                                       (i32.const 0) (i32.gt_s (local.get $t) (i32.const 0))))
+                (local.set $t (i32.add (i32.sub (i32.sub (local.get $w) (i32.const 1)) (local.get $j)) (local.get $p)))
+                (local.set $hi (select (i32.add (i32.div_s (local.get $t) (local.get $s)) (i32.const 1))
+                                       (i32.const 0) (i32.ge_s (local.get $t) (i32.const 0))))
+                (if (i32.gt_s (local.get $hi) (local.get $wo)) (then (local.set $hi (local.get $wo))))
+                (local.set $ow (local.get $lo))
+                (block $ow_done (loop $ow_loop
+                  (br_if $ow_done (i32.ge_s (local.get $ow) (local.get $hi)))
+                  (local.set $valid (i32.sub (local.get $hi) (local.get $ow)))
+                  (if (i32.gt_s (local.get $valid) (i32.const 4)) (then (local.set $valid (i32.const 4))))
+                  (local.set $cb (i32.const 0))
+                  (block $cb_done (loop $cb_loop
+                    (br_if $cb_done (i32.ge_u (local.get $cb) (local.get $c)))
+                    (local.set $a0 (v128.const i32x4 0 0 0 0)) (local.set $a1 (v128.const i32x4 0 0 0 0))
+                    (local.set $a2 (v128.const i32x4 0 0 0 0)) (local.set $a3 (v128.const i32x4 0 0 0 0))
+                    (local.set $a4 (v128.const i32x4 0 0 0 0)) (local.set $a5 (v128.const i32x4 0 0 0 0))
+                    (local.set $a6 (v128.const i32x4 0 0 0 0)) (local.set $a7 (v128.const i32x4 0 0 0 0))
+                    ;; p_k = &dy[b, oh, ow + min(k, valid − 1), 0];  rp = &R[i, j, 0, cb]
+                    (local.set $p0 (i32.add (local.get $dyrow) (i32.mul (local.get $ow) (local.get $pix))))
+                    (local.set $p1 (select (i32.add (local.get $p0) (local.get $pix)) (local.get $p0) (i32.gt_s (local.get $valid) (i32.const 1))))
+                    (local.set $p2 (select (i32.add (local.get $p1) (local.get $pix)) (local.get $p1) (i32.gt_s (local.get $valid) (i32.const 2))))
+                    (local.set $p3 (select (i32.add (local.get $p2) (local.get $pix)) (local.get $p2) (i32.gt_s (local.get $valid) (i32.const 3))))
+                    (local.set $rp (i32.add (local.get $r) (i32.shl
+                      (i32.add (i32.mul (i32.mul (i32.add (i32.mul (local.get $i) (local.get $kw)) (local.get $j)) (local.get $o)) (local.get $c)) (local.get $cb))
+                      (i32.const 2))))
+                    (local.set $oo (local.get $o))
+                    (loop $o_loop
+                      (local.set $w0 (v128.load (local.get $rp)))
+                      (local.set $w1 (v128.load offset=16 (local.get $rp)))
+                      (local.set $v (v128.load32_splat (local.get $p0)))
+                      (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $v) (local.get $w0))))
+                      (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $v) (local.get $w1))))
+                      (local.set $v (v128.load32_splat (local.get $p1)))
+                      (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $v) (local.get $w0))))
+                      (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $v) (local.get $w1))))
+                      (local.set $v (v128.load32_splat (local.get $p2)))
+                      (local.set $a4 (f32x4.add (local.get $a4) (f32x4.mul (local.get $v) (local.get $w0))))
+                      (local.set $a5 (f32x4.add (local.get $a5) (f32x4.mul (local.get $v) (local.get $w1))))
+                      (local.set $v (v128.load32_splat (local.get $p3)))
+                      (local.set $a6 (f32x4.add (local.get $a6) (f32x4.mul (local.get $v) (local.get $w0))))
+                      (local.set $a7 (f32x4.add (local.get $a7) (f32x4.mul (local.get $v) (local.get $w1))))
+                      (local.set $p0 (i32.add (local.get $p0) (i32.const 4)))
+                      (local.set $p1 (i32.add (local.get $p1) (i32.const 4)))
+                      (local.set $p2 (i32.add (local.get $p2) (i32.const 4)))
+                      (local.set $p3 (i32.add (local.get $p3) (i32.const 4)))
+                      (local.set $rp (i32.add (local.get $rp) (local.get $cstride)))
+                      (local.set $oo (i32.sub (local.get $oo) (i32.const 1)))
+                      (br_if $o_loop (i32.gt_s (local.get $oo) (i32.const 0))))
+                    ;; q = &dx[b, ih, ow·s + j − p, cb], then the next pixels s·C floats apart
+                    (local.set $q (i32.add (local.get $dxrow) (i32.add
+                      (i32.mul (i32.sub (i32.add (i32.mul (local.get $ow) (local.get $s)) (local.get $j)) (local.get $p)) (local.get $cstride))
+                      (i32.shl (local.get $cb) (i32.const 2)))))
+                    (v128.store (local.get $q) (f32x4.add (v128.load (local.get $q)) (local.get $a0)))
+                    (v128.store offset=16 (local.get $q) (f32x4.add (v128.load offset=16 (local.get $q)) (local.get $a1)))
+                    (if (i32.gt_s (local.get $valid) (i32.const 1)) (then
+                      (local.set $q (i32.add (local.get $q) (local.get $dpix)))
+                      (v128.store (local.get $q) (f32x4.add (v128.load (local.get $q)) (local.get $a2)))
+                      (v128.store offset=16 (local.get $q) (f32x4.add (v128.load offset=16 (local.get $q)) (local.get $a3)))))
+                    (if (i32.gt_s (local.get $valid) (i32.const 2)) (then
+                      (local.set $q (i32.add (local.get $q) (local.get $dpix)))
+                      (v128.store (local.get $q) (f32x4.add (v128.load (local.get $q)) (local.get $a4)))
+                      (v128.store offset=16 (local.get $q) (f32x4.add (v128.load offset=16 (local.get $q)) (local.get $a5)))))
+                    (if (i32.gt_s (local.get $valid) (i32.const 3)) (then
+                      (local.set $q (i32.add (local.get $q) (local.get $dpix)))
+                      (v128.store (local.get $q) (f32x4.add (v128.load (local.get $q)) (local.get $a6)))
+                      (v128.store offset=16 (local.get $q) (f32x4.add (v128.load offset=16 (local.get $q)) (local.get $a7)))))
+                    (local.set $cb (i32.add (local.get $cb) (i32.const 8)))
+                    (br $cb_loop)))
+                  (local.set $ow (i32.add (local.get $ow) (i32.const 4)))
+                  (br $ow_loop)))
+                (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                (br $j_loop)))))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br $i_loop)))
+        (local.set $oh (i32.add (local.get $oh) (i32.const 1)))
+        (br $oh_loop)))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br $b_loop))))
 )

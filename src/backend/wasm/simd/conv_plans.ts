@@ -5,7 +5,8 @@
  * the batch. Each plan says what it reads, what it writes and how much scratch it
  * needs per batch row, and which calls compute `count` rows:
  *   forward      y = conv(x, W)                       pad_dilate, then conv2d_valid
- *   input grad   δ_in = conv(dilate_s(δ_out) padded by k−1−p, rot180(F)ᵀ)   (eq. 3)
+ *   input grad   δ_in = conv(δ_out padded by k−1−p, rot180(F)ᵀ)   (eq. 3; stride 1)
+ *                δ_in[window of δ_out pixel] += Fᵀ δ_out            (eq. 3; stride > 1)
  *   filter grad  ΔW = Σ x ⋆ δ_out  (eq. 4; padding handled in place)    conv2d_filter_grad
  */
 import type { ConvExports } from './index.js';
@@ -81,13 +82,17 @@ export function forwardPlan(g: ConvGeometry): ConvPlan {
 }
 
 /**
- * δ_in, inputs [dy, rot180(F)ᵀ as [kh, kw, o, c]]; needs c % 8 == 0 and p ≤ k − 1.
- * dy's last row lands at (kh−1−p) + (ho−1)·s ≤ h + kh − 2, inside the padded height.
+ * δ_in, inputs [dy, G]; needs c % 8 == 0 and p ≤ k − 1. Stride 1: G = rot180(F) with
+ * its channels swapped, [kh, kw, o, c], convolved over dy padded by k − 1 − p. Stride
+ * s > 1: G = F with its channels swapped (no rotation), each δ_out pixel added to the
+ * input pixels its window read (conv2d_input_grad_strided): dilating dy by s first
+ * would spend (s² − 1)/s² of the multiply-adds on zeros.
  */
 export function inputGradPlan(g: ConvGeometry): ConvPlan {
   const { h, w, c, o, kh, kw, stride: s, pad: p } = g;
   const [ho, wo] = [outSize(h, kh, g), outSize(w, kw, g)];
   const [hd, wd] = [h + kh - 1, w + kw - 1];
+  const strided = s > 1;
   return {
     rows: g.n,
     inputs: [
@@ -95,15 +100,27 @@ export function inputGradPlan(g: ConvGeometry): ConvPlan {
       { split: false, floats: kh * kw * c * o },
     ],
     out: { combine: 'concat', floats: h * w * c },
-    scratchPerRow: hd * wd * o,
-    macsPerRow: h * w * c * kh * kw * o,
-    calls: (count, at) => [
-      {
-        fn: 'pad_dilate',
-        args: [at.inputs[0], at.scratch, count, ho, wo, o, s, kh - 1 - p, kw - 1 - p, hd, wd],
-      },
-      { fn: 'conv2d_valid', args: [at.scratch, at.inputs[1], at.out, count, hd, wd, o, h, w, c, kh, kw, 1] },
-    ],
+    scratchPerRow: strided ? 0 : hd * wd * o,
+    macsPerRow: ho * wo * o * kh * kw * c,
+    calls: (count, at) =>
+      strided
+        ? [
+            {
+              fn: 'conv2d_input_grad_strided',
+              args: [at.inputs[0], at.inputs[1], at.out, count, h, w, c, ho, wo, o, kh, kw, s, p],
+            },
+          ]
+        : [
+            // dy's last row lands at (kh−1−p) + (ho−1) ≤ h + kh − 2, inside the padded height.
+            {
+              fn: 'pad_dilate',
+              args: [at.inputs[0], at.scratch, count, ho, wo, o, 1, kh - 1 - p, kw - 1 - p, hd, wd],
+            },
+            {
+              fn: 'conv2d_valid',
+              args: [at.scratch, at.inputs[1], at.out, count, hd, wd, o, h, w, c, kh, kw, 1],
+            },
+          ],
   };
 }
 

@@ -65,6 +65,23 @@ export interface ConvExports {
     hd: number,
     wd: number,
   ): void;
+  /** δ_in of a strided conv (s > 1), added pixel by pixel; r = Fᵀ per tap, [kh, kw, o, c]. */
+  conv2d_input_grad_strided(
+    dy: number,
+    r: number,
+    dx: number,
+    n: number,
+    h: number,
+    w: number,
+    c: number,
+    ho: number,
+    wo: number,
+    o: number,
+    kh: number,
+    kw: number,
+    s: number,
+    p: number,
+  ): void;
   /** dW of conv(x, ·) with stride s and symmetric padding p, given dy. */
   conv2d_filter_grad(
     x: number,

@@ -22,4 +22,9 @@ export const CTRL = {
 } as const;
 
 /** Function numbers in the call list. */
-export const FNS: Array<keyof ConvExports> = ['pad_dilate', 'conv2d_valid', 'conv2d_filter_grad'];
+export const FNS: Array<keyof ConvExports> = [
+  'pad_dilate',
+  'conv2d_valid',
+  'conv2d_filter_grad',
+  'conv2d_input_grad_strided',
+];
