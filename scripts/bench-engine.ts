@@ -17,6 +17,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/backend/index.js';
+import { pauseWasmThreads } from '../src/backend/wasm/threads/index.js';
 import { syntheticBatch, syntheticInfo } from '../src/data/synthetic.js';
 import { modelConfigSchema } from '../src/models/config.js';
 import { ruleConfigSchema } from '../src/rules/config.js';
@@ -48,43 +49,43 @@ interface Row {
 }
 const rows: Row[] = [];
 const label = (threads: number) => `${args.backend}${threads > 1 ? ` ${threads} threads` : ''}`;
-for (const threads of threadCounts) {
-  await initBackend({ name: args.backend as 'wasm', threads });
-  for (const spec of args.nets.split(',')) {
-    const [arch, b] = spec.split(':');
-    const batchSize = Number(b);
-    const batch = syntheticBatch(batchSize, hw, 1);
-    // All rules' engines live side by side and take their steps in turn, so slow drift
-    // of the process (heap growth, other load) hits every rule alike.
-    const rules = args.rules.split(',');
-    const engines = rules.map(
-      (rule) =>
-        new Engine(
-          {
-            model: modelConfigSchema.parse({ arch }),
-            rule: ruleConfigSchema.parse({ name: rule }),
-            optimizer: optimizerConfigSchema.parse({}),
-            train: trainConfigSchema.parse({}),
-          },
-          info,
-        ),
-    );
-    const times: number[][] = rules.map(() => []);
-    for (let i = 0; i <= steps; i++) {
-      for (const [r, engine] of engines.entries()) {
-        const t = performance.now();
-        engine.trainStep(batch, 0.01);
-        await engine.lossIsFinite(); // waits for the device
-        if (i > 0) times[r].push(performance.now() - t); // step 0 warms up (kernels, buffers)
-      }
+await initBackend({ name: args.backend as 'wasm', threads: Math.max(...threadCounts) });
+for (const spec of args.nets.split(',')) {
+  const [arch, b] = spec.split(':');
+  const batchSize = Number(b);
+  const batch = syntheticBatch(batchSize, hw, 1);
+  // Every (thread count, rule) has its own engine and they take their steps in turn
+  // (the workers stay up; one thread = the pool paused), so slow drift of the machine
+  // or the process (heap growth, other load) hits every configuration alike.
+  const configs = threadCounts.flatMap((threads) => args.rules.split(',').map((rule) => ({ threads, rule })));
+  const engines = configs.map(
+    ({ rule }) =>
+      new Engine(
+        {
+          model: modelConfigSchema.parse({ arch }),
+          rule: ruleConfigSchema.parse({ name: rule }),
+          optimizer: optimizerConfigSchema.parse({}),
+          train: trainConfigSchema.parse({}),
+        },
+        info,
+      ),
+  );
+  const times: number[][] = configs.map(() => []);
+  for (let i = 0; i <= steps; i++) {
+    for (const [k, engine] of engines.entries()) {
+      pauseWasmThreads(configs[k].threads === 1);
+      const t = performance.now();
+      engine.trainStep(batch, 0.01);
+      await engine.lossIsFinite(); // waits for the device
+      if (i > 0) times[k].push(performance.now() - t); // step 0 warms up (kernels, buffers)
     }
-    for (const [r, rule] of rules.entries()) {
-      engines[r].dispose();
-      rows.push({ net: arch, batch: batchSize, impl: `${label(threads)} ${rule}`, ms: median(times[r]) });
-      console.error(`${arch} b${batchSize} ${label(threads)} ${rule}: ${median(times[r]).toFixed(0)} ms`);
-    }
-    console.error(`tensors after disposing: ${tf.memory().numTensors}`);
   }
+  for (const [k, { threads, rule }] of configs.entries()) {
+    engines[k].dispose();
+    rows.push({ net: arch, batch: batchSize, impl: `${label(threads)} ${rule}`, ms: median(times[k]) });
+    console.error(`${arch} b${batchSize} ${label(threads)} ${rule}: ${median(times[k]).toFixed(0)} ms`);
+  }
+  console.error(`tensors after disposing: ${tf.memory().numTensors}`);
 }
 
 // The PyTorch twin of wtrain's ResNets is shared with the GPU benchmark (--device cpu here).

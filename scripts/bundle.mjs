@@ -5,6 +5,7 @@
  *
  *   wtrain.mjs, bench-gpu.mjs   esbuild bundles (tfjs and every JS dependency inside)
  *   decode-worker.js            the data layer's worker thread
+ *   wasm-worker.js              a wasm compute thread (backend.threads > 1)
  *   *.wasm                      tfjs-backend-wasm's binaries (found next to the bundle)
  *   node_modules/webgpu/        Dawn: package.json, index.js, dist/<platform>-<arch>/dawn.node
  *   bench-gpu-torch.py          the PyTorch side of the GPU benchmark
@@ -183,12 +184,13 @@ async function main() {
   const external = Object.keys(packages);
   const plugins = opts.withSharp ? [] : [stubSharp()];
   for (const entry of entries) await bundleEntry(entry, opts, external, plugins);
-  const worker = path.join(ROOT, 'src/data/decode-worker.ts');
-  if (existsSync(worker)) {
+  // Worker threads are spawned from next to the bundle (src/util/worker.ts).
+  for (const worker of ['src/data/decode-worker.ts', 'src/backend/wasm/threads/wasm-worker.ts']) {
+    if (!existsSync(path.join(ROOT, worker))) continue;
     await esbuild.build({
       ...esbuildOptions(opts, external, plugins),
-      entryPoints: [worker],
-      outfile: path.join(opts.out, 'decode-worker.js'),
+      entryPoints: [path.join(ROOT, worker)],
+      outfile: path.join(opts.out, `${path.basename(worker, '.ts')}.js`),
     });
   }
   const rootPkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));

@@ -8,10 +8,16 @@
 import { type PoolOptions, WasmThreadPool } from './pool.js';
 
 let pool: WasmThreadPool | null = null;
+let paused = false;
 
 /** The running pool, or null on one thread. */
 export function activePool(): WasmThreadPool | null {
-  return pool;
+  return paused ? null : pool;
+}
+
+/** Benchmarks: run on one thread while paused, the workers kept (scripts/bench-engine). */
+export function pauseWasmThreads(pause: boolean): void {
+  paused = pause;
 }
 
 /** Start `threads − 1` workers. Throws when they can't start (the caller stays on one thread). */
@@ -24,4 +30,5 @@ export async function startWasmThreads(threads: number, opts: PoolOptions = {}):
 export function stopWasmThreads(): void {
   pool?.shutdown();
   pool = null;
+  paused = false;
 }
