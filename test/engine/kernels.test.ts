@@ -32,6 +32,12 @@ const CASES: Array<[Shape4, Shape4, number, number]> = [
   [[3, 5, 6, 8], [3, 3, 8, 8], 1, 1],
   [[2, 7, 7, 4], [3, 3, 4, 8], 1, 1],
   [[2, 10, 10, 3], [7, 7, 3, 16], 2, 3],
+  // Late-stage maps (1x1 to 3x3: tiles span rows and images) and a filter gradient
+  // over many cache-sized chunks of rows.
+  [[6, 2, 2, 16], [3, 3, 16, 32], 2, 1],
+  [[5, 3, 3, 8], [3, 3, 8, 16], 1, 1],
+  [[3, 1, 1, 16], [1, 1, 16, 8], 1, 0],
+  [[1, 16, 16, 64], [3, 3, 64, 64], 1, 1],
 ];
 
 function outSize(n: number, k: number, s: number, p: number): number {

@@ -124,10 +124,15 @@ export function inputGradPlan(g: ConvGeometry): ConvPlan {
   };
 }
 
+/** Bytes of x and dy a chunk of the filter gradient should keep in cache. */
+const CHUNK_BYTES = 96 * 1024;
+
 /** ΔW, inputs [x, dy]; needs c % 4 == 0 and o % 8 == 0. */
 export function filterGradPlan(g: ConvGeometry): ConvPlan {
   const { h, w, c, o, kh, kw, stride: s, pad: p } = g;
   const [ho, wo] = [outSize(h, kh, g), outSize(w, kw, g)];
+  // Output rows per chunk: each reads ~s rows of x and one row of dy.
+  const chunk = Math.max(1, Math.floor(CHUNK_BYTES / ((s * w * c + wo * o) * 4)));
   return {
     rows: g.n,
     inputs: [
@@ -140,7 +145,7 @@ export function filterGradPlan(g: ConvGeometry): ConvPlan {
     calls: (count, at) => [
       {
         fn: 'conv2d_filter_grad',
-        args: [at.inputs[0], at.inputs[1], at.out, count, h, w, c, ho, wo, o, kh, kw, s, p],
+        args: [at.inputs[0], at.inputs[1], at.out, count, h, w, c, ho, wo, o, kh, kw, s, p, chunk],
       },
     ],
   };

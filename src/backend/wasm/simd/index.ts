@@ -82,7 +82,7 @@ export interface ConvExports {
     s: number,
     p: number,
   ): void;
-  /** dW of conv(x, ·) with stride s and symmetric padding p, given dy. */
+  /** dW of conv(x, ·) with stride s and symmetric padding p, given dy; `chunk` rows of n·ho at a time. */
   conv2d_filter_grad(
     x: number,
     dy: number,
@@ -98,6 +98,7 @@ export interface ConvExports {
     kw: number,
     s: number,
     p: number,
+    chunk: number,
   ): void;
 }
 
