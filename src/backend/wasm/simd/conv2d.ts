@@ -29,6 +29,7 @@ import {
 export const CONV_KERNEL = 'WtrainConv2D';
 export const INPUT_GRAD_KERNEL = 'WtrainConv2DInputGrad';
 export const FILTER_GRAD_KERNEL = 'WtrainConv2DFilterGrad';
+export const SWAP_IO_KERNEL = 'WtrainFilterSwapIO';
 
 type Shape4 = [number, number, number, number];
 
@@ -133,6 +134,16 @@ function filterGradKernel({
   return dW;
 }
 
+/** inputs filter [kh, kw, c, o]; attrs flip → [kh, kw, o, c], rotated 180° when flip. */
+function swapIoKernel({ inputs: { filter }, backend, attrs: a }: KernelArgs<'filter', { flip: boolean }>) {
+  const b = backend as unknown as WasmBackend;
+  const { conv } = simdModules(b) as SimdModules;
+  const [kh, kw, c, o] = filter.shape;
+  const out = b.makeOutput([kh, kw, o, c], 'float32');
+  conv.filter_swap_io(heapOffset(b, filter), heapOffset(b, out), kh * kw, c, o, a.flip ? 1 : 0);
+  return out;
+}
+
 function outRowShape(x: number[], filter: number[], a: ConvAttrs): number[] {
   const out = (size: number, k: number) => Math.floor((size + 2 * a.pad - k) / a.stride) + 1;
   return [out(x[1], filter[0]), out(x[2], filter[1]), filter[3]];
@@ -142,6 +153,7 @@ export function registerConvKernels(): void {
   registerWasmKernelOnce(CONV_KERNEL, convKernel as unknown as tf.KernelFunc);
   registerWasmKernelOnce(INPUT_GRAD_KERNEL, inputGradKernel as unknown as tf.KernelFunc);
   registerWasmKernelOnce(FILTER_GRAD_KERNEL, filterGradKernel as unknown as tf.KernelFunc);
+  registerWasmKernelOnce(SWAP_IO_KERNEL, swapIoKernel as unknown as tf.KernelFunc);
 }
 
 const run = (name: string, inputs: tf.NamedTensorMap, attrs: object): tf.Tensor4D =>
@@ -176,8 +188,7 @@ export function simdConv2dInputGrad(
   if (ci % 8 !== 0 || pad > kh - 1 || pad > kw - 1 || !ready()) return null;
   return tf.tidy(() => {
     // See inputGradPlan: rotated for stride 1, not for the strided kernel.
-    const taps = stride === 1 ? tf.reverse(filter, [0, 1]) : filter;
-    const rotated = tf.transpose(taps, [0, 1, 3, 2]);
+    const rotated = run(SWAP_IO_KERNEL, { filter }, { flip: stride === 1 });
     return run(INPUT_GRAD_KERNEL, { dy, rotated }, { xShape, stride, pad });
   });
 }

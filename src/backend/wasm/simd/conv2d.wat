@@ -432,4 +432,43 @@
     (i32.add (local.get $dx) (i32.shl
       (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $h)) (local.get $ih)) (local.get $w)) (local.get $iw)) (local.get $c))
       (i32.const 2))))
+
+  ;; filter_swap_io: dst[t, o, c] = src[flip ? T−1−t : t, c, o] over the T = kh·kw taps:
+  ;; a filter with its input/output channels swapped, and for flip = 1 rotated 180°
+  ;; (the input gradient's kernel). Blocks of 16 input channels keep the 16 source rows
+  ;; being read in cache while each destination row is written contiguously.
+  (func (export "filter_swap_io") (param $src i32) (param $dst i32) (param $taps i32) (param $c i32) (param $o i32) (param $flip i32)
+    (local $t i32) (local $ts i32) (local $cb i32) (local $ce i32) (local $oo i32) (local $cc i32) (local $sp i32) (local $dp i32) (local $ostride i32)
+    (local.set $ostride (i32.shl (local.get $o) (i32.const 2)))
+    (local.set $t (i32.const 0))
+    (block $t_done (loop $t_loop
+      (br_if $t_done (i32.ge_u (local.get $t) (local.get $taps)))
+      (local.set $ts (select (i32.sub (i32.sub (local.get $taps) (i32.const 1)) (local.get $t)) (local.get $t) (local.get $flip)))
+      (local.set $cb (i32.const 0))
+      (block $cb_done (loop $cb_loop
+        (br_if $cb_done (i32.ge_u (local.get $cb) (local.get $c)))
+        (local.set $ce (i32.add (local.get $cb) (i32.const 16)))
+        (if (i32.gt_u (local.get $ce) (local.get $c)) (then (local.set $ce (local.get $c))))
+        (local.set $oo (i32.const 0))
+        (block $o_done (loop $o_loop
+          (br_if $o_done (i32.ge_u (local.get $oo) (local.get $o)))
+          ;; sp = &src[ts, cb, oo], dp = &dst[t, oo, cb]
+          (local.set $sp (i32.add (local.get $src) (i32.shl
+            (i32.add (i32.mul (i32.add (i32.mul (local.get $ts) (local.get $c)) (local.get $cb)) (local.get $o)) (local.get $oo)) (i32.const 2))))
+          (local.set $dp (i32.add (local.get $dst) (i32.shl
+            (i32.add (i32.mul (i32.add (i32.mul (local.get $t) (local.get $o)) (local.get $oo)) (local.get $c)) (local.get $cb)) (i32.const 2))))
+          (local.set $cc (local.get $cb))
+          (block $c_done (loop $c_loop
+            (br_if $c_done (i32.ge_u (local.get $cc) (local.get $ce)))
+            (f32.store (local.get $dp) (f32.load (local.get $sp)))
+            (local.set $sp (i32.add (local.get $sp) (local.get $ostride)))
+            (local.set $dp (i32.add (local.get $dp) (i32.const 4)))
+            (local.set $cc (i32.add (local.get $cc) (i32.const 1)))
+            (br $c_loop)))
+          (local.set $oo (i32.add (local.get $oo) (i32.const 1)))
+          (br $o_loop)))
+        (local.set $cb (i32.add (local.get $cb) (i32.const 16)))
+        (br $cb_loop)))
+      (local.set $t (i32.add (local.get $t) (i32.const 1)))
+      (br $t_loop))))
 )

@@ -82,6 +82,8 @@ export interface ConvExports {
     s: number,
     p: number,
   ): void;
+  /** dst[t, o, c] = src[flip ? taps−1−t : t, c, o]: channels swapped (and rotated 180° for flip = 1). */
+  filter_swap_io(src: number, dst: number, taps: number, c: number, o: number, flip: number): void;
   /** dW of conv(x, ·) with stride s and symmetric padding p, given dy; `chunk` rows of n·ho at a time. */
   conv2d_filter_grad(
     x: number,
