@@ -8,6 +8,7 @@
  * E[x yᵀ] = σ² E[φ'] W (eqs. 8-12), so B turns towards a positive multiple of W.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { batchMean } from '../backend/ops/batch_mean.js';
 import type { FeedbackLayer, Param } from '../models/layers/types.js';
 import { normalArray, seedFrom } from '../util/rng.js';
 import { FeedbackWeightsRule } from './base.js';
@@ -94,11 +95,4 @@ export class WeightMirror extends FeedbackWeightsRule {
   override restoreScalars(s: Record<string, number>): void {
     this.mirrorSteps = s.mirror_steps ?? 0;
   }
-}
-
-/** Mean over the batch axis, as a [1, …] tensor: one matrix product (wasm reduces a leading axis by transposing first). */
-function batchMean(t: tf.Tensor): tf.Tensor {
-  const n = t.shape[0];
-  const rows = tf.reshape(t, [n, -1]) as tf.Tensor2D;
-  return tf.reshape(tf.matMul(tf.fill([1, n], 1 / n) as tf.Tensor2D, rows), [1, ...t.shape.slice(1)]);
 }

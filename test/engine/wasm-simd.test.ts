@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { compileModules } from '../../scripts/build-wasm.mjs';
+import { batchMean } from '../../src/backend/ops/batch_mean.js';
 import { batchNormTrain, batchNormTrainGrad } from '../../src/backend/ops/batch_norm_train.js';
 import { simdModules } from '../../src/backend/wasm/simd/index.js';
 import { WASM_MODULES_BASE64 } from '../../src/backend/wasm/simd/modules.generated.js';
@@ -165,6 +166,26 @@ test('wasm batchNorm runs our kernels (visible in tf.profile)', async () => {
   assert.deepEqual(names, ['WtrainBatchNormTrain', 'WtrainBatchNormTrainGrad']);
   tf.dispose([x, g, b]);
 });
+
+for (const shape of [
+  [5, 3, 4, 7],
+  [32, 8, 8, 16],
+  [1, 6],
+]) {
+  test(`wasm batchMean (WM's centring) matches cpu: ${shape}`, async () => {
+    const data = randomArray(shape.reduce((a, b) => a * b, 1), 9).map((v) => v + 2);
+    await useBackend('cpu');
+    const ref = take(batchMean(tf.tensor(data, shape)));
+    await useBackend('wasm');
+    const x = tf.tensor(data, shape);
+    const before = tf.memory().numTensors;
+    const got = batchMean(x);
+    assert.deepEqual(got.shape, [1, ...shape.slice(1)]);
+    assert.ok(relErr(take(got), ref) < 1e-6, 'rel err');
+    assert.equal(tf.memory().numTensors, before);
+    x.dispose();
+  });
+}
 
 test('permutePlan merges axes and recognises the three supported permutes', () => {
   assert.deepEqual(permutePlan([2, 3, 4, 5], [3, 1, 2, 0]), { kind: 'transpose', a: 2, b: 12, c: 5 });

@@ -2,7 +2,12 @@ import { registerOpImpl } from '../ops/registry.js';
 import { wasmConv2d } from './conv2d.js';
 import { wasmConv2dFilterGrad } from './conv2d_filter_grad.js';
 import { wasmConv2dInputGrad } from './conv2d_input_grad.js';
-import { registerBatchNormKernels, wasmBatchNormTrain, wasmBatchNormTrainGrad } from './simd/batch_norm.js';
+import {
+  registerBatchNormKernels,
+  wasmBatchMean,
+  wasmBatchNormTrain,
+  wasmBatchNormTrainGrad,
+} from './simd/batch_norm.js';
 import { registerConvKernels } from './simd/conv2d.js';
 import { registerPermuteKernel } from './simd/permute.js';
 
@@ -19,4 +24,5 @@ export function registerWasmOps(): void {
   registerOpImpl('conv2dInputGrad', 'wasm', wasmConv2dInputGrad);
   registerOpImpl('batchNormTrain', 'wasm', wasmBatchNormTrain);
   registerOpImpl('batchNormTrainGrad', 'wasm', wasmBatchNormTrainGrad);
+  registerOpImpl('batchMean', 'wasm', wasmBatchMean);
 }

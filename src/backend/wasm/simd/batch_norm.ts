@@ -18,6 +18,7 @@
  * not cancel either (the stock formula Σdy·x − μ·Σdy does, in f32, when |μ| ≫ σ).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { type BatchMeanFn, stockBatchMean } from '../../ops/batch_mean.js';
 import {
   type BatchNormTrainFn,
   type BatchNormTrainGradFn,
@@ -122,7 +123,27 @@ function batchNormTrainGradKernel(
   return [dx, dGamma, dBeta];
 }
 
+export const BATCH_MEAN_KERNEL = 'WtrainBatchMean';
+
+/** inputs x [m, c] → mean over the m rows, [c] (bn_stats' sums, without the normalising pass). */
+function batchMeanKernel(args: KernelArgs<'x'>): tf.TensorInfo {
+  const { backend, mods, x, m, c, at } = setup(args);
+  const mean = backend.makeOutput([c], 'float32');
+  const scratch = backend.wasm._malloc(16 * c); // f64 sums [2C]
+  try {
+    mods.batchNorm.bn_stats(at(x), m, c, scratch);
+    const sums = heapF64(mods, scratch, c);
+    const shift = heapF32(mods, at(x), c);
+    const meanV = heapF32(mods, at(mean), c);
+    for (let j = 0; j < c; j++) meanV[j] = shift[j] + sums[j] / m;
+  } finally {
+    backend.wasm._free(scratch);
+  }
+  return mean;
+}
+
 export function registerBatchNormKernels(): void {
+  registerWasmKernelOnce(BATCH_MEAN_KERNEL, batchMeanKernel as unknown as tf.KernelFunc);
   registerWasmKernelOnce(BN_TRAIN_KERNEL, batchNormTrainKernel as unknown as tf.KernelFunc);
   registerWasmKernelOnce(BN_TRAIN_GRAD_KERNEL, batchNormTrainGradKernel as unknown as tf.KernelFunc);
 }
@@ -151,4 +172,16 @@ export const wasmBatchNormTrainGrad: BatchNormTrainGradFn = (dy, x, mean, varian
     .engine()
     .runKernel(BN_TRAIN_GRAD_KERNEL, { dy, x, mean, variance, gamma }, { epsilon }) as tf.Tensor[];
   return { dx, dGamma: dGamma as tf.Tensor1D, dBeta: dBeta as tf.Tensor1D };
+};
+
+/** Mean over the leading (batch) axis, as a [1, …] tensor. */
+export const wasmBatchMean: BatchMeanFn = (t) => {
+  if (!usable(t)) return stockBatchMean(t);
+  const n = t.shape[0];
+  const rows = tf.reshape(t, [n, t.size / n]);
+  const mean = tf.engine().runKernel(BATCH_MEAN_KERNEL, { x: rows }, { epsilon: 0 }) as tf.Tensor;
+  rows.dispose();
+  const out = tf.reshape(mean, [1, ...t.shape.slice(1)]);
+  mean.dispose();
+  return out;
 };
