@@ -100,13 +100,18 @@ const geometry = (x: number[], filter: number[], stride: number, pad: number): C
 
 type ConvAttrs = { stride: number; pad: number };
 
+/** A new output of `shape` computed by `plan` from `inputs`. */
+function planned(backend: tf.KernelBackend, shape: number[], plan: ConvPlan, inputs: tf.TensorInfo[]) {
+  const b = backend as unknown as WasmBackend;
+  const out = b.makeOutput(shape, 'float32');
+  execute(b, plan, inputs, out);
+  return out;
+}
+
 /** inputs x, filter → y. */
 function convKernel({ inputs: { x, filter }, backend, attrs: a }: KernelArgs<'x' | 'filter', ConvAttrs>) {
-  const b = backend as unknown as WasmBackend;
   const plan = forwardPlan(geometry(x.shape, filter.shape, a.stride, a.pad));
-  const y = b.makeOutput([plan.rows, ...outRowShape(x.shape, filter.shape, a)], 'float32');
-  execute(b, plan, [x, filter], y);
-  return y;
+  return planned(backend, [plan.rows, ...outRowShape(x.shape, filter.shape, a)], plan, [x, filter]);
 }
 
 /** inputs dy, rotated ([kh, kw, o, c]: rot180(F)ᵀ at stride 1, Fᵀ per tap beyond) → δ_in of shape xShape. */
@@ -115,11 +120,9 @@ function inputGradKernel({
   backend,
   attrs: a,
 }: KernelArgs<'dy' | 'rotated', ConvAttrs & { xShape: Shape4 }>) {
-  const b = backend as unknown as WasmBackend;
   const [kh, kw, o, c] = rotated.shape;
-  const dx = b.makeOutput(a.xShape, 'float32');
-  execute(b, inputGradPlan(geometry(a.xShape, [kh, kw, c, o], a.stride, a.pad)), [dy, rotated], dx);
-  return dx;
+  const plan = inputGradPlan(geometry(a.xShape, [kh, kw, c, o], a.stride, a.pad));
+  return planned(backend, a.xShape, plan, [dy, rotated]);
 }
 
 /** inputs x, dy → ΔW of filterShape. */
@@ -128,10 +131,8 @@ function filterGradKernel({
   backend,
   attrs: a,
 }: KernelArgs<'x' | 'dy', ConvAttrs & { filterShape: Shape4 }>) {
-  const b = backend as unknown as WasmBackend;
-  const dW = b.makeOutput(a.filterShape, 'float32');
-  execute(b, filterGradPlan(geometry(x.shape, a.filterShape, a.stride, a.pad)), [x, dy], dW);
-  return dW;
+  const plan = filterGradPlan(geometry(x.shape, a.filterShape, a.stride, a.pad));
+  return planned(backend, a.filterShape, plan, [x, dy]);
 }
 
 /** inputs filter [kh, kw, c, o]; attrs flip → [kh, kw, o, c], rotated 180° when flip. */

@@ -33,24 +33,29 @@ export interface BatchNormExports {
   ): void;
 }
 
+/** (input, other operand, result, n, h, w, c, ho, wo, o, kh, kw, stride) of a convolution kernel. */
+type ConvArgs = [
+  a: number,
+  b: number,
+  out: number,
+  n: number,
+  h: number,
+  w: number,
+  c: number,
+  ho: number,
+  wo: number,
+  o: number,
+  kh: number,
+  kw: number,
+  s: number,
+];
+/** …and the symmetric padding p, which the gradient kernels handle in place. */
+type ConvGradArgs = [...ConvArgs, p: number];
+
 /** conv2d.wat's exports (sizes in elements, pointers heap byte offsets). */
 export interface ConvExports {
   /** y = valid conv(x, w), stride s. */
-  conv2d_valid(
-    x: number,
-    w: number,
-    y: number,
-    n: number,
-    h: number,
-    wd: number,
-    c: number,
-    ho: number,
-    wo: number,
-    o: number,
-    kh: number,
-    kw: number,
-    s: number,
-  ): void;
+  conv2d_valid(...args: ConvArgs): void;
   /** dst ([n, hd, wd, c], zeros) with src placed at rows top + ih·s, columns left + iw·s. */
   pad_dilate(
     src: number,
@@ -66,42 +71,11 @@ export interface ConvExports {
     wd: number,
   ): void;
   /** δ_in of a strided conv (s > 1), added pixel by pixel; r = Fᵀ per tap, [kh, kw, o, c]. */
-  conv2d_input_grad_strided(
-    dy: number,
-    r: number,
-    dx: number,
-    n: number,
-    h: number,
-    w: number,
-    c: number,
-    ho: number,
-    wo: number,
-    o: number,
-    kh: number,
-    kw: number,
-    s: number,
-    p: number,
-  ): void;
+  conv2d_input_grad_strided(...args: ConvGradArgs): void;
   /** dst[t, o, c] = src[flip ? taps−1−t : t, c, o]: channels swapped (and rotated 180° for flip = 1). */
   filter_swap_io(src: number, dst: number, taps: number, c: number, o: number, flip: number): void;
   /** dW of conv(x, ·) with stride s and symmetric padding p, given dy; `chunk` rows of n·ho at a time. */
-  conv2d_filter_grad(
-    x: number,
-    dy: number,
-    dw: number,
-    n: number,
-    h: number,
-    w: number,
-    c: number,
-    ho: number,
-    wo: number,
-    o: number,
-    kh: number,
-    kw: number,
-    s: number,
-    p: number,
-    chunk: number,
-  ): void;
+  conv2d_filter_grad(...args: [...ConvGradArgs, chunk: number]): void;
 }
 
 /** permute.wat's exports. */
