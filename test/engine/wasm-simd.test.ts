@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { compileModules } from '../../scripts/build-wasm.mjs';
 import { batchMean } from '../../src/backend/ops/batch_mean.js';
 import { batchNormTrain, batchNormTrainGrad } from '../../src/backend/ops/batch_norm_train.js';
+import { type SgdHyper, sgdUpdate } from '../../src/backend/ops/sgd_update.js';
 import { simdModules } from '../../src/backend/wasm/simd/index.js';
 import { WASM_MODULES_BASE64 } from '../../src/backend/wasm/simd/modules.generated.js';
 import { fastTranspose, permutePlan } from '../../src/backend/wasm/simd/permute.js';
@@ -173,7 +174,10 @@ for (const shape of [
   [1, 6],
 ]) {
   test(`wasm batchMean (WM's centring) matches cpu: ${shape}`, async () => {
-    const data = randomArray(shape.reduce((a, b) => a * b, 1), 9).map((v) => v + 2);
+    const data = randomArray(
+      shape.reduce((a, b) => a * b, 1),
+      9,
+    ).map((v) => v + 2);
     await useBackend('cpu');
     const ref = take(batchMean(tf.tensor(data, shape)));
     await useBackend('wasm');
@@ -184,6 +188,36 @@ for (const shape of [
     assert.ok(relErr(take(got), ref) < 1e-6, 'rel err');
     assert.equal(tf.memory().numTensors, before);
     x.dispose();
+  });
+}
+
+const SGD_CASES: Array<[string, SgdHyper, boolean]> = [
+  ['nesterov', { lr: 0.1, momentum: 0.9, weightDecay: 1e-4, nesterov: true }, true],
+  ['heavy ball', { lr: 0.05, momentum: 0.9, weightDecay: 0, nesterov: false }, true],
+  ['plain', { lr: 0.1, momentum: 0, weightDecay: 5e-4, nesterov: false }, false],
+];
+for (const [name, hyper, withVelocity] of SGD_CASES) {
+  test(`wasm SGD step (${name}) matches cpu over 3 steps, sizes off the SIMD width`, async () => {
+    for (const size of [1, 7, 4099]) {
+      const run = async (backend: 'cpu' | 'wasm') => {
+        await useBackend(backend);
+        const p = tf.variable(tf.tensor(randomArray(size, 1)));
+        const v = withVelocity ? tf.variable(tf.tensor(randomArray(size, 2))) : null;
+        const before = tf.memory().numTensors;
+        for (let step = 0; step < 3; step++) {
+          const g = tf.tensor(randomArray(size, 10 + step));
+          sgdUpdate(p, g, v, hyper);
+          g.dispose();
+        }
+        assert.equal(tf.memory().numTensors, before, 'tensors leaked');
+        const out = [take(p), v ? take(v) : new Float32Array()];
+        return out;
+      };
+      const cpu = await run('cpu');
+      const wasm = await run('wasm');
+      assert.ok(relErr(wasm[0], cpu[0]) < 1e-6, `param, size ${size}`);
+      assert.ok(relErr(wasm[1], cpu[1]) < 1e-6 || !withVelocity, `velocity, size ${size}`);
+    }
   });
 }
 

@@ -10,6 +10,7 @@ import {
 } from './simd/batch_norm.js';
 import { registerConvKernels } from './simd/conv2d.js';
 import { registerPermuteKernel } from './simd/permute.js';
+import { registerSgdKernel, wasmSgdUpdate } from './simd/sgd.js';
 
 /**
  * Route the training ops the wasm backend lacks (or runs slowly) to our implementations.
@@ -19,10 +20,12 @@ export function registerWasmOps(): void {
   registerBatchNormKernels();
   registerPermuteKernel();
   registerConvKernels();
+  registerSgdKernel();
   registerOpImpl('conv2d', 'wasm', wasmConv2d);
   registerOpImpl('conv2dFilterGrad', 'wasm', wasmConv2dFilterGrad);
   registerOpImpl('conv2dInputGrad', 'wasm', wasmConv2dInputGrad);
   registerOpImpl('batchNormTrain', 'wasm', wasmBatchNormTrain);
   registerOpImpl('batchNormTrainGrad', 'wasm', wasmBatchNormTrainGrad);
   registerOpImpl('batchMean', 'wasm', wasmBatchMean);
+  registerOpImpl('sgdUpdate', 'wasm', wasmSgdUpdate);
 }

@@ -1,5 +1,5 @@
 /**
- * Our hand-written SIMD WebAssembly modules (batch_norm.wat, conv2d.wat, permute.wat), run inside
+ * Our hand-written SIMD WebAssembly modules (batch_norm.wat, conv2d.wat, permute.wat, sgd.wat), run inside
  * the tfjs wasm backend's own heap: each module imports that backend's
  * `WebAssembly.Memory`, so its functions take tensors' heap byte offsets directly and
  * no data is copied in or out. The memory object stays the same when the heap grows;
@@ -78,6 +78,23 @@ export interface ConvExports {
   conv2d_filter_grad(...args: [...ConvGradArgs, chunk: number]): void;
 }
 
+/** sgd.wat's exports: one SGD step (see the .wat; v, vOut unused when plain = 1). */
+export interface SgdExports {
+  sgd_step(
+    p: number,
+    g: number,
+    v: number,
+    pOut: number,
+    vOut: number,
+    n: number,
+    lr: number,
+    mu: number,
+    decay: number,
+    nesterov: number,
+    plain: number,
+  ): void;
+}
+
 /** permute.wat's exports. */
 export interface PermuteExports {
   /** Bytes of scratch transpose_cba's `buf` needs. */
@@ -92,6 +109,7 @@ export interface SimdModules {
   batchNorm: BatchNormExports;
   conv: ConvExports;
   permute: PermuteExports;
+  sgd: SgdExports;
 }
 
 /** The parts of tfjs-backend-wasm's BackendWasm we use (not in its public types). */
@@ -124,6 +142,7 @@ function instantiate(backend: WasmBackend): SimdModules | null {
       batchNorm: exportsOf('batch_norm') as unknown as BatchNormExports,
       conv: instance(convModule()).exports as unknown as ConvExports,
       permute: exportsOf('permute') as unknown as PermuteExports,
+      sgd: exportsOf('sgd') as unknown as SgdExports,
     };
   } catch {
     return null;
