@@ -7,6 +7,7 @@
  *   frsf: |R| drawn once and kept
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { signTimes } from '../backend/ops/sign_times.js';
 import type { FeedbackLayer } from '../models/layers/types.js';
 import { normalArray, seedFrom } from '../util/rng.js';
 import { FeedbackWeightsRule } from './base.js';
@@ -44,7 +45,6 @@ export class SignSymmetry extends FeedbackWeightsRule {
   private deriveFromW(step: number): void {
     tf.tidy(() => {
       for (const layer of this.ctx.layers) {
-        const sign = tf.sign(layer.W.value);
         let magnitude: tf.Tensor | number;
         switch (this.ctx.cfg.ss_variant) {
           case 'usf':
@@ -56,7 +56,7 @@ export class SignSymmetry extends FeedbackWeightsRule {
           default:
             magnitude = this.fixedMagnitude.get(layer) as tf.Tensor;
         }
-        layer.B?.value.assign(tf.mul(sign, magnitude));
+        layer.B?.value.assign(signTimes(layer.W.value, magnitude));
       }
     });
   }

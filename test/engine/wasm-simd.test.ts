@@ -6,6 +6,7 @@ import { compileModules } from '../../scripts/build-wasm.mjs';
 import { batchMean } from '../../src/backend/ops/batch_mean.js';
 import { batchNormTrain, batchNormTrainGrad } from '../../src/backend/ops/batch_norm_train.js';
 import { type SgdHyper, sgdUpdate } from '../../src/backend/ops/sgd_update.js';
+import { signTimes } from '../../src/backend/ops/sign_times.js';
 import { simdModules } from '../../src/backend/wasm/simd/index.js';
 import { WASM_MODULES_BASE64 } from '../../src/backend/wasm/simd/modules.generated.js';
 import { fastTranspose, permutePlan } from '../../src/backend/wasm/simd/permute.js';
@@ -220,6 +221,24 @@ for (const [name, hyper, withVelocity] of SGD_CASES) {
     }
   });
 }
+
+test('wasm sign(W)·M (sign-symmetry) equals cpu: scalar and per-weight magnitudes, zeros, odd sizes', async () => {
+  for (const size of [3, 8, 1031]) {
+    const w = randomArray(size, 5).map((v, i) => (i % 5 === 0 ? 0 : v));
+    const m = randomArray(size, 6).map(Math.abs);
+    const run = async (backend: 'cpu' | 'wasm') => {
+      await useBackend(backend);
+      const [wt, mt] = [tf.tensor(w), tf.tensor(m)];
+      const before = tf.memory().numTensors;
+      const out = [take(signTimes(wt, 0.25)), take(signTimes(wt, mt))];
+      assert.equal(tf.memory().numTensors, before);
+      tf.dispose([wt, mt]);
+      return out;
+    };
+    const [cpu, wasm] = [await run('cpu'), await run('wasm')];
+    assert.deepEqual(wasm, cpu, `size ${size}`);
+  }
+});
 
 test('permutePlan merges axes and recognises the three supported permutes', () => {
   assert.deepEqual(permutePlan([2, 3, 4, 5], [3, 1, 2, 0]), { kind: 'transpose', a: 2, b: 12, c: 5 });

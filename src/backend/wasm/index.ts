@@ -11,6 +11,7 @@ import {
 import { registerConvKernels } from './simd/conv2d.js';
 import { registerPermuteKernel } from './simd/permute.js';
 import { registerSgdKernel, wasmSgdUpdate } from './simd/sgd.js';
+import { registerSignKernel, wasmSignTimes } from './simd/sign.js';
 
 /**
  * Route the training ops the wasm backend lacks (or runs slowly) to our implementations.
@@ -21,6 +22,7 @@ export function registerWasmOps(): void {
   registerPermuteKernel();
   registerConvKernels();
   registerSgdKernel();
+  registerSignKernel();
   registerOpImpl('conv2d', 'wasm', wasmConv2d);
   registerOpImpl('conv2dFilterGrad', 'wasm', wasmConv2dFilterGrad);
   registerOpImpl('conv2dInputGrad', 'wasm', wasmConv2dInputGrad);
@@ -28,4 +30,5 @@ export function registerWasmOps(): void {
   registerOpImpl('batchNormTrainGrad', 'wasm', wasmBatchNormTrainGrad);
   registerOpImpl('batchMean', 'wasm', wasmBatchMean);
   registerOpImpl('sgdUpdate', 'wasm', wasmSgdUpdate);
+  registerOpImpl('signTimes', 'wasm', wasmSignTimes);
 }

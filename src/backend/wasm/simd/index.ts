@@ -1,5 +1,6 @@
 /**
- * Our hand-written SIMD WebAssembly modules (batch_norm.wat, conv2d.wat, permute.wat, sgd.wat), run inside
+ * Our hand-written SIMD WebAssembly modules (batch_norm.wat, conv2d.wat, permute.wat, sgd.wat,
+ * sign.wat), run inside
  * the tfjs wasm backend's own heap: each module imports that backend's
  * `WebAssembly.Memory`, so its functions take tensors' heap byte offsets directly and
  * no data is copied in or out. The memory object stays the same when the heap grows;
@@ -95,6 +96,12 @@ export interface SgdExports {
   ): void;
 }
 
+/** sign.wat's exports: out = sign(w)·m, or sign(w)·mag elementwise. */
+export interface SignExports {
+  sign_scale(w: number, out: number, n: number, m: number): void;
+  sign_times(w: number, mag: number, out: number, n: number): void;
+}
+
 /** permute.wat's exports. */
 export interface PermuteExports {
   /** Bytes of scratch transpose_cba's `buf` needs. */
@@ -110,6 +117,7 @@ export interface SimdModules {
   conv: ConvExports;
   permute: PermuteExports;
   sgd: SgdExports;
+  sign: SignExports;
 }
 
 /** The parts of tfjs-backend-wasm's BackendWasm we use (not in its public types). */
@@ -143,6 +151,7 @@ function instantiate(backend: WasmBackend): SimdModules | null {
       conv: instance(convModule()).exports as unknown as ConvExports,
       permute: exportsOf('permute') as unknown as PermuteExports,
       sgd: exportsOf('sgd') as unknown as SgdExports,
+      sign: exportsOf('sign') as unknown as SignExports,
     };
   } catch {
     return null;
