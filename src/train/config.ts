@@ -46,7 +46,7 @@ export const trainConfigSchema = z
 export const backendConfigSchema = z
   .strictObject({
     name: z.enum(['auto', 'wasm', 'cpu', 'webgpu', 'tensorflow', 'tensorflow-gpu']).default('auto'),
-    /** wasm only: 1 (default, reliable) or 2 (opt-in multi-threading). */
+    /** wasm only: threads for the convolutions (1 = default; 2 uses both cores, src/backend/wasm/threads/). */
     threads: z.number().int().min(1).max(64).default(1),
   })
   .prefault({});

@@ -12,7 +12,7 @@ import { startWasmThreads, stopWasmThreads } from '../../src/backend/wasm/thread
 import { fakeBatch, maxAbsDiff, randomArray, relErr, smallEngine, take, useBackend } from '../helpers.js';
 
 type Shape4 = [number, number, number, number];
-// [x shape, filter shape, stride, pad]: big enough to be split (≥ 4M multiply-adds), odd batches too.
+// [x shape, filter shape, stride, pad], odd batches too (split however small: minSplitMacs 0).
 const CASES: Array<[Shape4, Shape4, number, number]> = [
   [[8, 32, 32, 16], [3, 3, 16, 16], 1, 1],
   [[7, 32, 32, 16], [3, 3, 16, 32], 2, 1],
@@ -43,9 +43,10 @@ test('2 wasm threads give one thread’s convolutions (y and δ exactly, ΔW to 
   for (const [xs, fs, s, p] of CASES) {
     await useBackend('wasm');
     const one = convs(xs, fs, s, p);
-    await initBackend({ name: 'wasm', threads: 2 });
+    const pool = await startWasmThreads(2, { minSplitMacs: 0 }); // split even these small test shapes
     const before = tf.memory().numTensors;
     const two = convs(xs, fs, s, p);
+    assert.equal(pool.splitJobs, 3, 'forward, input and filter gradient each split');
     assert.equal(tf.memory().numTensors, before, 'tensors leaked');
     const what = `x=${xs} k=${fs} s=${s}`;
     assert.ok(relErr(two.y, one.y) < 1e-6, `${what}: forward rel err ${relErr(two.y, one.y)}`);
@@ -56,7 +57,8 @@ test('2 wasm threads give one thread’s convolutions (y and δ exactly, ΔW to 
 
 test('a ResNet-20 step on 2 wasm threads matches 1 thread, tensor count flat', async () => {
   const grads = async (threads: number) => {
-    await initBackend({ name: 'wasm', threads });
+    await useBackend('wasm');
+    const pool = threads > 1 ? await startWasmThreads(threads, { minSplitMacs: 0 }) : null;
     const engine = smallEngine({ arch: 'resnet20', width: 1, hw: 32, rule: { name: 'kp' } });
     const batch = fakeBatch(6, 32, 1);
     const g = engine.gradients(batch);
@@ -67,6 +69,7 @@ test('a ResNet-20 step on 2 wasm threads matches 1 thread, tensor count flat', a
     const before = tf.memory().numTensors;
     for (let i = 0; i < 3; i++) engine.trainStep(batch, 0.05);
     assert.equal(tf.memory().numTensors, before, `${threads} threads: tensors leaked`);
+    if (pool) assert.ok(pool.splitJobs > 100, `only ${pool.splitJobs} convolutions split`);
     engine.dispose();
     return out;
   };
@@ -84,7 +87,11 @@ test('a stuck wasm thread never hangs: the watchdog finishes its part and drops 
   const [xs, fs, s, p] = CASES[0];
   const ref = convs(xs, fs, s, p);
   const reasons: string[] = [];
-  const pool = await startWasmThreads(2, { minTimeoutMs: 300, onFallback: (r) => reasons.push(r) });
+  const pool = await startWasmThreads(2, {
+    minTimeoutMs: 300,
+    minSplitMacs: 0,
+    onFallback: (r) => reasons.push(r),
+  });
   assert.equal(pool.threads, 2);
   pool.hangNextJobOf(0);
   const t0 = performance.now();

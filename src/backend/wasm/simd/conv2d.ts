@@ -33,9 +33,6 @@ export const SWAP_IO_KERNEL = 'WtrainFilterSwapIO';
 
 type Shape4 = [number, number, number, number];
 
-/** Below this many multiply-adds a convolution is not worth splitting (copies, wake-ups). */
-const MIN_SPLIT_MACS = 4e6;
-
 /** The calling thread's side of a plan: its heap, the tensors' offsets, parts run in place. */
 export interface MainSide {
   heap(): ArrayBuffer;
@@ -76,7 +73,7 @@ function execute(backend: WasmBackend, plan: ConvPlan, inputs: tf.TensorInfo[], 
     },
   };
   const pool = activePool();
-  if (pool && plan.rows >= 2 && plan.rows * plan.macsPerRow >= MIN_SPLIT_MACS) pool.run(plan, main);
+  if (pool) pool.run(plan, main);
   else main.runPart(0, plan.rows);
 }
 

@@ -19,6 +19,12 @@ import type { MainSide } from '../simd/conv2d.js';
 import { CTRL, FNS } from './protocol.js';
 
 export interface PoolOptions {
+  /**
+   * Convolutions with fewer multiply-adds run on the calling thread alone (default 16M,
+   * ~1 ms: below that the copies and wake-ups cost about what a second thread saves;
+   * the quickstart's 8-channel 16x16 layers ran slower split).
+   */
+  minSplitMacs?: number;
   /** Lower bound of the watchdog (ms). */
   minTimeoutMs?: number;
   /** How long the workers may take to start (ms). */
@@ -41,6 +47,8 @@ export class WasmThreadPool {
   private slots: Slot[] = [];
   private stopped = false;
   private readonly hang = new Set<Slot>();
+  /** Convolutions split across threads so far (tests, logs). */
+  splitJobs = 0;
 
   private constructor(private readonly opts: PoolOptions) {}
 
@@ -94,7 +102,8 @@ export class WasmThreadPool {
 
   /** Compute `plan` over its batch rows: slices on the workers, the first on the calling thread. */
   run(plan: ConvPlan, main: MainSide): void {
-    const parts = this.stopped ? 1 : Math.min(this.slots.length + 1, plan.rows);
+    const small = plan.rows * plan.macsPerRow < (this.opts.minSplitMacs ?? 16e6);
+    const parts = this.stopped || small ? 1 : Math.min(this.slots.length + 1, plan.rows);
     if (parts === 1) {
       main.runPart(0, plan.rows);
       return;
@@ -104,6 +113,7 @@ export class WasmThreadPool {
       (_, i) => Math.floor(plan.rows / parts) + (i < plan.rows % parts ? 1 : 0),
     );
     const starts = counts.map((_, i) => counts.slice(0, i).reduce((a, b) => a + b, 0));
+    this.splitJobs++;
     const outAt: number[] = [];
     for (let i = 1; i < parts; i++) outAt[i] = this.post(this.slots[i - 1], plan, main, starts[i], counts[i]);
 
