@@ -5,12 +5,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import { compileModules } from '../../scripts/build-wasm.mjs';
 import { batchMean } from '../../src/backend/ops/batch_mean.js';
 import { batchNormTrain, batchNormTrainGrad } from '../../src/backend/ops/batch_norm_train.js';
+import { reluGrad } from '../../src/backend/ops/relu_grad.js';
 import { type SgdHyper, sgdUpdate } from '../../src/backend/ops/sgd_update.js';
 import { signTimes } from '../../src/backend/ops/sign_times.js';
 import { simdModules } from '../../src/backend/wasm/simd/index.js';
 import { WASM_MODULES_BASE64 } from '../../src/backend/wasm/simd/modules.generated.js';
 import { fastTranspose, permutePlan } from '../../src/backend/wasm/simd/permute.js';
-import { randomArray, relErr, take, useBackend } from '../helpers.js';
+import { maxAbsDiff, randomArray, relErr, take, useBackend } from '../helpers.js';
 
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
@@ -237,6 +238,24 @@ test('wasm sign(W)·M (sign-symmetry) equals cpu: scalar and per-weight magnitud
     };
     const [cpu, wasm] = [await run('cpu'), await run('wasm')];
     assert.deepEqual(wasm, cpu, `size ${size}`);
+  }
+});
+
+test('wasm ReLU backward (dy where y > 0) equals cpu, zeros and odd sizes included', async () => {
+  for (const size of [5, 16, 1027]) {
+    const y = randomArray(size, 7).map((v, i) => (i % 3 === 0 ? 0 : Math.max(0, v)));
+    const dy = randomArray(size, 8);
+    const run = async (backend: 'cpu' | 'wasm') => {
+      await useBackend(backend);
+      const [dyt, yt] = [tf.tensor(dy), tf.tensor(y)];
+      const before = tf.memory().numTensors;
+      const out = take(reluGrad(dyt, yt));
+      assert.equal(tf.memory().numTensors, before);
+      tf.dispose([dyt, yt]);
+      return out;
+    };
+    // Exactly equal (cpu's dy·0 gives −0 where dy < 0, ours +0: the same number).
+    assert.equal(maxAbsDiff(await run('wasm'), await run('cpu')), 0, `size ${size}`);
   }
 });
 

@@ -10,6 +10,7 @@ import {
 } from './simd/batch_norm.js';
 import { registerConvKernels } from './simd/conv2d.js';
 import { registerPermuteKernel } from './simd/permute.js';
+import { registerReluGradKernel, wasmReluGrad } from './simd/relu_grad.js';
 import { registerSgdKernel, wasmSgdUpdate } from './simd/sgd.js';
 import { registerSignKernel, wasmSignTimes } from './simd/sign.js';
 
@@ -23,6 +24,7 @@ export function registerWasmOps(): void {
   registerConvKernels();
   registerSgdKernel();
   registerSignKernel();
+  registerReluGradKernel();
   registerOpImpl('conv2d', 'wasm', wasmConv2d);
   registerOpImpl('conv2dFilterGrad', 'wasm', wasmConv2dFilterGrad);
   registerOpImpl('conv2dInputGrad', 'wasm', wasmConv2dInputGrad);
@@ -31,4 +33,5 @@ export function registerWasmOps(): void {
   registerOpImpl('batchMean', 'wasm', wasmBatchMean);
   registerOpImpl('sgdUpdate', 'wasm', wasmSgdUpdate);
   registerOpImpl('signTimes', 'wasm', wasmSignTimes);
+  registerOpImpl('reluGrad', 'wasm', wasmReluGrad);
 }

@@ -1,5 +1,6 @@
 /** Parameter-free modules: ReLU, max pooling, global average pooling, and a sequence. */
 import * as tf from '@tensorflow/tfjs-core';
+import { reluGrad } from '../../backend/ops/relu_grad.js';
 import type { BackwardContext, FeedbackLayer, ForwardContext, Module, Param } from './types.js';
 
 abstract class Stateless implements Module {
@@ -24,7 +25,7 @@ export class Relu extends Stateless {
     return y;
   }
   backward(dy: tf.Tensor, ctx: ForwardContext): tf.Tensor {
-    return tf.mul(dy, tf.step(ctx.get<tf.Tensor>(this)));
+    return reluGrad(dy, ctx.get<tf.Tensor>(this));
   }
 }
 

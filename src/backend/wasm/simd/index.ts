@@ -1,6 +1,6 @@
 /**
- * Our hand-written SIMD WebAssembly modules (batch_norm.wat, conv2d.wat, permute.wat, sgd.wat,
- * sign.wat), run inside
+ * Our hand-written SIMD WebAssembly modules (batch_norm.wat, conv2d.wat, permute.wat, relu_grad.wat,
+ * sgd.wat, sign.wat), run inside
  * the tfjs wasm backend's own heap: each module imports that backend's
  * `WebAssembly.Memory`, so its functions take tensors' heap byte offsets directly and
  * no data is copied in or out. The memory object stays the same when the heap grows;
@@ -102,6 +102,11 @@ export interface SignExports {
   sign_times(w: number, mag: number, out: number, n: number): void;
 }
 
+/** relu_grad.wat's exports: dx = dy where y > 0, else 0. */
+export interface ReluGradExports {
+  relu_grad(dy: number, y: number, dx: number, n: number): void;
+}
+
 /** permute.wat's exports. */
 export interface PermuteExports {
   /** Bytes of scratch transpose_cba's `buf` needs. */
@@ -118,6 +123,7 @@ export interface SimdModules {
   permute: PermuteExports;
   sgd: SgdExports;
   sign: SignExports;
+  reluGrad: ReluGradExports;
 }
 
 /** The parts of tfjs-backend-wasm's BackendWasm we use (not in its public types). */
@@ -152,6 +158,7 @@ function instantiate(backend: WasmBackend): SimdModules | null {
       permute: exportsOf('permute') as unknown as PermuteExports,
       sgd: exportsOf('sgd') as unknown as SgdExports,
       sign: exportsOf('sign') as unknown as SignExports,
+      reluGrad: exportsOf('relu_grad') as unknown as ReluGradExports,
     };
   } catch {
     return null;

@@ -1,0 +1,12 @@
+/**
+ * ReLU's backward, dy ⊙ [y > 0] with y = relu(x) (the φ'(y) factor of eq. 3). wasm
+ * registers a one-pass kernel.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { opImplFor } from './registry.js';
+
+export type ReluGradFn = (dy: tf.Tensor, y: tf.Tensor) => tf.Tensor;
+
+export const stockReluGrad: ReluGradFn = (dy, y) => tf.tidy(() => tf.mul(dy, tf.step(y)));
+
+export const reluGrad: ReluGradFn = (dy, y) => (opImplFor<ReluGradFn>('reluGrad') ?? stockReluGrad)(dy, y);
