@@ -6,8 +6,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
-import { type FilterShape, stockConv2dFilterGrad } from '../../src/backend/ops/conv2d_filter_grad.js';
-import { conv2dInputGrad, stockConv2dInputGrad } from '../../src/backend/ops/conv2d_input_grad.js';
+import {
+  type Conv2dFilterGradFn,
+  type FilterShape,
+  stockConv2dFilterGrad,
+} from '../../src/backend/ops/conv2d_filter_grad.js';
+import {
+  type Conv2dInputGradFn,
+  conv2dInputGrad,
+  stockConv2dInputGrad,
+} from '../../src/backend/ops/conv2d_input_grad.js';
 import { opImplFor } from '../../src/backend/ops/registry.js';
 import {
   setFilterGradTargetWorkgroups,
@@ -70,24 +78,10 @@ for (const [i, c] of CASES.entries()) {
   test(`conv2dFilterGrad webgpu = cpu: ${label(c)}`, async (t) => {
     if (!(await useWebgpu(t))) return;
     const d = inputs(c, 100 + i);
-    const ref = await onCpu(() =>
-      stockConv2dFilterGrad(
-        tf.tensor4d(d.x, c.x),
-        tf.tensor4d(d.dy, d.dyShape),
-        d.filterShape,
-        c.stride,
-        c.pad,
-      ),
-    );
-    const got = await onGpu(() =>
-      webgpuConv2dFilterGrad(
-        tf.tensor4d(d.x, c.x),
-        tf.tensor4d(d.dy, d.dyShape),
-        d.filterShape,
-        c.stride,
-        c.pad,
-      ),
-    );
+    const call = (impl: Conv2dFilterGradFn) => () =>
+      impl(tf.tensor4d(d.x, c.x), tf.tensor4d(d.dy, d.dyShape), d.filterShape, c.stride, c.pad);
+    const ref = await onCpu(call(stockConv2dFilterGrad));
+    const got = await onGpu(call(webgpuConv2dFilterGrad));
     assert.deepEqual(got.shape, d.filterShape);
     const err = relErr(got.data, ref);
     assert.ok(err <= TOLERANCE, `rel. error ${err.toExponential(2)} > ${TOLERANCE}`);
@@ -101,28 +95,14 @@ for (const [i, c] of INPUT_GRAD_CASES.entries()) {
   test(`conv2dInputGrad webgpu = cpu: ${label(c)}${i === 0 ? ' (mm and naive programs)' : ''}`, async (t) => {
     if (!(await useWebgpu(t))) return;
     const d = inputs(c, 200 + i);
-    const ref = await onCpu(() =>
-      stockConv2dInputGrad(
-        tf.tensor4d(d.dy, d.dyShape),
-        tf.tensor4d(d.w, d.filterShape),
-        c.x,
-        c.stride,
-        c.pad,
-      ),
-    );
+    const call = (impl: Conv2dInputGradFn) => () =>
+      impl(tf.tensor4d(d.dy, d.dyShape), tf.tensor4d(d.w, d.filterShape), c.x, c.stride, c.pad);
+    const ref = await onCpu(call(stockConv2dInputGrad));
     try {
       // Both programs on the first shape; the other shapes on `mm` (ours; each compile is slow on lavapipe).
       for (const inputGrad of i === 0 ? (['mm', 'naive'] as const) : (['mm'] as const)) {
         registerWebgpuOps({ inputGrad });
-        const got = await onGpu(() =>
-          conv2dInputGrad(
-            tf.tensor4d(d.dy, d.dyShape),
-            tf.tensor4d(d.w, d.filterShape),
-            c.x,
-            c.stride,
-            c.pad,
-          ),
-        );
+        const got = await onGpu(call(conv2dInputGrad));
         assert.deepEqual(got.shape, c.x);
         const err = relErr(got.data, ref);
         assert.ok(err <= TOLERANCE, `${inputGrad}: rel. error ${err.toExponential(2)} > ${TOLERANCE}`);

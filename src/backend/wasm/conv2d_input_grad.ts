@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Conv2dInputGradFn } from '../ops/conv2d_input_grad.js';
-import { simdConv2dInputGrad } from './simd/conv2d.js';
+import { simdConv2dInputGrad, swapFilterIo } from './simd/conv2d.js';
 
 export const wasmConv2dInputGrad: Conv2dInputGradFn = (dy, filter, xShape, stride, pad) =>
   simdConv2dInputGrad(dy, filter, xShape, stride, pad) ?? xnnpackInputGrad(dy, filter, xShape, stride, pad);
@@ -60,7 +60,7 @@ const xnnpackInputGrad: Conv2dInputGradFn = (dy, filter, xShape, stride, pad) =>
       padBottom = ph + restH;
       padRight = pw + restW;
     }
-    const rotated = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
+    const rotated = swapFilterIo(filter, true);
     const pads: [[number, number], [number, number], [number, number], [number, number]] = [
       [0, 0],
       [ph, padBottom],

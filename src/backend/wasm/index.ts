@@ -2,29 +2,17 @@ import { registerOpImpl } from '../ops/registry.js';
 import { wasmConv2d } from './conv2d.js';
 import { wasmConv2dFilterGrad } from './conv2d_filter_grad.js';
 import { wasmConv2dInputGrad } from './conv2d_input_grad.js';
-import {
-  registerBatchNormKernels,
-  wasmBatchMean,
-  wasmBatchNormTrain,
-  wasmBatchNormTrainGrad,
-} from './simd/batch_norm.js';
-import { registerConvKernels } from './simd/conv2d.js';
-import { registerPermuteKernel } from './simd/permute.js';
-import { registerReluGradKernel, wasmReluGrad } from './simd/relu_grad.js';
-import { registerSgdKernel, wasmSgdUpdate } from './simd/sgd.js';
-import { registerSignKernel, wasmSignTimes } from './simd/sign.js';
+import { wasmBatchMean, wasmBatchNormTrain, wasmBatchNormTrainGrad } from './simd/batch_norm.js';
+import { wasmReluGrad } from './simd/relu_grad.js';
+import { wasmSgdUpdate } from './simd/sgd.js';
+import { wasmSignTimes } from './simd/sign.js';
 
 /**
  * Route the training ops the wasm backend lacks (or runs slowly) to our implementations.
- * Runs before the backend exists: our SIMD modules (simd/) join its heap on first use.
+ * Runs before the backend exists: our SIMD modules (simd/) join its heap, and their
+ * kernels register, on first use.
  */
 export function registerWasmOps(): void {
-  registerBatchNormKernels();
-  registerPermuteKernel();
-  registerConvKernels();
-  registerSgdKernel();
-  registerSignKernel();
-  registerReluGradKernel();
   registerOpImpl('conv2d', 'wasm', wasmConv2d);
   registerOpImpl('conv2dFilterGrad', 'wasm', wasmConv2dFilterGrad);
   registerOpImpl('conv2dInputGrad', 'wasm', wasmConv2dInputGrad);

@@ -18,18 +18,8 @@ import {
   rowOffset,
   runCalls,
 } from './conv_plans.js';
-import {
-  heapOffset,
-  registerWasmKernelOnce,
-  type SimdModules,
-  simdModules,
-  type WasmBackend,
-} from './index.js';
-
-export const CONV_KERNEL = 'WtrainConv2D';
-export const INPUT_GRAD_KERNEL = 'WtrainConv2DInputGrad';
-export const FILTER_GRAD_KERNEL = 'WtrainConv2DFilterGrad';
-export const SWAP_IO_KERNEL = 'WtrainFilterSwapIO';
+import { heapOffset, type SimdModules, simdModules, type WasmBackend } from './index.js';
+import { type SimdCall, simdKernel } from './kernel.js';
 
 type Shape4 = [number, number, number, number];
 
@@ -77,12 +67,6 @@ function execute(backend: WasmBackend, plan: ConvPlan, inputs: tf.TensorInfo[], 
   else main.runPart(0, plan.rows);
 }
 
-interface KernelArgs<I extends string, A> {
-  inputs: Record<I, tf.TensorInfo>;
-  backend: tf.KernelBackend;
-  attrs: A;
-}
-
 const geometry = (x: number[], filter: number[], stride: number, pad: number): ConvGeometry => ({
   n: x[0],
   h: x[1],
@@ -98,47 +82,9 @@ const geometry = (x: number[], filter: number[], stride: number, pad: number): C
 type ConvAttrs = { stride: number; pad: number };
 
 /** A new output of `shape` computed by `plan` from `inputs`. */
-function planned(backend: tf.KernelBackend, shape: number[], plan: ConvPlan, inputs: tf.TensorInfo[]) {
-  const b = backend as unknown as WasmBackend;
-  const out = b.makeOutput(shape, 'float32');
-  execute(b, plan, inputs, out);
-  return out;
-}
-
-/** inputs x, filter → y. */
-function convKernel({ inputs: { x, filter }, backend, attrs: a }: KernelArgs<'x' | 'filter', ConvAttrs>) {
-  const plan = forwardPlan(geometry(x.shape, filter.shape, a.stride, a.pad));
-  return planned(backend, [plan.rows, ...outRowShape(x.shape, filter.shape, a)], plan, [x, filter]);
-}
-
-/** inputs dy, rotated ([kh, kw, o, c]: rot180(F)ᵀ at stride 1, Fᵀ per tap beyond) → δ_in of shape xShape. */
-function inputGradKernel({
-  inputs: { dy, rotated },
-  backend,
-  attrs: a,
-}: KernelArgs<'dy' | 'rotated', ConvAttrs & { xShape: Shape4 }>) {
-  const [kh, kw, o, c] = rotated.shape;
-  const plan = inputGradPlan(geometry(a.xShape, [kh, kw, c, o], a.stride, a.pad));
-  return planned(backend, a.xShape, plan, [dy, rotated]);
-}
-
-/** inputs x, dy → ΔW of filterShape. */
-function filterGradKernel({
-  inputs: { x, dy },
-  backend,
-  attrs: a,
-}: KernelArgs<'x' | 'dy', ConvAttrs & { filterShape: Shape4 }>) {
-  const plan = filterGradPlan(geometry(x.shape, a.filterShape, a.stride, a.pad));
-  return planned(backend, a.filterShape, plan, [x, dy]);
-}
-
-/** inputs filter [kh, kw, c, o]; attrs flip → [kh, kw, o, c], rotated 180° when flip. */
-function swapIoKernel({ inputs: { filter }, backend, attrs: a }: KernelArgs<'filter', { flip: boolean }>) {
-  const b = backend as unknown as WasmBackend;
-  const { conv } = simdModules(b) as SimdModules;
-  const [kh, kw, c, o] = filter.shape;
-  const out = b.makeOutput([kh, kw, o, c], 'float32');
-  conv.filter_swap_io(heapOffset(b, filter), heapOffset(b, out), kh * kw, c, o, a.flip ? 1 : 0);
+function planned(k: SimdCall, shape: number[], plan: ConvPlan, inputs: tf.TensorInfo[]) {
+  const out = k.output(shape);
+  execute(k.backend, plan, inputs, out);
   return out;
 }
 
@@ -147,21 +93,49 @@ function outRowShape(x: number[], filter: number[], a: ConvAttrs): number[] {
   return [out(x[1], filter[0]), out(x[2], filter[1]), filter[3]];
 }
 
-export function registerConvKernels(): void {
-  registerWasmKernelOnce(CONV_KERNEL, convKernel as unknown as tf.KernelFunc);
-  registerWasmKernelOnce(INPUT_GRAD_KERNEL, inputGradKernel as unknown as tf.KernelFunc);
-  registerWasmKernelOnce(FILTER_GRAD_KERNEL, filterGradKernel as unknown as tf.KernelFunc);
-  registerWasmKernelOnce(SWAP_IO_KERNEL, swapIoKernel as unknown as tf.KernelFunc);
+/** inputs x, filter → y. */
+const convKernel = simdKernel<'x' | 'filter', ConvAttrs>('WtrainConv2D', (k, { x, filter }, a) => {
+  const plan = forwardPlan(geometry(x.shape, filter.shape, a.stride, a.pad));
+  return planned(k, [plan.rows, ...outRowShape(x.shape, filter.shape, a)], plan, [x, filter]);
+});
+
+/** inputs dy, rotated ([kh, kw, o, c]: rot180(F)ᵀ at stride 1, Fᵀ per tap beyond) → δ_in of shape xShape. */
+const inputGradKernel = simdKernel<'dy' | 'rotated', ConvAttrs & { xShape: Shape4 }>(
+  'WtrainConv2DInputGrad',
+  (k, { dy, rotated }, a) => {
+    const [kh, kw, o, c] = rotated.shape;
+    return planned(k, a.xShape, inputGradPlan(geometry(a.xShape, [kh, kw, c, o], a.stride, a.pad)), [
+      dy,
+      rotated,
+    ]);
+  },
+);
+
+/** inputs x, dy → ΔW of filterShape. */
+const filterGradKernel = simdKernel<'x' | 'dy', ConvAttrs & { filterShape: Shape4 }>(
+  'WtrainConv2DFilterGrad',
+  (k, { x, dy }, a) =>
+    planned(k, a.filterShape, filterGradPlan(geometry(x.shape, a.filterShape, a.stride, a.pad)), [x, dy]),
+);
+
+/** inputs filter [kh, kw, c, o]; attrs flip → [kh, kw, o, c], rotated 180° when flip. */
+const swapIoKernel = simdKernel<'filter', { flip: boolean }>('WtrainFilterSwapIO', (k, { filter }, a) => {
+  const [kh, kw, c, o] = filter.shape;
+  const out = k.output([kh, kw, o, c]);
+  k.mods.conv.filter_swap_io(k.at(filter), k.at(out), kh * kw, c, o, a.flip ? 1 : 0);
+  return out;
+});
+
+/**
+ * The filter with its input/output channels swapped, [kh, kw, o, c], rotated 180° when
+ * `flip` (the kernel of δ_in as a convolution). One pass where our modules run (tfjs's
+ * Reverse took ~50 ms per 3x3x512x512 filter), else tf ops.
+ */
+export function swapFilterIo(filter: tf.Tensor4D, flip: boolean): tf.Tensor4D {
+  const out = swapIoKernel.run({ filter }, { flip })?.[0];
+  if (out) return out as tf.Tensor4D;
+  return tf.tidy(() => tf.transpose(flip ? tf.reverse(filter, [0, 1]) : filter, [0, 1, 3, 2]));
 }
-
-const run = (name: string, inputs: tf.NamedTensorMap, attrs: object): tf.Tensor4D =>
-  tf.engine().runKernel(name, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
-
-const ready = (): boolean => {
-  if (!simdModules()) return false;
-  registerConvKernels();
-  return true;
-};
 
 /** conv(x, filter) with symmetric zero padding; null unless O % 8 == 0. */
 export function simdConv2d(
@@ -170,8 +144,8 @@ export function simdConv2d(
   stride: number,
   pad: number,
 ): tf.Tensor4D | null {
-  if (filter.shape[3] % 8 !== 0 || !ready()) return null;
-  return run(CONV_KERNEL, { x, filter }, { stride, pad });
+  if (filter.shape[3] % 8 !== 0) return null;
+  return (convKernel.run({ x, filter }, { stride, pad })?.[0] as tf.Tensor4D | undefined) ?? null;
 }
 
 /** δ_in (eq. 3) through `filter` (the rule's F); null unless C % 8 == 0 and p ≤ k − 1. */
@@ -183,12 +157,12 @@ export function simdConv2dInputGrad(
   pad: number,
 ): tf.Tensor4D | null {
   const [kh, kw, ci] = filter.shape;
-  if (ci % 8 !== 0 || pad > kh - 1 || pad > kw - 1 || !ready()) return null;
-  return tf.tidy(() => {
-    // See inputGradPlan: rotated for stride 1, not for the strided kernel.
-    const rotated = run(SWAP_IO_KERNEL, { filter }, { flip: stride === 1 });
-    return run(INPUT_GRAD_KERNEL, { dy, rotated }, { xShape, stride, pad });
-  });
+  if (ci % 8 !== 0 || pad > kh - 1 || pad > kw - 1 || !simdModules()) return null;
+  // See inputGradPlan: rotated for stride 1, not for the strided kernel.
+  const rotated = swapFilterIo(filter, stride === 1);
+  const dx = inputGradKernel.run({ dy, rotated }, { xShape, stride, pad })?.[0];
+  rotated.dispose();
+  return (dx as tf.Tensor4D | undefined) ?? null;
 }
 
 /**
@@ -202,18 +176,22 @@ export function simdConv2dFilterGrad(
   stride: number,
   pad: number,
 ): tf.Tensor4D | null {
-  if (filterShape[3] % 8 !== 0 || !ready()) return null;
   const [kh, kw, c, o] = filterShape;
-  if (c % 4 === 0) return run(FILTER_GRAD_KERNEL, { x, dy }, { filterShape, stride, pad });
-  const c4 = c + 4 - (c % 4);
-  return tf.tidy(() => {
-    const x4 = tf.pad(x, [
-      [0, 0],
-      [0, 0],
-      [0, 0],
-      [0, c4 - c],
-    ]);
-    const dW = run(FILTER_GRAD_KERNEL, { x: x4, dy }, { filterShape: [kh, kw, c4, o], stride, pad });
-    return tf.slice(dW, [0, 0, 0, 0], filterShape);
-  });
+  if (o % 8 !== 0 || !simdModules()) return null;
+  const c4 = Math.ceil(c / 4) * 4;
+  const xc =
+    c4 === c
+      ? x
+      : tf.pad(x, [
+          [0, 0],
+          [0, 0],
+          [0, 0],
+          [0, c4 - c],
+        ]);
+  const dW = filterGradKernel.run({ x: xc, dy }, { filterShape: [kh, kw, c4, o], stride, pad })?.[0];
+  if (xc !== x) xc.dispose();
+  if (!dW || c4 === c) return (dW as tf.Tensor4D | undefined) ?? null;
+  const kept = tf.slice(dW as tf.Tensor4D, [0, 0, 0, 0], filterShape);
+  dW.dispose();
+  return kept;
 }

@@ -193,9 +193,3 @@ export function heapF32(mods: SimdModules, at: number, count: number): Float32Ar
 export function heapF64(mods: SimdModules, at: number, count: number): Float64Array {
   return new Float64Array(mods.memory.buffer, at, count);
 }
-
-/** Register a kernel on the wasm backend once per thread (tfjs warns on re-registration). */
-export function registerWasmKernelOnce(kernelName: string, kernelFunc: tf.KernelFunc): void {
-  if (tf.getKernel(kernelName, 'wasm')) return;
-  tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc });
-}

@@ -8,15 +8,7 @@
  * runs as our kernel; anything else (or another backend, dtype) is tf.transpose.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  heapOffset,
-  registerWasmKernelOnce,
-  type SimdModules,
-  simdModules,
-  type WasmBackend,
-} from './index.js';
-
-export const PERMUTE_KERNEL = 'WtrainPermute';
+import { simdKernel } from './kernel.js';
 
 export type PermutePlan =
   | { kind: 'transpose'; a: number; b: number; c: number } // [A, B, C] → [C, B, A]
@@ -45,44 +37,27 @@ export function permutePlan(shape: readonly number[], perm: readonly number[]): 
 }
 
 /** inputs x; attrs perm → x transposed (only for perms with a plan). */
-function permuteKernel(args: {
-  inputs: { x: tf.TensorInfo };
-  backend: tf.KernelBackend;
-  attrs: { perm: number[] };
-}): tf.TensorInfo {
-  const backend = args.backend as unknown as WasmBackend;
-  const mods = simdModules(backend) as SimdModules;
-  const { x } = args.inputs;
-  const { perm } = args.attrs;
-  const plan = permutePlan(x.shape, perm);
-  if (!plan) throw new Error(`${PERMUTE_KERNEL}: no plan for perm ${perm} of shape ${x.shape}`);
-  const out = backend.makeOutput(
-    perm.map((i) => x.shape[i]),
-    'float32',
-  );
-  const [src, dst] = [heapOffset(backend, x), heapOffset(backend, out)];
-  if (plan.kind === 'swapRows') {
-    mods.permute.swap_rows(src, dst, plan.a, plan.b, plan.r);
+const permuteKernel = simdKernel<'x', { perm: number[] }>(
+  'WtrainPermute',
+  ({ backend, mods, at, output }, { x }, { perm }) => {
+    const plan = permutePlan(x.shape, perm) as PermutePlan;
+    const out = output(perm.map((i) => x.shape[i]));
+    if (plan.kind === 'swapRows') {
+      mods.permute.swap_rows(at(x), at(out), plan.a, plan.b, plan.r);
+      return out;
+    }
+    const buf = backend.wasm._malloc(mods.permute.scratch_bytes.value);
+    try {
+      mods.permute.transpose_cba(at(x), at(out), plan.a, plan.b, plan.c, buf);
+    } finally {
+      backend.wasm._free(buf);
+    }
     return out;
-  }
-  const buf = backend.wasm._malloc(mods.permute.scratch_bytes.value);
-  try {
-    mods.permute.transpose_cba(src, dst, plan.a, plan.b, plan.c, buf);
-  } finally {
-    backend.wasm._free(buf);
-  }
-  return out;
-}
-
-export function registerPermuteKernel(): void {
-  registerWasmKernelOnce(PERMUTE_KERNEL, permuteKernel as unknown as tf.KernelFunc);
-}
+  },
+);
 
 /** tf.transpose(x, perm), through our kernel where it applies. */
 export function fastTranspose<T extends tf.Tensor>(x: T, perm: number[]): T {
-  if (x.dtype !== 'float32' || x.size === 0 || !permutePlan(x.shape, perm) || simdModules() === null) {
-    return tf.transpose(x, perm);
-  }
-  registerPermuteKernel(); // where registerWasmOps did not run (e.g. a worker thread's tfjs)
-  return tf.engine().runKernel(PERMUTE_KERNEL, { x }, { perm }) as T;
+  const out = permutePlan(x.shape, perm) ? permuteKernel.run({ x }, { perm }) : null;
+  return (out?.[0] as T | undefined) ?? tf.transpose(x, perm);
 }
