@@ -93,22 +93,22 @@ function outRowShape(x: number[], filter: number[], a: ConvAttrs): number[] {
   return [out(x[1], filter[0]), out(x[2], filter[1]), filter[3]];
 }
 
-/** inputs x, filter → y. */
-const convKernel = simdKernel<'x' | 'filter', ConvAttrs>('WtrainConv2D', (k, { x, filter }, a) => {
-  const plan = forwardPlan(geometry(x.shape, filter.shape, a.stride, a.pad));
-  return planned(k, [plan.rows, ...outRowShape(x.shape, filter.shape, a)], plan, [x, filter]);
+type PackedAttrs = ConvAttrs & { filterShape: Shape4 };
+
+/** inputs x, packed W (packFilter, no swap) → y. */
+const convKernel = simdKernel<'x' | 'packed', PackedAttrs>('WtrainConv2D', (k, { x, packed }, a) => {
+  const plan = forwardPlan(geometry(x.shape, a.filterShape, a.stride, a.pad));
+  return planned(k, [plan.rows, ...outRowShape(x.shape, a.filterShape, a)], plan, [x, packed]);
 });
 
-/** inputs dy, rotated ([kh, kw, o, c]: rot180(F)ᵀ at stride 1, Fᵀ per tap beyond) → δ_in of shape xShape. */
-const inputGradKernel = simdKernel<'dy' | 'rotated', ConvAttrs & { xShape: Shape4 }>(
+/**
+ * inputs dy, packed (packFilter with swap: rot180(F)ᵀ at stride 1, Fᵀ per tap beyond)
+ * → δ_in of shape xShape.
+ */
+const inputGradKernel = simdKernel<'dy' | 'packed', PackedAttrs & { xShape: Shape4 }>(
   'WtrainConv2DInputGrad',
-  (k, { dy, rotated }, a) => {
-    const [kh, kw, o, c] = rotated.shape;
-    return planned(k, a.xShape, inputGradPlan(geometry(a.xShape, [kh, kw, c, o], a.stride, a.pad)), [
-      dy,
-      rotated,
-    ]);
-  },
+  (k, { dy, packed }, a) =>
+    planned(k, a.xShape, inputGradPlan(geometry(a.xShape, a.filterShape, a.stride, a.pad)), [dy, packed]),
 );
 
 /** inputs x, dy → ΔW of filterShape. */
@@ -117,6 +117,36 @@ const filterGradKernel = simdKernel<'x' | 'dy', ConvAttrs & { filterShape: Shape
   (k, { x, dy }, a) =>
     planned(k, a.filterShape, filterGradPlan(geometry(x.shape, a.filterShape, a.stride, a.pad)), [x, dy]),
 );
+
+type PackAttrs = { flip: boolean; swap: boolean };
+
+/** inputs filter [kh, kw, c, o] → [g/8, kh, kw, k, 8] with (k, g) = swap ? (o, c) : (c, o). */
+const packKernel = simdKernel<'filter', PackAttrs>('WtrainFilterPack', (k, { filter }, a) => {
+  const [kh, kw, c, o] = filter.shape;
+  const [gk, gn] = a.swap ? [o, c] : [c, o];
+  const out = k.output([gn / 8, kh, kw, gk, 8]);
+  k.mods.conv.filter_pack(k.at(filter), k.at(out), kh * kw, c, o, a.flip ? 1 : 0, a.swap ? 1 : 0);
+  return out;
+});
+
+/**
+ * The filter in the layout conv2d.wat reads: blocks of 8 output channels, each
+ * [kh, kw, in, 8]; with `swap` the input gradient's kernel (channels swapped), rotated
+ * 180° when `flip`. Null where the kernel can't run.
+ */
+function packFilter(filter: tf.Tensor4D, a: PackAttrs): tf.Tensor | null {
+  return packKernel.run({ filter }, a)?.[0] ?? null;
+}
+
+/** Run `kernel` on a packed filter, disposing it after. */
+function withPacked<T>(packed: tf.Tensor | null, kernel: (p: tf.Tensor) => T | undefined): T | null {
+  if (!packed) return null;
+  try {
+    return kernel(packed) ?? null;
+  } finally {
+    packed.dispose();
+  }
+}
 
 /** inputs filter [kh, kw, c, o]; attrs flip → [kh, kw, o, c], rotated 180° when flip. */
 const swapIoKernel = simdKernel<'filter', { flip: boolean }>('WtrainFilterSwapIO', (k, { filter }, a) => {
@@ -145,7 +175,11 @@ export function simdConv2d(
   pad: number,
 ): tf.Tensor4D | null {
   if (filter.shape[3] % 8 !== 0) return null;
-  return (convKernel.run({ x, filter }, { stride, pad })?.[0] as tf.Tensor4D | undefined) ?? null;
+  const attrs = { stride, pad, filterShape: filter.shape };
+  return withPacked(
+    packFilter(filter, { flip: false, swap: false }),
+    (packed) => convKernel.run({ x, packed }, attrs)?.[0] as tf.Tensor4D | undefined,
+  );
 }
 
 /** δ_in (eq. 3) through `filter` (the rule's F); null unless C % 8 == 0 and p ≤ k − 1. */
@@ -157,12 +191,13 @@ export function simdConv2dInputGrad(
   pad: number,
 ): tf.Tensor4D | null {
   const [kh, kw, ci] = filter.shape;
-  if (ci % 8 !== 0 || pad > kh - 1 || pad > kw - 1 || !simdModules()) return null;
+  if (ci % 8 !== 0 || pad > kh - 1 || pad > kw - 1) return null;
+  const attrs = { stride, pad, filterShape: filter.shape, xShape };
   // See inputGradPlan: rotated for stride 1, not for the strided kernel.
-  const rotated = swapFilterIo(filter, stride === 1);
-  const dx = inputGradKernel.run({ dy, rotated }, { xShape, stride, pad })?.[0];
-  rotated.dispose();
-  return (dx as tf.Tensor4D | undefined) ?? null;
+  return withPacked(
+    packFilter(filter, { flip: stride === 1, swap: true }),
+    (packed) => inputGradKernel.run({ dy, packed }, attrs)?.[0] as tf.Tensor4D | undefined,
+  );
 }
 
 /**

@@ -1,5 +1,6 @@
 ;; Convolutions for the wasm backend, run in tfjs's heap (the imported memory); pointers
-;; are byte offsets, all tensors f32, NHWC activations, HWIO filters. Measured here at
+;; are byte offsets, all tensors f32, NHWC activations, HWIO filters (the convolutions
+;; read them packed by filter_pack: [O/8, kh, kw, C, 8]). Measured here at
 ;; ~20-30 GFLOP/s (with fused multiply-adds), against XNNPACK's ~17 (forward) and ~5-9
 ;; (the filter gradient as a role-swapped convolution). Every kernel keeps a register
 ;; tile of 4 pixels × 8 channels (8 f32x4 accumulators) over its reduction.
@@ -22,22 +23,29 @@
 
   ;; conv2d_valid: direct convolution, valid padding (pad_dilate pads first):
   ;;   y[b, oh, ow, o] = Σ_{i, j, c} x[b, oh·s + i, ow·s + j, c] · W[i, j, c, o]
-  ;; Requires O % 8 == 0. The 4 pixels of a tile are consecutive in [n, ho, wo] order
-  ;; (across rows and images, so narrow late-stage maps waste nothing); the last
-  ;; tile repeats its last pixel in the missing lanes and stores only the real ones.
+  ;; with W packed ($wt = filter_pack's [O/8, kh, kw, C, 8]); requires O % 8 == 0.
+  ;; For one window row i both x[.., ow·s + j, c] and the packed W[i, j, c, ob..ob+7] are
+  ;; contiguous over (j, c), so the reduction runs kw·C steps per row with one pointer
+  ;; step each (a 3x3 conv on 16 channels: 3 loops of 48, not 9 of 16), and the 8
+  ;; output channels' weights are 32 consecutive bytes (HWIO rows of O floats sent
+  ;; every step to a new cache line: 4x slower on 512 channels). The 4 pixels of a
+  ;; tile are consecutive in [n, ho, wo] order (across rows and images, so narrow
+  ;; late-stage maps waste nothing); the last tile repeats its last pixel in the
+  ;; missing lanes and stores only the real ones.
   (func (export "conv2d_valid")
     (param $x i32) (param $wt i32) (param $y i32)
     (param $n i32) (param $h i32) (param $w i32) (param $c i32)
     (param $ho i32) (param $wo i32) (param $o i32)
     (param $kh i32) (param $kw i32) (param $s i32)
     (local $hw i32) (local $total i32) (local $q i32) (local $valid i32) (local $ob i32)
-    (local $i i32) (local $j i32) (local $cc i32) (local $tap i32) (local $ostride i32)
+    (local $i i32) (local $row i32) (local $cc i32) (local $tap i32) (local $ostride i32)
     (local $b0 i32) (local $b1 i32) (local $b2 i32) (local $b3 i32)
     (local $p0 i32) (local $p1 i32) (local $p2 i32) (local $p3 i32) (local $wp i32) (local $yp i32)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
     (local $a4 v128) (local $a5 v128) (local $a6 v128) (local $a7 v128)
     (local $w0 v128) (local $w1 v128) (local $v v128)
     (local.set $ostride (i32.shl (local.get $o) (i32.const 2)))
+    (local.set $row (i32.mul (local.get $kw) (local.get $c)))
     (local.set $hw (i32.mul (local.get $ho) (local.get $wo)))
     (local.set $total (i32.mul (local.get $n) (local.get $hw)))
     (local.set $q (i32.const 0))
@@ -69,43 +77,38 @@
         (local.set $i (i32.const 0))
         (block $i_done (loop $i_loop
           (br_if $i_done (i32.ge_u (local.get $i) (local.get $kh)))
-          (local.set $j (i32.const 0))
-          (block $j_done (loop $j_loop
-            (br_if $j_done (i32.ge_u (local.get $j) (local.get $kw)))
-            ;; tap (i, j): x offset (i·W + j)·C, weights &W[i, j, 0, ob]
-            (local.set $tap (i32.shl (i32.mul (i32.add (i32.mul (local.get $i) (local.get $w)) (local.get $j)) (local.get $c)) (i32.const 2)))
-            (local.set $p0 (i32.add (local.get $b0) (local.get $tap)))
-            (local.set $p1 (i32.add (local.get $b1) (local.get $tap)))
-            (local.set $p2 (i32.add (local.get $b2) (local.get $tap)))
-            (local.set $p3 (i32.add (local.get $b3) (local.get $tap)))
-            (local.set $wp (i32.add (local.get $wt) (i32.shl
-              (i32.add (i32.mul (i32.mul (i32.add (i32.mul (local.get $i) (local.get $kw)) (local.get $j)) (local.get $c)) (local.get $o)) (local.get $ob))
-              (i32.const 2))))
-            (local.set $cc (local.get $c))
-            (loop $c_loop
-              (local.set $w0 (v128.load (local.get $wp)))
-              (local.set $w1 (v128.load offset=16 (local.get $wp)))
-              (local.set $v (v128.load32_splat (local.get $p0)))
-              (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $v) (local.get $w0))))
-              (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $v) (local.get $w1))))
-              (local.set $v (v128.load32_splat (local.get $p1)))
-              (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $v) (local.get $w0))))
-              (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $v) (local.get $w1))))
-              (local.set $v (v128.load32_splat (local.get $p2)))
-              (local.set $a4 (f32x4.add (local.get $a4) (f32x4.mul (local.get $v) (local.get $w0))))
-              (local.set $a5 (f32x4.add (local.get $a5) (f32x4.mul (local.get $v) (local.get $w1))))
-              (local.set $v (v128.load32_splat (local.get $p3)))
-              (local.set $a6 (f32x4.add (local.get $a6) (f32x4.mul (local.get $v) (local.get $w0))))
-              (local.set $a7 (f32x4.add (local.get $a7) (f32x4.mul (local.get $v) (local.get $w1))))
-              (local.set $p0 (i32.add (local.get $p0) (i32.const 4)))
-              (local.set $p1 (i32.add (local.get $p1) (i32.const 4)))
-              (local.set $p2 (i32.add (local.get $p2) (i32.const 4)))
-              (local.set $p3 (i32.add (local.get $p3) (i32.const 4)))
-              (local.set $wp (i32.add (local.get $wp) (local.get $ostride)))
-              (local.set $cc (i32.sub (local.get $cc) (i32.const 1)))
-              (br_if $c_loop (i32.gt_s (local.get $cc) (i32.const 0))))
-            (local.set $j (i32.add (local.get $j) (i32.const 1)))
-            (br $j_loop)))
+          ;; row i: x at +i·W·C, packed weights &Wp[ob/8, i, 0, 0, 0]
+          (local.set $tap (i32.shl (i32.mul (i32.mul (local.get $i) (local.get $w)) (local.get $c)) (i32.const 2)))
+          (local.set $p0 (i32.add (local.get $b0) (local.get $tap)))
+          (local.set $p1 (i32.add (local.get $b1) (local.get $tap)))
+          (local.set $p2 (i32.add (local.get $b2) (local.get $tap)))
+          (local.set $p3 (i32.add (local.get $b3) (local.get $tap)))
+          (local.set $wp (i32.add (local.get $wt) (i32.shl
+            (i32.mul (i32.add (i32.mul (local.get $ob) (local.get $kh)) (i32.shl (local.get $i) (i32.const 3))) (local.get $row))
+            (i32.const 2))))
+          (local.set $cc (local.get $row))
+          (loop $c_loop
+            (local.set $w0 (v128.load (local.get $wp)))
+            (local.set $w1 (v128.load offset=16 (local.get $wp)))
+            (local.set $v (v128.load32_splat (local.get $p0)))
+            (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $v) (local.get $w0))))
+            (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $v) (local.get $w1))))
+            (local.set $v (v128.load32_splat (local.get $p1)))
+            (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $v) (local.get $w0))))
+            (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $v) (local.get $w1))))
+            (local.set $v (v128.load32_splat (local.get $p2)))
+            (local.set $a4 (f32x4.add (local.get $a4) (f32x4.mul (local.get $v) (local.get $w0))))
+            (local.set $a5 (f32x4.add (local.get $a5) (f32x4.mul (local.get $v) (local.get $w1))))
+            (local.set $v (v128.load32_splat (local.get $p3)))
+            (local.set $a6 (f32x4.add (local.get $a6) (f32x4.mul (local.get $v) (local.get $w0))))
+            (local.set $a7 (f32x4.add (local.get $a7) (f32x4.mul (local.get $v) (local.get $w1))))
+            (local.set $p0 (i32.add (local.get $p0) (i32.const 4)))
+            (local.set $p1 (i32.add (local.get $p1) (i32.const 4)))
+            (local.set $p2 (i32.add (local.get $p2) (i32.const 4)))
+            (local.set $p3 (i32.add (local.get $p3) (i32.const 4)))
+            (local.set $wp (i32.add (local.get $wp) (i32.const 32)))
+            (local.set $cc (i32.sub (local.get $cc) (i32.const 1)))
+            (br_if $c_loop (i32.gt_s (local.get $cc) (i32.const 0))))
           (local.set $i (i32.add (local.get $i) (i32.const 1)))
           (br $i_loop)))
         ;; yp = &y[q, ob] (flattened pixels are y's rows)
@@ -301,7 +304,8 @@
   ;; zeros (which waste (s²−1)/s² of the multiply-adds): every δ_out pixel adds its
   ;; contribution to the input pixels its window read,
   ;;   dx[b, oh·s + i − p, ow·s + j − p, c] += Σ_o dy[b, oh, ow, o] · R[i, j, o, c]
-  ;; with R = Fᵀ per tap ([kh, kw, O, C], F the rule's feedback kernel); requires C % 8 == 0.
+  ;; with R = Fᵀ per tap (F the rule's feedback kernel), packed by filter_pack (swap, no
+  ;; flip: [C/8, kh, kw, O, 8]); requires C % 8 == 0.
   ;; Tile: 4 δ_out pixels consecutive in [n, ho, wo] order × 8 input channels, reduced
   ;; over O, then added into dx where the target lies inside x. Distinct δ_out pixels
   ;; of a tile hit distinct input pixels for a given tap (s ≥ 1).
@@ -312,7 +316,7 @@
     (param $kh i32) (param $kw i32) (param $s i32) (param $p i32)
     (local $hw i32) (local $total i32) (local $q i32) (local $valid i32) (local $k i32)
     (local $i i32) (local $j i32) (local $cb i32) (local $oo i32) (local $rp i32) (local $rtap i32)
-    (local $cstride i32) (local $pix i32) (local $any i32)
+    (local $taps i32) (local $pix i32)
     (local $p0 i32) (local $p1 i32) (local $p2 i32) (local $p3 i32)
     (local $t0 i32) (local $t1 i32) (local $t2 i32) (local $t3 i32)
     (local $g0 i32) (local $g1 i32) (local $g2 i32) (local $g3 i32)
@@ -321,7 +325,7 @@
     (local $w0 v128) (local $w1 v128) (local $v v128)
     (memory.fill (local.get $dx) (i32.const 0)
       (i32.shl (i32.mul (i32.mul (i32.mul (local.get $n) (local.get $h)) (local.get $w)) (local.get $c)) (i32.const 2)))
-    (local.set $cstride (i32.shl (local.get $c) (i32.const 2)))
+    (local.set $taps (i32.mul (local.get $kh) (local.get $kw)))
     (local.set $pix (i32.shl (local.get $o) (i32.const 2)))
     (local.set $hw (i32.mul (local.get $ho) (local.get $wo)))
     (local.set $total (i32.mul (local.get $n) (local.get $hw)))
@@ -346,10 +350,10 @@
             (local.get $dx) (local.get $hw) (local.get $wo) (local.get $h) (local.get $w) (local.get $c) (local.get $s) (local.get $p) (local.get $i) (local.get $j)))
           (if (i32.or (i32.or (i32.ge_s (local.get $t0) (i32.const 0)) (i32.ge_s (local.get $t1) (i32.const 0)))
                       (i32.or (i32.ge_s (local.get $t2) (i32.const 0)) (i32.ge_s (local.get $t3) (i32.const 0)))) (then
-            ;; rtap = &R[i, j, 0, 0]; the tile's δ_out pixels p_k = &dy[min(q + k, last)]
+            ;; rtap = tap (i, j) of the packed R's first block; the tile's δ_out pixels p_k = &dy[min(q + k, last)]
             (local.set $rtap (i32.add (local.get $r) (i32.shl
-              (i32.mul (i32.mul (i32.add (i32.mul (local.get $i) (local.get $kw)) (local.get $j)) (local.get $o)) (local.get $c))
-              (i32.const 2))))
+              (i32.mul (i32.add (i32.mul (local.get $i) (local.get $kw)) (local.get $j)) (local.get $o))
+              (i32.const 5))))
             (local.set $cb (i32.const 0))
             (block $cb_done (loop $cb_loop
               (br_if $cb_done (i32.ge_u (local.get $cb) (local.get $c)))
@@ -365,7 +369,8 @@
               (local.set $p1 (select (i32.add (local.get $p0) (local.get $pix)) (local.get $p0) (i32.gt_s (local.get $valid) (i32.const 1))))
               (local.set $p2 (select (i32.add (local.get $p1) (local.get $pix)) (local.get $p1) (i32.gt_s (local.get $valid) (i32.const 2))))
               (local.set $p3 (select (i32.add (local.get $p2) (local.get $pix)) (local.get $p2) (i32.gt_s (local.get $valid) (i32.const 3))))
-              (local.set $rp (i32.add (local.get $rtap) (i32.shl (local.get $cb) (i32.const 2))))
+              ;; rp = &Rp[cb/8, i, j, 0, 0]
+              (local.set $rp (i32.add (local.get $rtap) (i32.shl (i32.mul (i32.mul (local.get $cb) (local.get $taps)) (local.get $o)) (i32.const 2))))
               (local.set $oo (local.get $o))
               (loop $o_loop
                 (local.set $w0 (v128.load (local.get $rp)))
@@ -386,7 +391,7 @@
                 (local.set $p1 (i32.add (local.get $p1) (i32.const 4)))
                 (local.set $p2 (i32.add (local.get $p2) (i32.const 4)))
                 (local.set $p3 (i32.add (local.get $p3) (i32.const 4)))
-                (local.set $rp (i32.add (local.get $rp) (local.get $cstride)))
+                (local.set $rp (i32.add (local.get $rp) (i32.const 32)))
                 (local.set $oo (i32.sub (local.get $oo) (i32.const 1)))
                 (br_if $o_loop (i32.gt_s (local.get $oo) (i32.const 0))))
               (local.set $g0 (i32.add (local.get $t0) (i32.shl (local.get $cb) (i32.const 2))))
@@ -432,6 +437,56 @@
     (i32.add (local.get $dx) (i32.shl
       (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $h)) (local.get $ih)) (local.get $w)) (local.get $iw)) (local.get $c))
       (i32.const 2))))
+
+  ;; filter_pack: the packed layout the convolutions read, dst[g/8, t, k, g % 8] =
+  ;; G[t, k, g] for the T = kh·kw taps of G = src[flip ? T−1−t : t] (HWIO, [T, C, O]),
+  ;; or with swap = 1 its channels swapped (G[t, o, c] = src[t', c, o]: the input
+  ;; gradient's kernel, rotated 180° by flip). G's last axis must be a multiple of 8.
+  (func (export "filter_pack") (param $src i32) (param $dst i32) (param $taps i32) (param $c i32) (param $o i32)
+    (param $flip i32) (param $swap i32)
+    (local $gk i32) (local $gn i32) (local $blk i32) (local $t i32) (local $ts i32) (local $k i32)
+    (local $l i32) (local $sp i32) (local $dp i32) (local $ostride i32)
+    (local.set $ostride (i32.shl (local.get $o) (i32.const 2)))
+    (local.set $gk (select (local.get $o) (local.get $c) (local.get $swap)))
+    (local.set $gn (select (local.get $c) (local.get $o) (local.get $swap)))
+    (local.set $dp (local.get $dst))
+    (local.set $blk (i32.const 0))
+    (block $blk_done (loop $blk_loop
+      (br_if $blk_done (i32.ge_u (local.get $blk) (local.get $gn)))
+      (local.set $t (i32.const 0))
+      (block $t_done (loop $t_loop
+        (br_if $t_done (i32.ge_u (local.get $t) (local.get $taps)))
+        (local.set $ts (select (i32.sub (i32.sub (local.get $taps) (i32.const 1)) (local.get $t)) (local.get $t) (local.get $flip)))
+        (local.set $k (i32.const 0))
+        (block $k_done (loop $k_loop
+          (br_if $k_done (i32.ge_u (local.get $k) (local.get $gk)))
+          (if (local.get $swap)
+            (then
+              ;; G[t, k, blk + l] = src[ts, blk + l, k]: 8 floats O apart
+              (local.set $sp (i32.add (local.get $src) (i32.shl
+                (i32.add (i32.mul (i32.add (i32.mul (local.get $ts) (local.get $c)) (local.get $blk)) (local.get $o)) (local.get $k))
+                (i32.const 2))))
+              (local.set $l (i32.const 0))
+              (block $l_done (loop $l_loop
+                (br_if $l_done (i32.ge_u (local.get $l) (i32.const 8)))
+                (f32.store (i32.add (local.get $dp) (i32.shl (local.get $l) (i32.const 2))) (f32.load (local.get $sp)))
+                (local.set $sp (i32.add (local.get $sp) (local.get $ostride)))
+                (local.set $l (i32.add (local.get $l) (i32.const 1)))
+                (br $l_loop))))
+            (else
+              ;; G[t, k, blk..blk+7] = src[ts, k, blk..blk+7]
+              (local.set $sp (i32.add (local.get $src) (i32.shl
+                (i32.add (i32.mul (i32.add (i32.mul (local.get $ts) (local.get $c)) (local.get $k)) (local.get $o)) (local.get $blk))
+                (i32.const 2))))
+              (v128.store (local.get $dp) (v128.load (local.get $sp)))
+              (v128.store offset=16 (local.get $dp) (v128.load offset=16 (local.get $sp)))))
+          (local.set $dp (i32.add (local.get $dp) (i32.const 32)))
+          (local.set $k (i32.add (local.get $k) (i32.const 1)))
+          (br $k_loop)))
+        (local.set $t (i32.add (local.get $t) (i32.const 1)))
+        (br $t_loop)))
+      (local.set $blk (i32.add (local.get $blk) (i32.const 8)))
+      (br $blk_loop))))
 
   ;; filter_swap_io: dst[t, o, c] = src[flip ? T−1−t : t, c, o] over the T = kh·kw taps:
   ;; a filter with its input/output channels swapped, and for flip = 1 rotated 180°

@@ -52,7 +52,7 @@ export interface ConvGeometry {
 const outSize = (size: number, k: number, g: ConvGeometry) =>
   Math.floor((size + 2 * g.pad - k) / g.stride) + 1;
 
-/** y = conv(x, W), inputs [x, W]; needs o % 8 == 0. */
+/** y = conv(x, W), inputs [x, W packed by filter_pack]; needs o % 8 == 0. */
 export function forwardPlan(g: ConvGeometry): ConvPlan {
   const { h, w, c, o, kh, kw, stride: s, pad: p } = g;
   const [ho, wo] = [outSize(h, kh, g), outSize(w, kw, g)];
@@ -82,9 +82,9 @@ export function forwardPlan(g: ConvGeometry): ConvPlan {
 }
 
 /**
- * δ_in, inputs [dy, G]; needs c % 8 == 0 and p ≤ k − 1. Stride 1: G = rot180(F) with
- * its channels swapped, [kh, kw, o, c], convolved over dy padded by k − 1 − p. Stride
- * s > 1: G = F with its channels swapped (no rotation), each δ_out pixel added to the
+ * δ_in, inputs [dy, G], G packed (filter_pack, swap); needs c % 8 == 0 and p ≤ k − 1.
+ * Stride 1: G = rot180(F) with its channels swapped, convolved over dy padded by
+ * k − 1 − p. Stride s > 1: G = F with its channels swapped (no rotation), each δ_out pixel added to the
  * input pixels its window read (conv2d_input_grad_strided): dilating dy by s first
  * would spend (s² − 1)/s² of the multiply-adds on zeros.
  */

@@ -55,7 +55,7 @@ type ConvGradArgs = [...ConvArgs, p: number];
 
 /** conv2d.wat's exports (sizes in elements, pointers heap byte offsets). */
 export interface ConvExports {
-  /** y = valid conv(x, w), stride s. */
+  /** y = valid conv(x, w), stride s; w packed by filter_pack. */
   conv2d_valid(...args: ConvArgs): void;
   /** dst ([n, hd, wd, c], zeros) with src placed at rows top + ih·s, columns left + iw·s. */
   pad_dilate(
@@ -71,10 +71,15 @@ export interface ConvExports {
     hd: number,
     wd: number,
   ): void;
-  /** δ_in of a strided conv (s > 1), added pixel by pixel; r = Fᵀ per tap, [kh, kw, o, c]. */
+  /** δ_in of a strided conv (s > 1), added pixel by pixel; r = Fᵀ per tap, packed (swap, no flip). */
   conv2d_input_grad_strided(...args: ConvGradArgs): void;
   /** dst[t, o, c] = src[flip ? taps−1−t : t, c, o]: channels swapped (and rotated 180° for flip = 1). */
   filter_swap_io(src: number, dst: number, taps: number, c: number, o: number, flip: number): void;
+  /**
+   * dst [g/8, taps, k, 8] from G[t, k, g] = src[flip ? taps−1−t : t] ([taps, c, o]), or with
+   * swap = 1 its channels swapped (G[t, o, c]); G's last axis a multiple of 8.
+   */
+  filter_pack(src: number, dst: number, taps: number, c: number, o: number, flip: number, swap: number): void;
   /** dW of conv(x, ·) with stride s and symmetric padding p, given dy; `chunk` rows of n·ho at a time. */
   conv2d_filter_grad(...args: [...ConvGradArgs, chunk: number]): void;
 }
