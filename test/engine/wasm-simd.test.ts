@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { compileModules } from '../../scripts/build-wasm.mjs';
 import { batchMean } from '../../src/backend/ops/batch_mean.js';
 import { batchNormTrain, batchNormTrainGrad } from '../../src/backend/ops/batch_norm_train.js';
+import { maxPoolGrad } from '../../src/backend/ops/max_pool_grad.js';
 import { reluGrad } from '../../src/backend/ops/relu_grad.js';
 import { type SgdHyper, sgdUpdate } from '../../src/backend/ops/sgd_update.js';
 import { signTimes } from '../../src/backend/ops/sign_times.js';
@@ -257,6 +258,44 @@ test('wasm ReLU backward (dy where y > 0) equals cpu, zeros and odd sizes includ
     // Exactly equal (cpu's dy·0 gives −0 where dy < 0, ours +0: the same number).
     assert.equal(maxAbsDiff(await run('wasm'), await run('cpu')), 0, `size ${size}`);
   }
+});
+
+test('wasm max pooling backward equals cpu, ties (ReLU zeros) and odd sizes included', async () => {
+  // [n, h, w, c], window, stride, padding; channels in fours and one at a time.
+  const CASES: Array<[number[], number, number, number]> = [
+    [[2, 8, 8, 4], 3, 2, 1],
+    [[1, 7, 9, 8], 3, 2, 1],
+    [[3, 6, 6, 12], 2, 2, 0],
+    [[1, 5, 5, 4], 3, 1, 1],
+    [[2, 5, 5, 3], 3, 2, 1],
+    [[2, 6, 7, 6], 2, 2, 0],
+    [[1, 4, 4, 1], 2, 2, 0],
+  ];
+  for (const [shape, k, s, p] of CASES) {
+    // A third of the inputs are 0 (many windows tie at their maximum).
+    const x = randomArray(size(shape), 11).map((v, i) => (i % 3 === 0 ? 0 : v));
+    const run = async (backend: 'cpu' | 'wasm') => {
+      await useBackend(backend);
+      const xt = tf.tensor4d(x, shape as [number, number, number, number]);
+      const yt = tf.maxPool(xt, k, s, p);
+      const dyt = tf.tensor4d(randomArray(yt.size, 12), yt.shape);
+      const before = tf.memory().numTensors;
+      const out = take(maxPoolGrad(dyt, xt, yt, { filterSize: k, strides: s, pad: p }));
+      assert.equal(tf.memory().numTensors, before);
+      tf.dispose([xt, yt, dyt]);
+      return out;
+    };
+    const [cpu, wasm] = [await run('cpu'), await run('wasm')];
+    assert.ok(relErr(wasm, cpu) < 1e-6, `${shape} k${k} s${s} p${p}: rel. err ${relErr(wasm, cpu)}`);
+  }
+  await useBackend('wasm');
+  const x = tf.zeros([1, 4, 4, 4]) as tf.Tensor4D;
+  const prof = await tf.profile(() => {
+    const y = tf.maxPool(x, 3, 2, 1);
+    return maxPoolGrad(tf.onesLike(y), x, y, { filterSize: 3, strides: 2, pad: 1 });
+  });
+  assert.ok(prof.kernelNames.includes('WtrainMaxPoolGrad'), `kernels: ${prof.kernelNames}`);
+  x.dispose();
 });
 
 test('permutePlan merges axes and recognises the three supported permutes', () => {

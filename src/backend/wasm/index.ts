@@ -3,6 +3,7 @@ import { wasmConv2d } from './conv2d.js';
 import { wasmConv2dFilterGrad } from './conv2d_filter_grad.js';
 import { wasmConv2dInputGrad } from './conv2d_input_grad.js';
 import { wasmBatchMean, wasmBatchNormTrain, wasmBatchNormTrainGrad } from './simd/batch_norm.js';
+import { wasmMaxPoolGrad } from './simd/max_pool_grad.js';
 import { wasmReluGrad } from './simd/relu_grad.js';
 import { wasmSgdUpdate } from './simd/sgd.js';
 import { wasmSignTimes } from './simd/sign.js';
@@ -22,4 +23,5 @@ export function registerWasmOps(): void {
   registerOpImpl('sgdUpdate', 'wasm', wasmSgdUpdate);
   registerOpImpl('signTimes', 'wasm', wasmSignTimes);
   registerOpImpl('reluGrad', 'wasm', wasmReluGrad);
+  registerOpImpl('maxPoolGrad', 'wasm', wasmMaxPoolGrad);
 }

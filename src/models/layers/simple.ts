@@ -1,5 +1,6 @@
 /** Parameter-free modules: ReLU, max pooling, global average pooling, and a sequence. */
 import * as tf from '@tensorflow/tfjs-core';
+import { maxPoolGrad } from '../../backend/ops/max_pool_grad.js';
 import { reluGrad } from '../../backend/ops/relu_grad.js';
 import type { BackwardContext, FeedbackLayer, ForwardContext, Module, Param } from './types.js';
 
@@ -44,14 +45,12 @@ export class MaxPool extends Stateless {
     return y;
   }
   backward(dy: tf.Tensor, ctx: ForwardContext): tf.Tensor {
-    const { x, y } = ctx.get<{ x: tf.Tensor; y: tf.Tensor }>(this);
-    return tf
-      .engine()
-      .runKernel(
-        'MaxPoolGrad',
-        { dy, input: x, output: y },
-        { filterSize: this.size, strides: this.stride, pad: this.pad },
-      ) as tf.Tensor;
+    const { x, y } = ctx.get<{ x: tf.Tensor4D; y: tf.Tensor4D }>(this);
+    return maxPoolGrad(dy as tf.Tensor4D, x, y, {
+      filterSize: this.size,
+      strides: this.stride,
+      pad: this.pad,
+    });
   }
 }
 

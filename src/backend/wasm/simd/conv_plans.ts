@@ -125,7 +125,7 @@ export function inputGradPlan(g: ConvGeometry): ConvPlan {
 }
 
 /** Bytes of x and dy a chunk of the filter gradient should keep in cache. */
-const CHUNK_BYTES = 96 * 1024;
+const CHUNK_BYTES = Number(process.env.CHUNK_KB ?? 96) * 1024;
 
 /** ΔW, inputs [x, dy]; needs c % 4 == 0 and o % 8 == 0. */
 export function filterGradPlan(g: ConvGeometry): ConvPlan {

@@ -1,7 +1,7 @@
 /**
- * Our hand-written SIMD WebAssembly modules (batch_norm.wat, conv2d.wat, permute.wat, relu_grad.wat,
- * sgd.wat, sign.wat), run inside
- * the tfjs wasm backend's own heap: each module imports that backend's
+ * Our hand-written SIMD WebAssembly modules (batch_norm.wat, conv2d.wat,
+ * max_pool_grad.wat, permute.wat, relu_grad.wat, sgd.wat, sign.wat), run inside the
+ * tfjs wasm backend's own heap: each module imports that backend's
  * `WebAssembly.Memory`, so its functions take tensors' heap byte offsets directly and
  * no data is copied in or out. The memory object stays the same when the heap grows;
  * only JS views of it (ArrayBuffers) are detached, so views are made from
@@ -112,6 +112,25 @@ export interface ReluGradExports {
   relu_grad(dy: number, y: number, dx: number, n: number): void;
 }
 
+/** max_pool_grad.wat's exports: max pooling's backward (k×k window, stride s, top/left padding p). */
+export interface MaxPoolGradExports {
+  max_pool_grad(
+    x: number,
+    y: number,
+    dy: number,
+    dx: number,
+    n: number,
+    h: number,
+    w: number,
+    c: number,
+    ho: number,
+    wo: number,
+    k: number,
+    s: number,
+    p: number,
+  ): void;
+}
+
 /** permute.wat's exports. */
 export interface PermuteExports {
   /** Bytes of scratch transpose_cba's `buf` needs. */
@@ -129,6 +148,7 @@ export interface SimdModules {
   sgd: SgdExports;
   sign: SignExports;
   reluGrad: ReluGradExports;
+  maxPoolGrad: MaxPoolGradExports;
 }
 
 /** The parts of tfjs-backend-wasm's BackendWasm we use (not in its public types). */
@@ -164,6 +184,7 @@ function instantiate(backend: WasmBackend): SimdModules | null {
       sgd: exportsOf('sgd') as unknown as SgdExports,
       sign: exportsOf('sign') as unknown as SignExports,
       reluGrad: exportsOf('relu_grad') as unknown as ReluGradExports,
+      maxPoolGrad: exportsOf('max_pool_grad') as unknown as MaxPoolGradExports,
     };
   } catch {
     return null;
