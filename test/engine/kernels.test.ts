@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { conv2d } from '../../src/backend/ops/conv2d.js';
 import { conv2dFilterGrad } from '../../src/backend/ops/conv2d_filter_grad.js';
 import { conv2dInputGrad } from '../../src/backend/ops/conv2d_input_grad.js';
+import { croppedTaps } from '../../src/backend/wasm/simd/conv_plans.js';
 import { randomArray, relErr, take, useBackend } from '../helpers.js';
 
 type Shape4 = [number, number, number, number];
@@ -38,6 +39,10 @@ const CASES: Array<[Shape4, Shape4, number, number]> = [
   [[5, 3, 3, 8], [3, 3, 8, 16], 1, 1],
   [[3, 1, 1, 16], [1, 1, 16, 8], 1, 0],
   [[1, 16, 16, 64], [3, 3, 64, 64], 1, 1],
+  // Taps that only ever meet padding are cropped (croppedTaps): 3x3 on 1x1 maps, 7x7 on 2x2.
+  [[4, 1, 1, 16], [3, 3, 16, 8], 1, 1],
+  [[2, 2, 2, 8], [7, 7, 8, 16], 1, 3],
+  [[3, 1, 1, 8], [3, 3, 8, 16], 2, 1],
 ];
 
 function outSize(n: number, k: number, s: number, p: number): number {
@@ -82,4 +87,14 @@ test('the SIMD convolution kernels run where the channels fit (seen in tf.profil
     assert.equal(names.filter((n) => n === k).length, 1, `${k} in ${names.join(',')}`);
   assert.ok(!names.includes('Conv2D'), names.join(','));
   tf.dispose([x, f, dy]);
+});
+
+test('croppedTaps keeps only the taps that meet real pixels, symmetric crops only', () => {
+  assert.deepEqual(croppedTaps(1, 1, 3, 1, 1), { lo: 1, k: 1, pad: 0 });
+  assert.deepEqual(croppedTaps(1, 1, 3, 2, 1), { lo: 1, k: 1, pad: 0 });
+  assert.deepEqual(croppedTaps(2, 2, 7, 1, 3), { lo: 2, k: 3, pad: 1 });
+  assert.equal(croppedTaps(2, 2, 3, 1, 1), null); // every tap meets a pixel
+  assert.equal(croppedTaps(2, 2, 3, 2, 1), null); // taps 1-2 only: not symmetric
+  assert.equal(croppedTaps(8, 8, 3, 1, 1), null);
+  assert.equal(croppedTaps(1, 2, 3, 1, 1), null); // rows and columns differ
 });

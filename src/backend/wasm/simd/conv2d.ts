@@ -12,6 +12,7 @@ import { activePool } from '../threads/index.js';
 import {
   type ConvGeometry,
   type ConvPlan,
+  croppedTaps,
   filterGradPlan,
   forwardPlan,
   inputGradPlan,
@@ -118,24 +119,40 @@ const filterGradKernel = simdKernel<'x' | 'dy', ConvAttrs & { filterShape: Shape
     planned(k, a.filterShape, filterGradPlan(geometry(x.shape, a.filterShape, a.stride, a.pad)), [x, dy]),
 );
 
-type PackAttrs = { flip: boolean; swap: boolean };
+/** lo: first tap kept in each dimension, k: taps kept (croppedTaps); none = the whole kernel. */
+type PackAttrs = { flip: boolean; swap: boolean; lo: number; k: number };
 
-/** inputs filter [kh, kw, c, o] → [g/8, kh, kw, k, 8] with (k, g) = swap ? (o, c) : (c, o). */
+/** inputs filter [kh, kw, c, o] → [g/8, rows, cols, gk, 8] with (gk, g) = swap ? (o, c) : (c, o). */
 const packKernel = simdKernel<'filter', PackAttrs>('WtrainFilterPack', (k, { filter }, a) => {
   const [kh, kw, c, o] = filter.shape;
   const [gk, gn] = a.swap ? [o, c] : [c, o];
-  const out = k.output([gn / 8, kh, kw, gk, 8]);
-  k.mods.conv.filter_pack(k.at(filter), k.at(out), kh * kw, c, o, a.flip ? 1 : 0, a.swap ? 1 : 0);
+  const [rows, cols] = a.k > 0 ? [a.k, a.k] : [kh, kw];
+  const out = k.output([gn / 8, rows, cols, gk, 8]);
+  k.mods.conv.filter_pack(k.at(filter), k.at(out), kw, c, o, +a.flip, +a.swap, a.lo, a.lo, rows, cols);
   return out;
 });
 
 /**
  * The filter in the layout conv2d.wat reads: blocks of 8 output channels, each
  * [kh, kw, in, 8]; with `swap` the input gradient's kernel (channels swapped), rotated
- * 180° when `flip`. Null where the kernel can't run.
+ * 180° when `flip`; only the taps that meet real pixels of an h×w input (croppedTaps),
+ * with the padding that keeps the convolution the same. Null where it can't run.
  */
-function packFilter(filter: tf.Tensor4D, a: PackAttrs): tf.Tensor | null {
-  return packKernel.run({ filter }, a)?.[0] ?? null;
+function packFilter(
+  filter: tf.Tensor4D,
+  h: number,
+  w: number,
+  stride: number,
+  pad: number,
+  how: { flip: boolean; swap: boolean },
+): { packed: tf.Tensor; shape: Shape4; pad: number } | null {
+  const [kh, kw, c, o] = filter.shape;
+  const crop = kh === kw ? croppedTaps(h, w, kh, stride, pad) : null;
+  const packed = packKernel.run({ filter }, { ...how, lo: crop?.lo ?? 0, k: crop?.k ?? 0 })?.[0];
+  if (!packed) return null;
+  return crop
+    ? { packed, shape: [crop.k, crop.k, c, o], pad: crop.pad }
+    : { packed, shape: filter.shape, pad };
 }
 
 /** Run `kernel` on a packed filter, disposing it after. */
@@ -175,11 +192,9 @@ export function simdConv2d(
   pad: number,
 ): tf.Tensor4D | null {
   if (filter.shape[3] % 8 !== 0) return null;
-  const attrs = { stride, pad, filterShape: filter.shape };
-  return withPacked(
-    packFilter(filter, { flip: false, swap: false }),
-    (packed) => convKernel.run({ x, packed }, attrs)?.[0] as tf.Tensor4D | undefined,
-  );
+  const p = packFilter(filter, x.shape[1], x.shape[2], stride, pad, { flip: false, swap: false });
+  const attrs = { stride, pad: p?.pad ?? pad, filterShape: p?.shape ?? filter.shape };
+  return withPacked(p?.packed ?? null, (packed) => convKernel.run({ x, packed }, attrs)?.[0] as tf.Tensor4D);
 }
 
 /** δ_in (eq. 3) through `filter` (the rule's F); null unless C % 8 == 0 and p ≤ k − 1. */
@@ -192,11 +207,12 @@ export function simdConv2dInputGrad(
 ): tf.Tensor4D | null {
   const [kh, kw, ci] = filter.shape;
   if (ci % 8 !== 0 || pad > kh - 1 || pad > kw - 1) return null;
-  const attrs = { stride, pad, filterShape: filter.shape, xShape };
   // See inputGradPlan: rotated for stride 1, not for the strided kernel.
+  const p = packFilter(filter, xShape[1], xShape[2], stride, pad, { flip: stride === 1, swap: true });
+  const attrs = { stride, pad: p?.pad ?? pad, filterShape: p?.shape ?? filter.shape, xShape };
   return withPacked(
-    packFilter(filter, { flip: stride === 1, swap: true }),
-    (packed) => inputGradKernel.run({ dy, packed }, attrs)?.[0] as tf.Tensor4D | undefined,
+    p?.packed ?? null,
+    (packed) => inputGradKernel.run({ dy, packed }, attrs)?.[0] as tf.Tensor4D,
   );
 }
 

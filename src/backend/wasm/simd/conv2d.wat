@@ -439,14 +439,17 @@
       (i32.const 2))))
 
   ;; filter_pack: the packed layout the convolutions read, dst[g/8, t, k, g % 8] =
-  ;; G[t, k, g] for the T = kh·kw taps of G = src[flip ? T−1−t : t] (HWIO, [T, C, O]),
-  ;; or with swap = 1 its channels swapped (G[t, o, c] = src[t', c, o]: the input
-  ;; gradient's kernel, rotated 180° by flip). G's last axis must be a multiple of 8.
-  (func (export "filter_pack") (param $src i32) (param $dst i32) (param $taps i32) (param $c i32) (param $o i32)
-    (param $flip i32) (param $swap i32)
+  ;; G[t, k, g] over the rows×cols taps t = (ti, tj) of a window at (top, left) of a
+  ;; kernel kw wide: G = src[top + ti', left + tj'] (HWIO, [kh, kw, C, O]) with
+  ;; (ti', tj') = (ti, tj), or rotated 180° within the window for flip = 1; swap = 1
+  ;; swaps its channels (G[t, o, c] = src[.., c, o]: the input gradient's kernel). G's
+  ;; last axis must be a multiple of 8. The window crops taps that meet only padding.
+  (func (export "filter_pack") (param $src i32) (param $dst i32) (param $kw i32) (param $c i32) (param $o i32)
+    (param $flip i32) (param $swap i32) (param $top i32) (param $left i32) (param $rows i32) (param $cols i32)
     (local $gk i32) (local $gn i32) (local $blk i32) (local $t i32) (local $ts i32) (local $k i32)
-    (local $l i32) (local $sp i32) (local $dp i32) (local $ostride i32)
+    (local $l i32) (local $sp i32) (local $dp i32) (local $ostride i32) (local $taps i32) (local $ti i32) (local $tj i32)
     (local.set $ostride (i32.shl (local.get $o) (i32.const 2)))
+    (local.set $taps (i32.mul (local.get $rows) (local.get $cols)))
     (local.set $gk (select (local.get $o) (local.get $c) (local.get $swap)))
     (local.set $gn (select (local.get $c) (local.get $o) (local.get $swap)))
     (local.set $dp (local.get $dst))
@@ -456,7 +459,13 @@
       (local.set $t (i32.const 0))
       (block $t_done (loop $t_loop
         (br_if $t_done (i32.ge_u (local.get $t) (local.get $taps)))
-        (local.set $ts (select (i32.sub (i32.sub (local.get $taps) (i32.const 1)) (local.get $t)) (local.get $t) (local.get $flip)))
+        (local.set $ti (i32.div_u (local.get $t) (local.get $cols)))
+        (local.set $tj (i32.sub (local.get $t) (i32.mul (local.get $ti) (local.get $cols))))
+        (if (local.get $flip) (then
+          (local.set $ti (i32.sub (i32.sub (local.get $rows) (i32.const 1)) (local.get $ti)))
+          (local.set $tj (i32.sub (i32.sub (local.get $cols) (i32.const 1)) (local.get $tj)))))
+        (local.set $ts (i32.add (i32.mul (i32.add (local.get $top) (local.get $ti)) (local.get $kw))
+                                (i32.add (local.get $left) (local.get $tj))))
         (local.set $k (i32.const 0))
         (block $k_done (loop $k_loop
           (br_if $k_done (i32.ge_u (local.get $k) (local.get $gk)))

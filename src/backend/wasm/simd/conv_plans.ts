@@ -49,6 +49,29 @@ export interface ConvGeometry {
   pad: number;
 }
 
+/**
+ * Taps of a k×k kernel that never meet a real pixel of an h×w input (on tiny late-stage
+ * maps: a 3x3 conv with padding 1 on 1x1 maps uses only its centre) can be cropped: the
+ * same convolution with the taps [lo, k − lo) and padding p − lo. Returns that crop
+ * when it is symmetric and saves taps, else null.
+ */
+export function croppedTaps(
+  h: number,
+  w: number,
+  k: number,
+  stride: number,
+  pad: number,
+): { lo: number; k: number; pad: number } | null {
+  const range = (size: number) => {
+    const out = Math.floor((size + 2 * pad - k) / stride) + 1;
+    // tap i meets a real pixel iff 0 ≤ oh·s + i − p < size for some output row oh
+    return [Math.max(0, pad - (out - 1) * stride), Math.min(k - 1, size - 1 + pad)];
+  };
+  const [[lo, hi], [loW, hiW]] = [range(h), range(w)];
+  if (lo === 0 || lo !== loW || hi !== hiW || hi !== k - 1 - lo) return null;
+  return { lo, k: k - 2 * lo, pad: pad - lo };
+}
+
 const outSize = (size: number, k: number, g: ConvGeometry) =>
   Math.floor((size + 2 * g.pad - k) / g.stride) + 1;
 
@@ -124,15 +147,25 @@ export function inputGradPlan(g: ConvGeometry): ConvPlan {
   };
 }
 
-/** Bytes of x and dy a chunk of the filter gradient should keep in cache. */
-const CHUNK_BYTES = Number(process.env.CHUNK_KB ?? 96) * 1024;
+/**
+ * A chunk of the filter gradient: output rows whose x and dy fit ~24 KB (L1), but at
+ * least 64 output pixels, so that each 4x8 tile's accumulators, loaded and stored once
+ * per chunk, serve enough multiply-adds (4x4 maps of 512 channels). Measured against
+ * 96 KB chunks (scripts/bench-kernels): 5-15 % faster on ResNet-20's layers, ~10 % on
+ * ResNet-18's last stage.
+ */
+export const FILTER_GRAD_CHUNK = { bytes: 24 * 1024, minPixels: 64 };
 
 /** ΔW, inputs [x, dy]; needs c % 4 == 0 and o % 8 == 0. */
-export function filterGradPlan(g: ConvGeometry): ConvPlan {
+export function filterGradPlan(g: ConvGeometry, chunking = FILTER_GRAD_CHUNK): ConvPlan {
   const { h, w, c, o, kh, kw, stride: s, pad: p } = g;
   const [ho, wo] = [outSize(h, kh, g), outSize(w, kw, g)];
   // Output rows per chunk: each reads ~s rows of x and one row of dy.
-  const chunk = Math.max(1, Math.floor(CHUNK_BYTES / ((s * w * c + wo * o) * 4)));
+  const chunk = Math.max(
+    1,
+    Math.floor(chunking.bytes / ((s * w * c + wo * o) * 4)),
+    Math.ceil(chunking.minPixels / wo),
+  );
   return {
     rows: g.n,
     inputs: [

@@ -76,10 +76,23 @@ export interface ConvExports {
   /** dst[t, o, c] = src[flip ? taps−1−t : t, c, o]: channels swapped (and rotated 180° for flip = 1). */
   filter_swap_io(src: number, dst: number, taps: number, c: number, o: number, flip: number): void;
   /**
-   * dst [g/8, taps, k, 8] from G[t, k, g] = src[flip ? taps−1−t : t] ([taps, c, o]), or with
-   * swap = 1 its channels swapped (G[t, o, c]); G's last axis a multiple of 8.
+   * dst [g/8, rows, cols, k, 8] from G[t, k, g] over the rows×cols taps at (top, left) of
+   * src ([kh, kw, c, o]), rotated 180° within them for flip = 1, its channels swapped
+   * (G[t, o, c]) for swap = 1; G's last axis a multiple of 8.
    */
-  filter_pack(src: number, dst: number, taps: number, c: number, o: number, flip: number, swap: number): void;
+  filter_pack(
+    src: number,
+    dst: number,
+    kw: number,
+    c: number,
+    o: number,
+    flip: number,
+    swap: number,
+    top: number,
+    left: number,
+    rows: number,
+    cols: number,
+  ): void;
   /** dW of conv(x, ·) with stride s and symmetric padding p, given dy; `chunk` rows of n·ho at a time. */
   conv2d_filter_grad(...args: [...ConvGradArgs, chunk: number]): void;
 }

@@ -1,0 +1,148 @@
+/**
+ * Kernel benchmark: the SIMD convolutions (src/backend/wasm/simd/conv2d.wat, fused
+ * multiply-adds where the runtime has them) on the layer shapes of ResNet-20 (batch
+ * 128) and ResNet-18 (batch 64) at 32x32, on one thread, without tfjs: ms and
+ * GMAC/s per layer for the forward, the input gradient and the filter gradient, the
+ * latter for each filter-gradient chunking given. All variants of a layer run
+ * interleaved, call by call, so a machine whose speed drifts (shared hosts) biases none.
+ *
+ *   scripts/bench-kernels [--reps 9] [--nets resnet20,resnet18] [--chunks 24:64,96:0]
+ *
+ * --chunks: bytes (KiB) of x and dy per filter-gradient chunk : minimum output pixels.
+ */
+import { parseArgs } from 'node:util';
+import {
+  type ConvGeometry,
+  type ConvPlan,
+  FILTER_GRAD_CHUNK,
+  filterGradPlan,
+  forwardPlan,
+  inputGradPlan,
+  runCalls,
+} from '../src/backend/wasm/simd/conv_plans.js';
+import type { ConvExports } from '../src/backend/wasm/simd/index.js';
+import { convModule } from '../src/backend/wasm/simd/modules.js';
+
+const { values: args } = parseArgs({
+  options: {
+    reps: { type: 'string', default: '9' },
+    nets: { type: 'string', default: 'resnet20,resnet18' },
+    chunks: {
+      type: 'string',
+      default: `${FILTER_GRAD_CHUNK.bytes / 1024}:${FILTER_GRAD_CHUNK.minPixels},96:0`,
+    },
+  },
+});
+
+/**
+ * [batch, [h, c, o, k, stride]] of each distinct 3x3 layer (ResNet-20: and a 1x1
+ * shortcut; ResNet-18's stem and pool take 32x32 to 8x8).
+ */
+const NETS: Record<string, [number, number[][]]> = {
+  resnet20: [
+    128,
+    [
+      [32, 16, 16, 3, 1],
+      [32, 16, 32, 3, 2],
+      [16, 32, 32, 3, 1],
+      [16, 32, 64, 3, 2],
+      [8, 64, 64, 3, 1],
+      [32, 16, 32, 1, 2],
+    ],
+  ],
+  resnet18: [
+    64,
+    [
+      [8, 64, 64, 3, 1],
+      [8, 64, 128, 3, 2],
+      [4, 128, 128, 3, 1],
+      [4, 128, 256, 3, 2],
+      [2, 256, 256, 3, 1],
+      [2, 256, 512, 3, 2],
+      [1, 512, 512, 3, 1],
+    ],
+  ],
+};
+
+const memory = new WebAssembly.Memory({ initial: 1, maximum: 32768 });
+const conv = new WebAssembly.Instance(convModule(), { env: { memory } }).exports as unknown as ConvExports;
+const reps = Number(args.reps);
+const chunkings = args.chunks.split(',').map((v) => {
+  const [kb, px = '0'] = v.split(':');
+  return { name: `dW ${v}`, bytes: Number(kb) * 1024, minPixels: Number(px) };
+});
+
+/** Lay out `floats` per region from byte 64 KiB on, growing the memory; returns offsets. */
+function layout(sizes: number[]): number[] {
+  let at = 65536;
+  const offsets = sizes.map((floats) => {
+    const here = at;
+    at += Math.ceil((floats * 4) / 64) * 64;
+    return here;
+  });
+  const pages = Math.ceil(at / 65536) - memory.buffer.byteLength / 65536;
+  if (pages > 0) memory.grow(pages);
+  return offsets;
+}
+
+function fill(at: number, floats: number, seed: number) {
+  const v = new Float32Array(memory.buffer, at, floats);
+  for (let i = 0; i < floats; i++) v[i] = Math.sin(seed + i * 0.37);
+}
+
+/** Run `plan` over all its rows with inputs/output/scratch at the given offsets. */
+function runner(plan: ConvPlan, inputs: number[], out: number, scratch: number) {
+  return () => runCalls(conv, plan.calls(plan.rows, { inputs, out, scratch }));
+}
+
+for (const net of args.nets.split(',')) {
+  const [n, layers] = NETS[net];
+  console.log(`\n${net}, batch ${n}: ms (GMAC/s), median of ${reps}`);
+  for (const [h, c, o, k, s] of layers) {
+    const p = (k - 1) >> 1;
+    const g: ConvGeometry = { n, h, w: h, c, o, kh: k, kw: k, stride: s, pad: p };
+    const ho = Math.floor((h + 2 * p - k) / s) + 1;
+    const [fwd, dx] = [forwardPlan(g), inputGradPlan(g)];
+    const dws = chunkings.map((ch) => filterGradPlan(g, ch));
+    const scratch = Math.max(fwd.scratchPerRow, dx.scratchPerRow) * n;
+    const [X, W, P, Y, DX, DW, S] = layout([
+      n * h * h * c,
+      k * k * c * o,
+      k * k * c * o,
+      n * ho * ho * o,
+      n * h * h * c,
+      k * k * c * o,
+      scratch,
+    ]);
+    fill(X, n * h * h * c, 1);
+    fill(W, k * k * c * o, 2);
+    fill(Y, n * ho * ho * o, 3);
+    const variants: Array<[string, () => void, () => void]> = [
+      ['fwd', () => conv.filter_pack(W, P, k, c, o, 0, 0, 0, 0, k, k), runner(fwd, [X, P], Y, S)],
+      [
+        'dx',
+        () => conv.filter_pack(W, P, k, c, o, s === 1 ? 1 : 0, 1, 0, 0, k, k),
+        runner(dx, [Y, P], DX, S),
+      ],
+      ...dws.map((plan, i): [string, () => void, () => void] => [
+        chunkings[i].name,
+        () => {},
+        runner(plan, [X, Y], DW, S),
+      ]),
+    ];
+    const times = variants.map(() => [] as number[]);
+    for (let r = 0; r <= reps; r++)
+      variants.forEach(([, prepare, run], i) => {
+        prepare();
+        const t = performance.now();
+        run();
+        if (r > 0) times[i].push(performance.now() - t);
+      });
+    const macs = n * ho * ho * o * k * k * c;
+    const cells = variants.map(([name], i) => {
+      const ms = times[i].sort((a, b) => a - b)[reps >> 1];
+      return `${name} ${ms.toFixed(1)} (${(macs / ms / 1e6).toFixed(1)})`;
+    });
+    console.log(`  ${h}x${h}x${c}->${o} k${k} s${s}`.padEnd(26), cells.join('  '));
+  }
+}
