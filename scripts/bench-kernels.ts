@@ -3,12 +3,14 @@
  * multiply-adds where the runtime has them) on the layer shapes of ResNet-20 (batch
  * 128) and ResNet-18 (batch 64) at 32x32, on one thread, without tfjs: ms and
  * GMAC/s per layer for the forward, the input gradient and the filter gradient, the
- * latter for each filter-gradient chunking given. All variants of a layer run
- * interleaved, call by call, so a machine whose speed drifts (shared hosts) biases none.
+ * latter by each of its kernels (direct, packed; `*` marks the one the plan picks) and
+ * direct chunkings. All variants of a layer run interleaved, call by call, so a
+ * machine whose speed drifts (shared hosts) biases none.
  *
  *   scripts/bench-kernels [--reps 9] [--nets resnet20,resnet18] [--chunks 24:64,96:0]
  *
- * --chunks: bytes (KiB) of x and dy per filter-gradient chunk : minimum output pixels.
+ * --chunks: chunkings of the direct filter gradient, KiB of x and dy : minimum pixels.
+ * MACs count every tap, also those cropped because they only meet padding.
  */
 import { parseArgs } from 'node:util';
 import {
@@ -19,6 +21,7 @@ import {
   forwardPlan,
   inputGradPlan,
   runCalls,
+  scratchFloats,
 } from '../src/backend/wasm/simd/conv_plans.js';
 import type { ConvExports } from '../src/backend/wasm/simd/index.js';
 import { convModule } from '../src/backend/wasm/simd/modules.js';
@@ -69,7 +72,7 @@ const conv = new WebAssembly.Instance(convModule(), { env: { memory } }).exports
 const reps = Number(args.reps);
 const chunkings = args.chunks.split(',').map((v) => {
   const [kb, px = '0'] = v.split(':');
-  return { name: `dW ${v}`, bytes: Number(kb) * 1024, minPixels: Number(px) };
+  return { name: `dW direct ${v}`, bytes: Number(kb) * 1024, minPixels: Number(px) };
 });
 
 /** Lay out `floats` per region from byte 64 KiB on, growing the memory; returns offsets. */
@@ -103,8 +106,21 @@ for (const net of args.nets.split(',')) {
     const g: ConvGeometry = { n, h, w: h, c, o, kh: k, kw: k, stride: s, pad: p };
     const ho = Math.floor((h + 2 * p - k) / s) + 1;
     const [fwd, dx] = [forwardPlan(g), inputGradPlan(g)];
-    const dws = chunkings.map((ch) => filterGradPlan(g, ch));
-    const scratch = Math.max(fwd.scratchPerRow, dx.scratchPerRow) * n;
+    const dws = [
+      ...chunkings.map((chunking) => ({
+        name: chunking.name,
+        plan: filterGradPlan(g, { chunking, kernel: 'direct' }),
+      })),
+      { name: 'dW packed', plan: filterGradPlan(g, { kernel: 'packed' }) },
+    ];
+    const picked = filterGradPlan(g).calls(1, { inputs: [0, 0], out: 0, scratch: 0 })[0].fn;
+    for (const dw of dws)
+      if (
+        dw.plan.calls(1, { inputs: [0, 0], out: 0, scratch: 0 })[0].fn === picked &&
+        !dws.some((d) => d.name.endsWith('*'))
+      )
+        dw.name += '*';
+    const scratch = Math.max(...[fwd, dx, ...dws.map((d) => d.plan)].map((plan) => scratchFloats(plan, n)));
     const [X, W, P, Y, DX, DW, S] = layout([
       n * h * h * c,
       k * k * c * o,
@@ -124,8 +140,8 @@ for (const net of args.nets.split(',')) {
         () => conv.filter_pack(W, P, k, c, o, s === 1 ? 1 : 0, 1, 0, 0, k, k),
         runner(dx, [Y, P], DX, S),
       ],
-      ...dws.map((plan, i): [string, () => void, () => void] => [
-        chunkings[i].name,
+      ...dws.map(({ name, plan }): [string, () => void, () => void] => [
+        name,
         () => {},
         runner(plan, [X, Y], DW, S),
       ]),

@@ -43,6 +43,12 @@ const CASES: Array<[Shape4, Shape4, number, number]> = [
   [[4, 1, 1, 16], [3, 3, 16, 8], 1, 1],
   [[2, 2, 2, 8], [7, 7, 8, 16], 1, 3],
   [[3, 1, 1, 8], [3, 3, 8, 16], 2, 1],
+  // The packed filter gradient (32+ channels or stride 2), with a crop, odd widths and
+  // chunks that end inside an image.
+  [[2, 1, 1, 32], [3, 3, 32, 8], 1, 1],
+  [[3, 5, 7, 32], [3, 3, 32, 8], 1, 1],
+  [[6, 9, 9, 32], [3, 3, 32, 8], 1, 1],
+  [[1, 40, 40, 32], [3, 3, 32, 8], 2, 1],
 ];
 
 function outSize(n: number, k: number, s: number, p: number): number {

@@ -18,6 +18,7 @@ import {
   inputGradPlan,
   rowOffset,
   runCalls,
+  scratchFloats,
 } from './conv_plans.js';
 import { heapOffset, type SimdModules, simdModules, type WasmBackend } from './index.js';
 import { type SimdCall, simdKernel } from './kernel.js';
@@ -45,7 +46,8 @@ function execute(backend: WasmBackend, plan: ConvPlan, inputs: tf.TensorInfo[], 
     alloc: (bytes) => backend.wasm._malloc(bytes),
     free: (ptr) => backend.wasm._free(ptr),
     runPart(start, count, partOut) {
-      const scratch = plan.scratchPerRow > 0 ? backend.wasm._malloc(count * plan.scratchPerRow * 4) : 0;
+      const floats = scratchFloats(plan, count);
+      const scratch = floats > 0 ? backend.wasm._malloc(floats * 4) : 0;
       try {
         const concat = plan.out.combine === 'concat';
         runCalls(

@@ -170,12 +170,6 @@
       (local.set $b (i32.add (local.get $b) (i32.const 1)))
       (br $b_loop))))
 
-  ;; Filter gradient (eq. 4 for a conv layer), padding handled in place:
-  ;;   dW[i, j, c, o] = Σ_{n, oh, ow} x[n, oh·s + i − p, ow·s + j − p, c] · dy[n, oh, ow, o]
-  ;; x NHWC, dy NHWC, dW HWIO; requires C % 4 == 0, O % 8 == 0. Register tile: 4 input
-  ;; channels × 8 output channels (8 f32x4 accumulators), streamed along one output row
-  ;; (the columns whose input is inside x), so the rows of x and dy in use stay in L1.
-
   ;; conv2d_filter_grad (eq. 4 for a conv layer), padding handled in place:
   ;;   dW[i, j, c, o] = Σ_{n, oh, ow} x[n, oh·s + i − p, ow·s + j − p, c] · dy[n, oh, ow, o]
   ;; Requires C % 4 == 0, O % 8 == 0. Tile: 4 input × 8 output channels, reduced over the
@@ -535,4 +529,200 @@
         (br $cb_loop)))
       (local.set $t (i32.add (local.get $t) (i32.const 1)))
       (br $t_loop))))
+
+  ;; conv2d_filter_grad_packed: the same dW, for many channels or stride 2 (direct
+  ;; reads of x and dy rows then use 16-32 of every 64 bytes fetched; measured 1.1-1.7x
+  ;; faster there, 15 % slower on 16 channels at stride 1). Only the taps (i, j) in
+  ;; [lo, lo + kc)² are computed (kc = 0: all; see croppedTaps), the others are 0.
+  ;; The output rows [n·ho] go in chunks of `chunk` rows; each chunk is first packed
+  ;; into `scratch` (fg_pack_x, fg_pack_dy) so that the reduction reads consecutive
+  ;; bytes: x per block of 4 channels, one row of the window per output row and tap
+  ;; row, zero-padded; dy per block of 8 channels. Tile: 4 input × 8 output channels
+  ;; (8 f32x4 accumulators) per tap, reduced over the chunk's pixels; dW accumulates
+  ;; across chunks.
+  (func (export "conv2d_filter_grad_packed")
+    (param $x i32) (param $dy i32) (param $dw i32)
+    (param $n i32) (param $h i32) (param $w i32) (param $c i32)
+    (param $ho i32) (param $wo i32) (param $o i32)
+    (param $kh i32) (param $kw i32) (param $s i32) (param $p i32) (param $chunk i32)
+    (param $scratch i32) (param $lo i32) (param $kc i32)
+    (local $rows i32) (local $r0 i32) (local $nr i32) (local $ilo i32) (local $ki i32) (local $jlo i32) (local $kj i32)
+    (local $wp i32) (local $dyp i32) (local $xblk i32) (local $dblk i32) (local $rowstep i32) (local $xstep i32)
+    (local $cb i32) (local $ob i32) (local $ii i32) (local $jj i32) (local $rr i32) (local $k i32)
+    (local $ap i32) (local $xr i32) (local $xq i32) (local $dq i32) (local $ostride i32) (local $xb i32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (local $a4 v128) (local $a5 v128) (local $a6 v128) (local $a7 v128)
+    (local $v v128) (local $d0 v128) (local $d1 v128)
+    (memory.fill (local.get $dw) (i32.const 0)
+      (i32.shl (i32.mul (i32.mul (local.get $kh) (local.get $kw)) (i32.mul (local.get $c) (local.get $o))) (i32.const 2)))
+    ;; the tap window
+    (local.set $ilo (i32.const 0)) (local.set $ki (local.get $kh))
+    (local.set $jlo (i32.const 0)) (local.set $kj (local.get $kw))
+    (if (local.get $kc) (then
+      (local.set $ilo (local.get $lo)) (local.set $ki (local.get $kc))
+      (local.set $jlo (local.get $lo)) (local.set $kj (local.get $kc))))
+    ;; packed row width: columns ow·s + jj for jj < kj
+    (local.set $wp (i32.add (i32.mul (i32.sub (local.get $wo) (i32.const 1)) (local.get $s)) (local.get $kj)))
+    (local.set $ostride (i32.shl (local.get $o) (i32.const 2)))
+    (local.set $xstep (i32.shl (local.get $s) (i32.const 4)))
+    (local.set $rowstep (i32.shl (i32.mul (local.get $ki) (local.get $wp)) (i32.const 4)))
+    (local.set $rows (i32.mul (local.get $n) (local.get $ho)))
+    (local.set $r0 (i32.const 0))
+    (block $chunk_done (loop $chunk_loop
+      (br_if $chunk_done (i32.ge_u (local.get $r0) (local.get $rows)))
+      (local.set $nr (i32.sub (local.get $rows) (local.get $r0)))
+      (if (i32.gt_u (local.get $nr) (local.get $chunk)) (then (local.set $nr (local.get $chunk))))
+      ;; x block of 4 channels: nr·ki·wp pixels × 16 bytes; dy after all x blocks
+      (local.set $xblk (i32.mul (local.get $nr) (local.get $rowstep)))
+      (local.set $dyp (i32.add (local.get $scratch) (i32.mul (local.get $xblk) (i32.shr_u (local.get $c) (i32.const 2)))))
+      (local.set $dblk (i32.shl (i32.mul (local.get $nr) (local.get $wo)) (i32.const 5)))
+      (call $fg_pack_x (local.get $x) (local.get $scratch) (local.get $r0) (local.get $nr) (local.get $h) (local.get $w) (local.get $c)
+        (local.get $ho) (local.get $s) (local.get $p) (local.get $ilo) (local.get $ki) (local.get $jlo) (local.get $wp) (local.get $xblk))
+      (call $fg_pack_dy (i32.add (local.get $dy) (i32.mul (i32.mul (local.get $r0) (local.get $wo)) (local.get $ostride)))
+        (local.get $dyp) (i32.mul (local.get $nr) (local.get $wo)) (local.get $o) (local.get $dblk))
+      (local.set $cb (i32.const 0))
+      (local.set $xb (local.get $scratch))
+      (block $cb_done (loop $cb_loop
+        (br_if $cb_done (i32.ge_u (local.get $cb) (local.get $c)))
+        (local.set $ob (i32.const 0))
+        (block $ob_done (loop $ob_loop
+          (br_if $ob_done (i32.ge_u (local.get $ob) (local.get $o)))
+          (local.set $ii (i32.const 0))
+          (block $ii_done (loop $ii_loop
+            (br_if $ii_done (i32.ge_u (local.get $ii) (local.get $ki)))
+            (local.set $jj (i32.const 0))
+            (block $jj_done (loop $jj_loop
+              (br_if $jj_done (i32.ge_u (local.get $jj) (local.get $kj)))
+              ;; ap = &dW[ilo + ii, jlo + jj, cb, ob]: rows cb..cb+3, 8 floats each
+              (local.set $ap (i32.add (local.get $dw) (i32.shl
+                (i32.add (i32.mul (i32.add (i32.mul (i32.add (i32.mul (i32.add (local.get $ilo) (local.get $ii)) (local.get $kw))
+                                                             (i32.add (local.get $jlo) (local.get $jj)))
+                                                    (local.get $c)) (local.get $cb))
+                                  (local.get $o))
+                         (local.get $ob))
+                (i32.const 2))))
+              (local.set $a0 (v128.load (local.get $ap)))
+              (local.set $a1 (v128.load offset=16 (local.get $ap)))
+              (local.set $a2 (v128.load (i32.add (local.get $ap) (local.get $ostride))))
+              (local.set $a3 (v128.load offset=16 (i32.add (local.get $ap) (local.get $ostride))))
+              (local.set $a4 (v128.load (i32.add (local.get $ap) (i32.shl (local.get $ostride) (i32.const 1)))))
+              (local.set $a5 (v128.load offset=16 (i32.add (local.get $ap) (i32.shl (local.get $ostride) (i32.const 1)))))
+              (local.set $a6 (v128.load (i32.add (local.get $ap) (i32.mul (local.get $ostride) (i32.const 3)))))
+              (local.set $a7 (v128.load offset=16 (i32.add (local.get $ap) (i32.mul (local.get $ostride) (i32.const 3)))))
+              (local.set $xr (i32.add (local.get $xb) (i32.shl (i32.add (i32.mul (local.get $ii) (local.get $wp)) (local.get $jj)) (i32.const 4))))
+              (local.set $dq (i32.add (local.get $dyp) (i32.mul (i32.shr_u (local.get $ob) (i32.const 3)) (local.get $dblk))))
+              (local.set $rr (local.get $nr))
+              (loop $rr_loop
+                (local.set $xq (local.get $xr))
+                (local.set $k (local.get $wo))
+                (loop $ow_loop
+                  (local.set $d0 (v128.load (local.get $dq)))
+                  (local.set $d1 (v128.load offset=16 (local.get $dq)))
+                  (local.set $v (v128.load32_splat (local.get $xq)))
+                  (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $v) (local.get $d0))))
+                  (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $v) (local.get $d1))))
+                  (local.set $v (v128.load32_splat offset=4 (local.get $xq)))
+                  (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $v) (local.get $d0))))
+                  (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $v) (local.get $d1))))
+                  (local.set $v (v128.load32_splat offset=8 (local.get $xq)))
+                  (local.set $a4 (f32x4.add (local.get $a4) (f32x4.mul (local.get $v) (local.get $d0))))
+                  (local.set $a5 (f32x4.add (local.get $a5) (f32x4.mul (local.get $v) (local.get $d1))))
+                  (local.set $v (v128.load32_splat offset=12 (local.get $xq)))
+                  (local.set $a6 (f32x4.add (local.get $a6) (f32x4.mul (local.get $v) (local.get $d0))))
+                  (local.set $a7 (f32x4.add (local.get $a7) (f32x4.mul (local.get $v) (local.get $d1))))
+                  (local.set $xq (i32.add (local.get $xq) (local.get $xstep)))
+                  (local.set $dq (i32.add (local.get $dq) (i32.const 32)))
+                  (local.set $k (i32.sub (local.get $k) (i32.const 1)))
+                  (br_if $ow_loop (i32.gt_s (local.get $k) (i32.const 0))))
+                (local.set $xr (i32.add (local.get $xr) (local.get $rowstep)))
+                (local.set $rr (i32.sub (local.get $rr) (i32.const 1)))
+                (br_if $rr_loop (i32.gt_s (local.get $rr) (i32.const 0))))
+              (v128.store (local.get $ap) (local.get $a0))
+              (v128.store offset=16 (local.get $ap) (local.get $a1))
+              (v128.store (i32.add (local.get $ap) (local.get $ostride)) (local.get $a2))
+              (v128.store offset=16 (i32.add (local.get $ap) (local.get $ostride)) (local.get $a3))
+              (v128.store (i32.add (local.get $ap) (i32.shl (local.get $ostride) (i32.const 1))) (local.get $a4))
+              (v128.store offset=16 (i32.add (local.get $ap) (i32.shl (local.get $ostride) (i32.const 1))) (local.get $a5))
+              (v128.store (i32.add (local.get $ap) (i32.mul (local.get $ostride) (i32.const 3))) (local.get $a6))
+              (v128.store offset=16 (i32.add (local.get $ap) (i32.mul (local.get $ostride) (i32.const 3))) (local.get $a7))
+              (local.set $jj (i32.add (local.get $jj) (i32.const 1)))
+              (br $jj_loop)))
+            (local.set $ii (i32.add (local.get $ii) (i32.const 1)))
+            (br $ii_loop)))
+          (local.set $ob (i32.add (local.get $ob) (i32.const 8)))
+          (br $ob_loop)))
+        (local.set $xb (i32.add (local.get $xb) (local.get $xblk)))
+        (local.set $cb (i32.add (local.get $cb) (i32.const 4)))
+        (br $cb_loop)))
+      (local.set $r0 (i32.add (local.get $r0) (local.get $nr)))
+      (br $chunk_loop))))
+
+  ;; x rows of output rows [r0, r0 + nr) for conv2d_filter_grad_packed: block cb4 (stride xblk
+  ;; bytes) holds, per output row rr and tap row ii < ki, wp pixels of 4 channels: the
+  ;; pixel u is x[b, oh·s + ilo + ii − p, u + jlo − p, 4·cb4 .. +3], 0 outside x.
+  (func $fg_pack_x (param $x i32) (param $dst i32) (param $r0 i32) (param $nr i32)
+    (param $h i32) (param $w i32) (param $c i32) (param $ho i32) (param $s i32) (param $p i32)
+    (param $ilo i32) (param $ki i32) (param $jlo i32) (param $wp i32) (param $xblk i32)
+    (local $rr i32) (local $r i32) (local $b i32) (local $oh i32) (local $ii i32) (local $ih i32)
+    (local $u i32) (local $iw i32) (local $src i32) (local $d i32) (local $k i32) (local $inside i32)
+    (local.set $d (local.get $dst))
+    (local.set $rr (i32.const 0))
+    (block $rr_done (loop $rr_loop
+      (br_if $rr_done (i32.ge_u (local.get $rr) (local.get $nr)))
+      (local.set $r (i32.add (local.get $r0) (local.get $rr)))
+      (local.set $b (i32.div_u (local.get $r) (local.get $ho)))
+      (local.set $oh (i32.sub (local.get $r) (i32.mul (local.get $b) (local.get $ho))))
+      (local.set $ii (i32.const 0))
+      (block $ii_done (loop $ii_loop
+        (br_if $ii_done (i32.ge_u (local.get $ii) (local.get $ki)))
+        (local.set $ih (i32.sub (i32.add (i32.mul (local.get $oh) (local.get $s)) (i32.add (local.get $ilo) (local.get $ii))) (local.get $p)))
+        (local.set $u (i32.const 0))
+        (block $u_done (loop $u_loop
+          (br_if $u_done (i32.ge_u (local.get $u) (local.get $wp)))
+          (local.set $iw (i32.sub (i32.add (local.get $u) (local.get $jlo)) (local.get $p)))
+          (local.set $inside (i32.and
+            (i32.and (i32.ge_s (local.get $ih) (i32.const 0)) (i32.lt_s (local.get $ih) (local.get $h)))
+            (i32.and (i32.ge_s (local.get $iw) (i32.const 0)) (i32.lt_s (local.get $iw) (local.get $w)))))
+          (local.set $src (i32.add (local.get $x) (i32.shl
+            (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $h)) (local.get $ih)) (local.get $w)) (local.get $iw)) (local.get $c))
+            (i32.const 2))))
+          ;; this pixel's 4-channel groups go to the blocks, xblk bytes apart
+          (local.set $k (i32.const 0))
+          (block $k_done (loop $k_loop
+            (br_if $k_done (i32.ge_u (local.get $k) (local.get $c)))
+            (v128.store (i32.add (local.get $d) (i32.mul (i32.shr_u (local.get $k) (i32.const 2)) (local.get $xblk)))
+              (if (result v128) (local.get $inside)
+                (then (v128.load (i32.add (local.get $src) (i32.shl (local.get $k) (i32.const 2)))))
+                (else (v128.const i32x4 0 0 0 0))))
+            (local.set $k (i32.add (local.get $k) (i32.const 4)))
+            (br $k_loop)))
+          (local.set $d (i32.add (local.get $d) (i32.const 16)))
+          (local.set $u (i32.add (local.get $u) (i32.const 1)))
+          (br $u_loop)))
+        (local.set $ii (i32.add (local.get $ii) (i32.const 1)))
+        (br $ii_loop)))
+      (local.set $rr (i32.add (local.get $rr) (i32.const 1)))
+      (br $rr_loop))))
+
+  ;; dy pixels [0, count) (o channels each) into blocks of 8 channels, dblk bytes apart.
+  (func $fg_pack_dy (param $dy i32) (param $dst i32) (param $count i32) (param $o i32) (param $dblk i32)
+    (local $q i32) (local $k i32) (local $src i32) (local $d i32)
+    (local.set $src (local.get $dy))
+    (local.set $d (local.get $dst))
+    (local.set $q (i32.const 0))
+    (block $q_done (loop $q_loop
+      (br_if $q_done (i32.ge_u (local.get $q) (local.get $count)))
+      (local.set $k (i32.const 0))
+      (block $k_done (loop $k_loop
+        (br_if $k_done (i32.ge_u (local.get $k) (local.get $o)))
+        (v128.store (i32.add (local.get $d) (i32.mul (i32.shr_u (local.get $k) (i32.const 3)) (local.get $dblk)))
+          (v128.load (i32.add (local.get $src) (i32.shl (local.get $k) (i32.const 2)))))
+        (v128.store offset=16 (i32.add (local.get $d) (i32.mul (i32.shr_u (local.get $k) (i32.const 3)) (local.get $dblk)))
+          (v128.load offset=16 (i32.add (local.get $src) (i32.shl (local.get $k) (i32.const 2)))))
+        (local.set $k (i32.add (local.get $k) (i32.const 8)))
+        (br $k_loop)))
+      (local.set $src (i32.add (local.get $src) (i32.shl (local.get $o) (i32.const 2))))
+      (local.set $d (i32.add (local.get $d) (i32.const 32)))
+      (local.set $q (i32.add (local.get $q) (i32.const 1)))
+      (br $q_loop))))
 )

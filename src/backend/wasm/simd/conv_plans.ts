@@ -7,7 +7,8 @@
  *   forward      y = conv(x, W)                       pad_dilate, then conv2d_valid
  *   input grad   δ_in = conv(δ_out padded by k−1−p, rot180(F)ᵀ)   (eq. 3; stride 1)
  *                δ_in[window of δ_out pixel] += Fᵀ δ_out            (eq. 3; stride > 1)
- *   filter grad  ΔW = Σ x ⋆ δ_out  (eq. 4; padding handled in place)    conv2d_filter_grad
+ *   filter grad  ΔW = Σ x ⋆ δ_out  (eq. 4)   conv2d_filter_grad (padding handled in
+ *                place) or conv2d_filter_grad_packed (chunks packed into scratch)
  */
 import type { ConvExports } from './index.js';
 
@@ -31,6 +32,8 @@ export interface ConvPlan {
   /** Result: floats per batch row, concatenated; or a total, summed over the parts. */
   out: { combine: 'concat' | 'sum'; floats: number };
   scratchPerRow: number;
+  /** Scratch floats a part needs besides its per-row scratch. */
+  scratchFixed?: number;
   /** Multiply-adds per batch row (decides whether splitting pays). */
   macsPerRow: number;
   calls(count: number, at: PartAt): Call[];
@@ -148,18 +151,77 @@ export function inputGradPlan(g: ConvGeometry): ConvPlan {
 }
 
 /**
- * A chunk of the filter gradient: output rows whose x and dy fit ~24 KB (L1), but at
- * least 64 output pixels, so that each 4x8 tile's accumulators, loaded and stored once
- * per chunk, serve enough multiply-adds (4x4 maps of 512 channels). Measured against
- * 96 KB chunks (scripts/bench-kernels): 5-15 % faster on ResNet-20's layers, ~10 % on
- * ResNet-18's last stage.
+ * A chunk of the direct filter gradient: output rows whose x and dy fit ~24 KB (L1),
+ * but at least 64 output pixels, so that each 4x8 tile's accumulators, loaded and
+ * stored once per chunk, serve enough multiply-adds. Measured against 96 KB chunks
+ * (scripts/bench-kernels --chunks 24:64,96:0): 5-15 % faster on ResNet-20's layers.
  */
 export const FILTER_GRAD_CHUNK = { bytes: 24 * 1024, minPixels: 64 };
+/** Output pixels per chunk of the packed filter gradient (best of 64-256 measured). */
+const PACKED_CHUNK_PIXELS = 256;
 
-/** ΔW, inputs [x, dy]; needs c % 4 == 0 and o % 8 == 0. */
-export function filterGradPlan(g: ConvGeometry, chunking = FILTER_GRAD_CHUNK): ConvPlan {
+/**
+ * ΔW, inputs [x, dy]; needs c % 4 == 0 and o % 8 == 0. Direct (conv2d_filter_grad)
+ * for 1x1 kernels and for fewer than 32 channels at stride 1, else packed
+ * (conv2d_filter_grad_packed, which copies each chunk of x and dy into consecutive
+ * blocks first: it pays where direct reads would use 16-32 of every 64 bytes fetched);
+ * `kernel` forces one (benchmarks).
+ */
+export function filterGradPlan(
+  g: ConvGeometry,
+  opts: { chunking?: typeof FILTER_GRAD_CHUNK; kernel?: 'direct' | 'packed' } = {},
+): ConvPlan {
   const { h, w, c, o, kh, kw, stride: s, pad: p } = g;
   const [ho, wo] = [outSize(h, kh, g), outSize(w, kw, g)];
+  const kernel = opts.kernel ?? (kh * kw > 1 && (c >= 32 || s > 1) ? 'packed' : 'direct');
+  const common = {
+    rows: g.n,
+    inputs: [
+      { split: true, floats: h * w * c },
+      { split: true, floats: ho * wo * o },
+    ],
+    out: { combine: 'sum' as const, floats: kh * kw * c * o },
+    scratchPerRow: 0,
+    macsPerRow: ho * wo * o * kh * kw * c,
+  };
+  if (kernel === 'packed') {
+    const crop = kh === kw ? croppedTaps(h, w, kh, s, p) : null;
+    const [ki, kj] = crop ? [crop.k, crop.k] : [kh, kw];
+    // Per output row: ki window rows of (wo − 1)·s + kj pixels of x, and wo pixels of dy.
+    const rowFloats = c * ki * ((wo - 1) * s + kj) + wo * o;
+    const chunk = Math.min(g.n * ho, Math.ceil(PACKED_CHUNK_PIXELS / wo));
+    return {
+      ...common,
+      macsPerRow: ho * wo * o * ki * kj * c,
+      scratchFixed: chunk * rowFloats,
+      calls: (count, at) => [
+        {
+          fn: 'conv2d_filter_grad_packed',
+          args: [
+            at.inputs[0],
+            at.inputs[1],
+            at.out,
+            count,
+            h,
+            w,
+            c,
+            ho,
+            wo,
+            o,
+            kh,
+            kw,
+            s,
+            p,
+            chunk,
+            at.scratch,
+            crop?.lo ?? 0,
+            crop?.k ?? 0,
+          ],
+        },
+      ],
+    };
+  }
+  const chunking = opts.chunking ?? FILTER_GRAD_CHUNK;
   // Output rows per chunk: each reads ~s rows of x and one row of dy.
   const chunk = Math.max(
     1,
@@ -167,14 +229,7 @@ export function filterGradPlan(g: ConvGeometry, chunking = FILTER_GRAD_CHUNK): C
     Math.ceil(chunking.minPixels / wo),
   );
   return {
-    rows: g.n,
-    inputs: [
-      { split: true, floats: h * w * c },
-      { split: true, floats: ho * wo * o },
-    ],
-    out: { combine: 'sum', floats: kh * kw * c * o },
-    scratchPerRow: 0,
-    macsPerRow: ho * wo * o * kh * kw * c,
+    ...common,
     calls: (count, at) => [
       {
         fn: 'conv2d_filter_grad',
@@ -182,6 +237,11 @@ export function filterGradPlan(g: ConvGeometry, chunking = FILTER_GRAD_CHUNK): C
       },
     ],
   };
+}
+
+/** Scratch floats for a part of `count` rows. */
+export function scratchFloats(plan: ConvPlan, count: number): number {
+  return count * plan.scratchPerRow + (plan.scratchFixed ?? 0);
 }
 
 export function runCalls(conv: ConvExports, calls: Call[]): void {

@@ -95,6 +95,10 @@ export interface ConvExports {
   ): void;
   /** dW of conv(x, ·) with stride s and symmetric padding p, given dy; `chunk` rows of n·ho at a time. */
   conv2d_filter_grad(...args: [...ConvGradArgs, chunk: number]): void;
+  /** The same dW from chunks packed into `scratch`; taps [lo, lo + kc)² only (kc = 0: all). */
+  conv2d_filter_grad_packed(
+    ...args: [...ConvGradArgs, chunk: number, scratch: number, lo: number, kc: number]
+  ): void;
 }
 
 /** sgd.wat's exports: one SGD step (see the .wat; v, vOut unused when plain = 1). */

@@ -14,7 +14,7 @@
  */
 import { MessageChannel, type MessagePort, receiveMessageOnPort, type Worker } from 'node:worker_threads';
 import { spawnWorker } from '../../../util/worker.js';
-import type { Call, ConvPlan } from '../simd/conv_plans.js';
+import { type Call, type ConvPlan, scratchFloats } from '../simd/conv_plans.js';
 import type { MainSide } from '../simd/conv2d.js';
 import { CTRL, FNS } from './protocol.js';
 
@@ -40,6 +40,7 @@ interface Slot {
 }
 
 const PAGE = 65536;
+const MIN_MACS_PER_SUMMED_FLOAT = 100;
 const MAX_PAGES = 32768; // as declared by conv2d_shared (scripts/build-wasm.mjs)
 const align = (bytes: number) => Math.ceil(bytes / 16) * 16;
 
@@ -102,7 +103,13 @@ export class WasmThreadPool {
 
   /** Compute `plan` over its batch rows: slices on the workers, the first on the calling thread. */
   run(plan: ConvPlan, main: MainSide): void {
-    const small = plan.rows * plan.macsPerRow < (this.opts.minSplitMacs ?? 16e6);
+    const macs = plan.rows * plan.macsPerRow;
+    // A summed result (ΔW) comes back from every worker to be added here (~1.5 ns per
+    // float): splitting pays only with ~100+ multiply-adds per result float (a 3x3
+    // ΔW of 512x512 channels over 64 1x1 maps has 7, and ran slower split).
+    const small =
+      macs < (this.opts.minSplitMacs ?? 16e6) ||
+      (plan.out.combine === 'sum' && macs < MIN_MACS_PER_SUMMED_FLOAT * plan.out.floats);
     const parts = this.stopped || small ? 1 : Math.min(this.slots.length + 1, plan.rows);
     if (parts === 1) {
       main.runPart(0, plan.rows);
@@ -139,7 +146,7 @@ export class WasmThreadPool {
     const outBytes = (plan.out.combine === 'concat' ? count : 1) * plan.out.floats * 4;
     const offsets: number[] = [];
     let at = CTRL.bytes;
-    for (const bytes of [...sizes, outBytes, count * plan.scratchPerRow * 4]) {
+    for (const bytes of [...sizes, outBytes, scratchFloats(plan, count) * 4]) {
       offsets.push(at);
       at += align(bytes);
     }

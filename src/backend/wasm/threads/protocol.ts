@@ -27,4 +27,5 @@ export const FNS: Array<keyof ConvExports> = [
   'conv2d_valid',
   'conv2d_filter_grad',
   'conv2d_input_grad_strided',
+  'conv2d_filter_grad_packed',
 ];
