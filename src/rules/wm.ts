@@ -9,6 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { batchMean } from '../backend/ops/batch_mean.js';
+import { mirrorUpdate } from '../backend/ops/mirror_update.js';
 import type { FeedbackLayer, Param } from '../models/layers/types.js';
 import { normalArray, seedFrom } from '../util/rng.js';
 import { FeedbackWeightsRule } from './base.js';
@@ -82,9 +83,8 @@ export class WeightMirror extends FeedbackWeightsRule {
     const yc = tf.sub(y, batchMean(y));
     // Average over the batch and over the pairs each shared weight connects (App. D.2).
     const pairs = tf.mul(layer.pairsPerExample(x), x.shape[0]);
-    const cov = tf.div(layer.weightGrad(x, yc), pairs);
     const B = (layer.B as Param).value;
-    let next = tf.add(tf.mul(B, 1 - lambda), tf.mul(cov, eta));
+    let next = mirrorUpdate(B, layer.weightGrad(x, yc), pairs, 1 - lambda, eta);
     if (b_scale === 'match_w_norm') next = tf.mul(next, tf.div(tf.norm(layer.W.value), tf.norm(next)));
     B.assign(next);
   }

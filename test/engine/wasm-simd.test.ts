@@ -6,6 +6,7 @@ import { compileModules } from '../../scripts/build-wasm.mjs';
 import { batchMean } from '../../src/backend/ops/batch_mean.js';
 import { batchNormTrain, batchNormTrainGrad } from '../../src/backend/ops/batch_norm_train.js';
 import { maxPoolGrad } from '../../src/backend/ops/max_pool_grad.js';
+import { mirrorUpdate } from '../../src/backend/ops/mirror_update.js';
 import { reluGrad } from '../../src/backend/ops/relu_grad.js';
 import { type SgdHyper, sgdUpdate } from '../../src/backend/ops/sgd_update.js';
 import { signTimes } from '../../src/backend/ops/sign_times.js';
@@ -296,6 +297,48 @@ test('wasm max pooling backward equals cpu, ties (ReLU zeros) and odd sizes incl
   });
   assert.ok(prof.kernelNames.includes('WtrainMaxPoolGrad'), `kernels: ${prof.kernelNames}`);
   x.dispose();
+});
+
+test("wasm WM mirror update (eq. 21) equals cpu's ops bit for bit, per-tap and scalar pairs", async () => {
+  // [B's shape, pairs' shape or a number]: a conv (pairs per tap), odd sizes, a dense layer.
+  const CASES: Array<[number[], number[] | number]> = [
+    [
+      [3, 3, 8, 16],
+      [3, 3, 1, 1],
+    ],
+    [
+      [3, 3, 3, 5],
+      [3, 3, 1, 1],
+    ],
+    [
+      [7, 7, 3, 4],
+      [7, 7, 1, 1],
+    ],
+    [[10, 7], 96],
+  ];
+  for (const [shape, pairsShape] of CASES) {
+    const [b, g] = [randomArray(size(shape), 21), randomArray(size(shape), 22)];
+    const counts =
+      typeof pairsShape === 'number'
+        ? []
+        : randomArray(size(pairsShape), 23).map((v) => 1 + Math.round(Math.abs(v) * 40));
+    const run = async (backend: 'cpu' | 'wasm') => {
+      await useBackend(backend);
+      const [bt, gt] = [tf.tensor(b, shape), tf.tensor(g, shape)];
+      const pairs = typeof pairsShape === 'number' ? pairsShape : tf.tensor(counts, pairsShape);
+      const before = tf.memory().numTensors;
+      const out = take(mirrorUpdate(bt, gt, pairs, 0.5, 0.1));
+      assert.equal(tf.memory().numTensors, before);
+      tf.dispose([bt, gt, ...(typeof pairs === 'number' ? [] : [pairs])]);
+      return out;
+    };
+    assert.equal(maxAbsDiff(await run('wasm'), await run('cpu')), 0, `${shape}`);
+  }
+  await useBackend('wasm');
+  const B = tf.ones([3, 3, 4, 8]);
+  const prof = await tf.profile(() => mirrorUpdate(B, B, tf.ones([3, 3, 1, 1]), 0.5, 0.1));
+  assert.ok(prof.kernelNames.includes('WtrainMirrorUpdate'), `kernels: ${prof.kernelNames}`);
+  B.dispose();
 });
 
 test('permutePlan merges axes and recognises the three supported permutes', () => {

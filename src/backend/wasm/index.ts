@@ -5,7 +5,7 @@ import { wasmConv2dInputGrad } from './conv2d_input_grad.js';
 import { wasmBatchMean, wasmBatchNormTrain, wasmBatchNormTrainGrad } from './simd/batch_norm.js';
 import { wasmMaxPoolGrad } from './simd/max_pool_grad.js';
 import { wasmReluGrad } from './simd/relu_grad.js';
-import { wasmSgdUpdate } from './simd/sgd.js';
+import { wasmMirrorUpdate, wasmSgdUpdate } from './simd/sgd.js';
 import { wasmSignTimes } from './simd/sign.js';
 
 /**
@@ -21,6 +21,7 @@ export function registerWasmOps(): void {
   registerOpImpl('batchNormTrainGrad', 'wasm', wasmBatchNormTrainGrad);
   registerOpImpl('batchMean', 'wasm', wasmBatchMean);
   registerOpImpl('sgdUpdate', 'wasm', wasmSgdUpdate);
+  registerOpImpl('mirrorUpdate', 'wasm', wasmMirrorUpdate);
   registerOpImpl('signTimes', 'wasm', wasmSignTimes);
   registerOpImpl('reluGrad', 'wasm', wasmReluGrad);
   registerOpImpl('maxPoolGrad', 'wasm', wasmMaxPoolGrad);

@@ -116,6 +116,17 @@ export interface SgdExports {
     nesterov: number,
     plain: number,
   ): void;
+  /** out = decay·b + eta·(g / pairs[t]) over `taps` blocks of `block` weights. */
+  mirror_update(
+    b: number,
+    g: number,
+    pairs: number,
+    out: number,
+    taps: number,
+    block: number,
+    decay: number,
+    eta: number,
+  ): void;
 }
 
 /** sign.wat's exports: out = sign(w)·m, or sign(w)·mag elementwise. */

@@ -2,6 +2,7 @@
 ;;   g ← g + λ·p;  v ← μ·v + g;  p ← p − η·(g + μ·v)  (nesterov = 1)  or  p − η·v
 ;; One pass reading p, g, v and writing p', v' (tfjs's stock ops make ~7 passes).
 ;; momentum = 0 / no velocity: call with v = v' = 0 and mu = 0, plain = 1: p − η·g.
+;; Also WM's mirror update of B (mirror_update, below).
 (module
   (import "env" "memory" (memory 0))
   (func (export "sgd_step")
@@ -54,4 +55,42 @@
       (f32.store (i32.add (local.get $pOut) (local.get $at))
         (f32.sub (local.get $sp) (f32.mul (local.get $lr) (local.get $sd))))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br $tail)))))
+      (br $tail))))
+
+  ;; WM's eq. 21 for one layer, one pass: out = decay·B + η·(G / P), with P the pairs
+  ;; each weight connects, one count per tap for `taps` blocks of `block` weights
+  ;; (a conv's [kh, kw] taps over C·O; a dense layer: 1 tap). Rounded as tfjs's
+  ;; Multiply, RealDiv, Multiply, Add (src/backend/ops/mirror_update.ts).
+  (func (export "mirror_update")
+    (param $b i32) (param $g i32) (param $pairs i32) (param $out i32) (param $taps i32) (param $block i32)
+    (param $decay f32) (param $eta f32)
+    (local $t i32) (local $i i32) (local $end4 i32) (local $at i32)
+    (local $vdecay v128) (local $veta v128) (local $vp v128) (local $sp f32)
+    (local.set $vdecay (f32x4.splat (local.get $decay)))
+    (local.set $veta (f32x4.splat (local.get $eta)))
+    (local.set $end4 (i32.and (local.get $block) (i32.const -4)))
+    (local.set $t (i32.const 0))
+    (block $t_done (loop $t_loop
+      (br_if $t_done (i32.ge_u (local.get $t) (local.get $taps)))
+      (local.set $sp (f32.load (i32.add (local.get $pairs) (i32.shl (local.get $t) (i32.const 2)))))
+      (local.set $vp (f32x4.splat (local.get $sp)))
+      (local.set $i (i32.const 0))
+      (block $done (loop $loop
+        (br_if $done (i32.ge_u (local.get $i) (local.get $end4)))
+        (local.set $at (i32.shl (i32.add (i32.mul (local.get $t) (local.get $block)) (local.get $i)) (i32.const 2)))
+        (v128.store (i32.add (local.get $out) (local.get $at))
+          (f32x4.add (f32x4.mul (v128.load (i32.add (local.get $b) (local.get $at))) (local.get $vdecay))
+                     (f32x4.mul (f32x4.div (v128.load (i32.add (local.get $g) (local.get $at))) (local.get $vp)) (local.get $veta))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $loop)))
+      (block $tail_done (loop $tail
+        (br_if $tail_done (i32.ge_u (local.get $i) (local.get $block)))
+        (local.set $at (i32.shl (i32.add (i32.mul (local.get $t) (local.get $block)) (local.get $i)) (i32.const 2)))
+        (f32.store (i32.add (local.get $out) (local.get $at))
+          (f32.add (f32.mul (f32.load (i32.add (local.get $b) (local.get $at))) (local.get $decay))
+                   (f32.mul (f32.div (f32.load (i32.add (local.get $g) (local.get $at))) (local.get $sp)) (local.get $eta))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $tail)))
+      (local.set $t (i32.add (local.get $t) (i32.const 1)))
+      (br $t_loop))))
+)
