@@ -2,15 +2,16 @@
  * Kernel benchmark: the SIMD convolutions (src/backend/wasm/simd/conv2d.wat, fused
  * multiply-adds where the runtime has them) on the layer shapes of ResNet-20 (batch
  * 128) and ResNet-18 (batch 64) at 32x32, on one thread, without tfjs: ms and
- * GMAC/s per layer for the forward, the input gradient and the filter gradient, the
- * latter by each of its kernels (direct, packed; `*` marks the one the plan picks) and
- * direct chunkings. All variants of a layer run interleaved, call by call, so a
+ * GMAC/s per layer for the forward, the input gradient and the filter gradient, by
+ * each kernel the layer can use (direct or Winograd; direct or packed, the direct one
+ * per chunking given; `*` marks the one the plan picks). All variants of a layer run interleaved, call by call, so a
  * machine whose speed drifts (shared hosts) biases none.
  *
  *   scripts/bench-kernels [--reps 9] [--nets resnet20,resnet18] [--chunks 24:64,96:0]
  *
  * --chunks: chunkings of the direct filter gradient, KiB of x and dy : minimum pixels.
- * MACs count every tap, also those cropped because they only meet padding.
+ * MACs count every tap of the direct method (also those cropped because they only meet
+ * padding; Winograd's GMAC/s are effective).
  */
 import { parseArgs } from 'node:util';
 import {
@@ -105,22 +106,41 @@ for (const net of args.nets.split(',')) {
     const p = (k - 1) >> 1;
     const g: ConvGeometry = { n, h, w: h, c, o, kh: k, kw: k, stride: s, pad: p };
     const ho = Math.floor((h + 2 * p - k) / s) + 1;
-    const [fwd, dx] = [forwardPlan(g), inputGradPlan(g)];
-    const dws = [
+    // Each kernel a layer can use, '*' on the one its plan picks.
+    const wino = k === 3 && s === 1;
+    type Variant = { name: string; plan: ConvPlan; at: () => number[]; prepare?: () => void };
+    const fwdVariants: Variant[] = [{ name: 'fwd direct', plan: forwardPlan(g, false), at: () => [X, P, Y] }];
+    if (wino && c % 4 === 0)
+      fwdVariants.push({ name: 'fwd wino', plan: forwardPlan(g, true), at: () => [X, P, Y] });
+    const dxVariants: Variant[] = [
+      { name: 'dx direct', plan: inputGradPlan(g, false), at: () => [Y, P, DX] },
+    ];
+    if (wino) dxVariants.push({ name: 'dx wino', plan: inputGradPlan(g, true), at: () => [Y, P, DX] });
+    for (const v of fwdVariants) v.prepare = () => conv.filter_pack(W, P, k, c, o, 0, 0, 0, 0, k, k);
+    for (const v of dxVariants) v.prepare = () => conv.filter_pack(W, P, k, c, o, +(s === 1), 1, 0, 0, k, k);
+    const dwVariants: Variant[] = [
       ...chunkings.map((chunking) => ({
         name: chunking.name,
         plan: filterGradPlan(g, { chunking, kernel: 'direct' }),
+        at: () => [X, Y, DW],
       })),
-      { name: 'dW packed', plan: filterGradPlan(g, { kernel: 'packed' }) },
+      { name: 'dW packed', plan: filterGradPlan(g, { kernel: 'packed' }), at: () => [X, Y, DW] },
     ];
-    const picked = filterGradPlan(g).calls(1, { inputs: [0, 0], out: 0, scratch: 0 })[0].fn;
-    for (const dw of dws)
-      if (
-        dw.plan.calls(1, { inputs: [0, 0], out: 0, scratch: 0 })[0].fn === picked &&
-        !dws.some((d) => d.name.endsWith('*'))
-      )
-        dw.name += '*';
-    const scratch = Math.max(...[fwd, dx, ...dws.map((d) => d.plan)].map((plan) => scratchFloats(plan, n)));
+    const fnsOf = (plan: ConvPlan) =>
+      plan
+        .calls(1, { inputs: [0, 0], out: 0, scratch: 0 })
+        .map((call) => call.fn)
+        .join();
+    for (const [picked, list] of [
+      [forwardPlan(g), fwdVariants],
+      [inputGradPlan(g), dxVariants],
+      [filterGradPlan(g), dwVariants],
+    ] as const) {
+      const hit = list.find((v) => fnsOf(v.plan) === fnsOf(picked));
+      if (hit) hit.name += '*';
+    }
+    const all = [...fwdVariants, ...dxVariants, ...dwVariants];
+    const scratch = Math.max(...all.map((v) => scratchFloats(v.plan, n)));
     const [X, W, P, Y, DX, DW, S] = layout([
       n * h * h * c,
       k * k * c * o,
@@ -133,19 +153,10 @@ for (const net of args.nets.split(',')) {
     fill(X, n * h * h * c, 1);
     fill(W, k * k * c * o, 2);
     fill(Y, n * ho * ho * o, 3);
-    const variants: Array<[string, () => void, () => void]> = [
-      ['fwd', () => conv.filter_pack(W, P, k, c, o, 0, 0, 0, 0, k, k), runner(fwd, [X, P], Y, S)],
-      [
-        'dx',
-        () => conv.filter_pack(W, P, k, c, o, s === 1 ? 1 : 0, 1, 0, 0, k, k),
-        runner(dx, [Y, P], DX, S),
-      ],
-      ...dws.map(({ name, plan }): [string, () => void, () => void] => [
-        name,
-        () => {},
-        runner(plan, [X, Y], DW, S),
-      ]),
-    ];
+    const variants = all.map((v): [string, () => void, () => void] => {
+      const [a, b, out] = v.at();
+      return [v.name, v.prepare ?? (() => {}), runner(v.plan, [a, b], out, S)];
+    });
     const times = variants.map(() => [] as number[]);
     for (let r = 0; r <= reps; r++)
       variants.forEach(([, prepare, run], i) => {

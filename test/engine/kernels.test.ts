@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { conv2d } from '../../src/backend/ops/conv2d.js';
 import { conv2dFilterGrad } from '../../src/backend/ops/conv2d_filter_grad.js';
 import { conv2dInputGrad } from '../../src/backend/ops/conv2d_input_grad.js';
-import { croppedTaps } from '../../src/backend/wasm/simd/conv_plans.js';
+import { croppedTaps, forwardPlan, inputGradPlan } from '../../src/backend/wasm/simd/conv_plans.js';
 import { randomArray, relErr, take, useBackend } from '../helpers.js';
 
 type Shape4 = [number, number, number, number];
@@ -49,6 +49,12 @@ const CASES: Array<[Shape4, Shape4, number, number]> = [
   [[3, 5, 7, 32], [3, 3, 32, 8], 1, 1],
   [[6, 9, 9, 32], [3, 3, 32, 8], 1, 1],
   [[1, 40, 40, 32], [3, 3, 32, 8], 2, 1],
+  // Winograd F(2x2, 3x3) (3x3, stride 1, 32+ input channels): odd map sizes (partial
+  // tiles), valid padding, and the input gradient through it (δ's 32 channels).
+  [[2, 7, 5, 8], [3, 3, 8, 32], 1, 1],
+  [[2, 10, 10, 32], [3, 3, 32, 8], 1, 0],
+  [[2, 10, 10, 8], [3, 3, 8, 32], 1, 0],
+  [[1, 9, 6, 64], [3, 3, 64, 64], 1, 1],
 ];
 
 function outSize(n: number, k: number, s: number, p: number): number {
@@ -103,4 +109,27 @@ test('croppedTaps keeps only the taps that meet real pixels, symmetric crops onl
   assert.equal(croppedTaps(2, 2, 3, 2, 1), null); // taps 1-2 only: not symmetric
   assert.equal(croppedTaps(8, 8, 3, 1, 1), null);
   assert.equal(croppedTaps(1, 2, 3, 1, 1), null); // rows and columns differ
+});
+
+test('the Winograd kernel is planned for 3x3 stride-1 convolutions on 32+ channels and 4x4+ maps', () => {
+  const fns = (plan: {
+    calls: (n: number, at: { inputs: number[]; out: number; scratch: number }) => { fn: string }[];
+  }) => plan.calls(1, { inputs: [0, 0], out: 0, scratch: 0 }).map((call) => call.fn);
+  const g = (h: number, c: number, o: number, kh: number, stride: number) => ({
+    n: 2,
+    h,
+    w: h,
+    c,
+    o,
+    kh,
+    kw: kh,
+    stride,
+    pad: (kh - 1) >> 1,
+  });
+  assert.ok(fns(forwardPlan(g(7, 32, 8, 3, 1))).includes('conv2d_wino'));
+  assert.ok(fns(inputGradPlan(g(7, 8, 32, 3, 1))).includes('conv2d_wino'));
+  assert.ok(!fns(forwardPlan(g(8, 16, 16, 3, 1))).includes('conv2d_wino')); // 16 channels
+  assert.ok(!fns(forwardPlan(g(3, 64, 64, 3, 1))).includes('conv2d_wino')); // 3x3 maps
+  assert.ok(!fns(forwardPlan(g(8, 64, 64, 3, 2))).includes('conv2d_wino')); // stride 2
+  assert.ok(!fns(forwardPlan(g(8, 64, 64, 1, 1))).includes('conv2d_wino')); // 1x1
 });

@@ -4,7 +4,7 @@
  * (main thread) or a worker thread's shared memory (threads/), over any slice of
  * the batch. Each plan says what it reads, what it writes and how much scratch it
  * needs per batch row, and which calls compute `count` rows:
- *   forward      y = conv(x, W)                       pad_dilate, then conv2d_valid
+ *   forward      y = conv(x, W)      pad_dilate, then conv2d_valid (or Winograd: conv2d_wino)
  *   input grad   δ_in = conv(δ_out padded by k−1−p, rot180(F)ᵀ)   (eq. 3; stride 1)
  *                δ_in[window of δ_out pixel] += Fᵀ δ_out            (eq. 3; stride > 1)
  *   filter grad  ΔW = Σ x ⋆ δ_out  (eq. 4)   conv2d_filter_grad (padding handled in
@@ -78,11 +78,85 @@ export function croppedTaps(
 const outSize = (size: number, k: number, g: ConvGeometry) =>
   Math.floor((size + 2 * g.pad - k) / g.stride) + 1;
 
-/** y = conv(x, W), inputs [x, W packed by filter_pack]; needs o % 8 == 0. */
-export function forwardPlan(g: ConvGeometry): ConvPlan {
+/**
+ * A convolution of a padded input, as the forward and the stride-1 input gradient
+ * are: src [count, h, w, cin] placed at (top, left) in zeros of [hd, wd] (pad_dilate),
+ * then a valid kh×kw convolution at stride s to [ho, wo, cout] with a filter packed by
+ * filter_pack. 3x3 at stride 1 on 32+ input channels and maps of 4x4 or more runs as
+ * Winograd F(2x2, 3x3) (filter_wino + conv2d_wino: 1.2-2.1x the direct kernel there,
+ * scripts/bench-kernels; on 16 channels or 2x2 maps it was slower), else conv2d_valid.
+ */
+interface PaddedConv {
+  h: number;
+  w: number;
+  cin: number;
+  top: number;
+  left: number;
+  hd: number;
+  wd: number;
+  ho: number;
+  wo: number;
+  cout: number;
+  kh: number;
+  kw: number;
+  s: number;
+}
+
+/** Winograd's tiles per block: its V and M buffers (16·tb·(cin + cout) floats) up to ~1 MB. */
+const WINO_BLOCK_FLOATS = 262144;
+
+export function usesWinograd(v: PaddedConv): boolean {
+  return v.kh === 3 && v.kw === 3 && v.s === 1 && v.cin >= 32 && v.cin % 4 === 0 && Math.min(v.ho, v.wo) >= 4;
+}
+
+function paddedConv(v: PaddedConv, wino = usesWinograd(v)) {
+  const padded = v.top > 0 || v.left > 0 || v.hd !== v.h || v.wd !== v.w;
+  if (wino) {
+    // Every 4x4 input tile of 2x2 outputs inside the padded input.
+    const [hd, wd] = [2 * Math.ceil(v.ho / 2) + 2, 2 * Math.ceil(v.wo / 2) + 2];
+    const perRow = hd * wd * v.cin;
+    const uFloats = 16 * v.cin * v.cout;
+    const tb = Math.max(4, Math.min(64, Math.floor(WINO_BLOCK_FLOATS / (16 * Math.max(v.cin, v.cout))) & ~3));
+    return {
+      perRow,
+      fixed: uFloats + 16 * tb * (v.cin + v.cout),
+      calls: (count: number, src: number, filter: number, out: number, scratch: number): Call[] => {
+        const u = scratch + count * perRow * 4;
+        return [
+          { fn: 'pad_dilate', args: [src, scratch, count, v.h, v.w, v.cin, 1, v.top, v.left, hd, wd] },
+          { fn: 'filter_wino', args: [filter, u, v.cin, v.cout] },
+          {
+            fn: 'conv2d_wino',
+            args: [scratch, u, out, count, hd, wd, v.cin, v.ho, v.wo, v.cout, tb, u + uFloats * 4],
+          },
+        ];
+      },
+    };
+  }
+  return {
+    perRow: padded ? v.hd * v.wd * v.cin : 0,
+    fixed: 0,
+    calls: (count: number, src: number, filter: number, out: number, scratch: number): Call[] => {
+      const conv = (x: number): Call => ({
+        fn: 'conv2d_valid',
+        args: [x, filter, out, count, v.hd, v.wd, v.cin, v.ho, v.wo, v.cout, v.kh, v.kw, v.s],
+      });
+      if (!padded) return [conv(src)];
+      const pad: Call = {
+        fn: 'pad_dilate',
+        args: [src, scratch, count, v.h, v.w, v.cin, 1, v.top, v.left, v.hd, v.wd],
+      };
+      return [pad, conv(scratch)];
+    },
+  };
+}
+
+/** y = conv(x, W), inputs [x, W packed by filter_pack]; needs o % 8 == 0. `wino` forces a kernel (benchmarks). */
+export function forwardPlan(g: ConvGeometry, wino?: boolean): ConvPlan {
   const { h, w, c, o, kh, kw, stride: s, pad: p } = g;
   const [ho, wo] = [outSize(h, kh, g), outSize(w, kw, g)];
-  const [hp, wp] = [h + 2 * p, w + 2 * p];
+  const v = { h, w, cin: c, top: p, left: p, hd: h + 2 * p, wd: w + 2 * p, ho, wo, cout: o, kh, kw, s };
+  const conv = paddedConv(v, wino);
   return {
     rows: g.n,
     inputs: [
@@ -90,63 +164,66 @@ export function forwardPlan(g: ConvGeometry): ConvPlan {
       { split: false, floats: kh * kw * c * o },
     ],
     out: { combine: 'concat', floats: ho * wo * o },
-    scratchPerRow: p > 0 ? hp * wp * c : 0,
+    scratchPerRow: conv.perRow,
+    scratchFixed: conv.fixed,
     macsPerRow: ho * wo * o * kh * kw * c,
-    calls: (count, at) => {
-      const conv = (x: number): Call => ({
-        fn: 'conv2d_valid',
-        args: [x, at.inputs[1], at.out, count, hp, wp, c, ho, wo, o, kh, kw, s],
-      });
-      if (p === 0) return [conv(at.inputs[0])];
-      const pad: Call = {
-        fn: 'pad_dilate',
-        args: [at.inputs[0], at.scratch, count, h, w, c, 1, p, p, hp, wp],
-      };
-      return [pad, conv(at.scratch)];
-    },
+    calls: (count, at) => conv.calls(count, at.inputs[0], at.inputs[1], at.out, at.scratch),
   };
 }
 
 /**
  * δ_in, inputs [dy, G], G packed (filter_pack, swap); needs c % 8 == 0 and p ≤ k − 1.
  * Stride 1: G = rot180(F) with its channels swapped, convolved over dy padded by
- * k − 1 − p. Stride s > 1: G = F with its channels swapped (no rotation), each δ_out pixel added to the
- * input pixels its window read (conv2d_input_grad_strided): dilating dy by s first
- * would spend (s² − 1)/s² of the multiply-adds on zeros.
+ * k − 1 − p. Stride s > 1: G = F with its channels swapped (no rotation), each δ_out
+ * pixel added to the input pixels its window read (conv2d_input_grad_strided):
+ * dilating dy by s first would spend (s² − 1)/s² of the multiply-adds on zeros.
  */
-export function inputGradPlan(g: ConvGeometry): ConvPlan {
+export function inputGradPlan(g: ConvGeometry, wino?: boolean): ConvPlan {
   const { h, w, c, o, kh, kw, stride: s, pad: p } = g;
   const [ho, wo] = [outSize(h, kh, g), outSize(w, kw, g)];
-  const [hd, wd] = [h + kh - 1, w + kw - 1];
-  const strided = s > 1;
-  return {
+  const common = {
     rows: g.n,
     inputs: [
       { split: true, floats: ho * wo * o },
       { split: false, floats: kh * kw * c * o },
     ],
-    out: { combine: 'concat', floats: h * w * c },
-    scratchPerRow: strided ? 0 : hd * wd * o,
+    out: { combine: 'concat' as const, floats: h * w * c },
     macsPerRow: ho * wo * o * kh * kw * c,
-    calls: (count, at) =>
-      strided
-        ? [
-            {
-              fn: 'conv2d_input_grad_strided',
-              args: [at.inputs[0], at.inputs[1], at.out, count, h, w, c, ho, wo, o, kh, kw, s, p],
-            },
-          ]
-        : [
-            // dy's last row lands at (kh−1−p) + (ho−1) ≤ h + kh − 2, inside the padded height.
-            {
-              fn: 'pad_dilate',
-              args: [at.inputs[0], at.scratch, count, ho, wo, o, 1, kh - 1 - p, kw - 1 - p, hd, wd],
-            },
-            {
-              fn: 'conv2d_valid',
-              args: [at.scratch, at.inputs[1], at.out, count, hd, wd, o, h, w, c, kh, kw, 1],
-            },
-          ],
+  };
+  if (s > 1)
+    return {
+      ...common,
+      scratchPerRow: 0,
+      calls: (count, at) => [
+        {
+          fn: 'conv2d_input_grad_strided',
+          args: [at.inputs[0], at.inputs[1], at.out, count, h, w, c, ho, wo, o, kh, kw, s, p],
+        },
+      ],
+    };
+  // dy's last row lands at (kh−1−p) + (ho−1) ≤ h + kh − 2, inside the padded height.
+  const [top, left] = [kh - 1 - p, kw - 1 - p];
+  const v = {
+    h: ho,
+    w: wo,
+    cin: o,
+    top,
+    left,
+    hd: h + kh - 1,
+    wd: w + kw - 1,
+    ho: h,
+    wo: w,
+    cout: c,
+    kh,
+    kw,
+    s: 1,
+  };
+  const conv = paddedConv(v, wino);
+  return {
+    ...common,
+    scratchPerRow: conv.perRow,
+    scratchFixed: conv.fixed,
+    calls: (count, at) => conv.calls(count, at.inputs[0], at.inputs[1], at.out, at.scratch),
   };
 }
 

@@ -95,6 +95,23 @@ export interface ConvExports {
   ): void;
   /** dW of conv(x, ·) with stride s and symmetric padding p, given dy; `chunk` rows of n·ho at a time. */
   conv2d_filter_grad(...args: [...ConvGradArgs, chunk: number]): void;
+  /** Winograd F(2x2, 3x3): U [16, o/8, c, 8] from a 3x3 filter packed by filter_pack. */
+  filter_wino(src: number, dst: number, c: number, o: number): void;
+  /** y = valid 3x3 stride-1 conv(x [n, hp, wp, c], U) by Winograd; tb tiles per block in `scratch`. */
+  conv2d_wino(
+    x: number,
+    u: number,
+    y: number,
+    n: number,
+    hp: number,
+    wp: number,
+    c: number,
+    ho: number,
+    wo: number,
+    o: number,
+    tb: number,
+    scratch: number,
+  ): void;
   /** The same dW from chunks packed into `scratch`; taps [lo, lo + kc)² only (kc = 0: all). */
   conv2d_filter_grad_packed(
     ...args: [...ConvGradArgs, chunk: number, scratch: number, lo: number, kc: number]

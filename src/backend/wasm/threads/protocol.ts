@@ -28,4 +28,6 @@ export const FNS: Array<keyof ConvExports> = [
   'conv2d_filter_grad',
   'conv2d_input_grad_strided',
   'conv2d_filter_grad_packed',
+  'filter_wino',
+  'conv2d_wino',
 ];
