@@ -13,6 +13,9 @@ export function angleBetween(a: tf.Tensor, b: tf.Tensor): tf.Scalar {
     const fa = tf.reshape(a, [-1]);
     const fb = tf.reshape(b, [-1]);
     const cos = tf.div(tf.sum(tf.mul(fa, fb)), tf.add(tf.mul(tf.norm(fa), tf.norm(fb)), 1e-30));
-    return tf.mul(tf.acos(tf.clipByValue(cos, -1, 1)), 180 / Math.PI) as tf.Scalar;
+    // Clipped against rounding past ±1; NaN (a non-finite B or W) stays NaN: wasm's clip
+    // would turn it into −1, a plausible-looking 180°.
+    const clipped = tf.where(tf.isNaN(cos), cos, tf.clipByValue(cos, -1, 1));
+    return tf.mul(tf.acos(clipped), 180 / Math.PI) as tf.Scalar;
   });
 }

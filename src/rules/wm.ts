@@ -82,7 +82,9 @@ export class WeightMirror extends FeedbackWeightsRule {
     // Σₙ (xₙ − x̄)(yₙ − ȳ) = Σₙ xₙ (yₙ − ȳ) exactly, centring y alone gives the same covariance.
     const yc = tf.sub(y, batchMean(y));
     // Average over the batch and over the pairs each shared weight connects (App. D.2).
-    const pairs = tf.mul(layer.pairsPerExample(x), x.shape[0]);
+    // A tap that meets only zero padding (maps smaller than the kernel's reach) connects
+    // none: its G is 0 and so is its covariance (not 0/0).
+    const pairs = tf.mul(tf.maximum(layer.pairsPerExample(x), 1), x.shape[0]);
     const B = (layer.B as Param).value;
     let next = mirrorUpdate(B, layer.weightGrad(x, yc), pairs, 1 - lambda, eta);
     if (b_scale === 'match_w_norm') next = tf.mul(next, tf.div(tf.norm(layer.W.value), tf.norm(next)));

@@ -151,6 +151,35 @@ for (const [stride, mirrorBatch] of [
   });
 }
 
+test('a non-finite B gives a NaN angle, not a plausible 180° (cpu and wasm)', async () => {
+  for (const backend of ['cpu', 'wasm'] as const) {
+    await useBackend(backend);
+    const [a, b] = [tf.tensor([1, Number.NaN, 2]), tf.tensor([1, 2, 3])];
+    assert.ok(Number.isNaN(take(angleBetween(a, b))[0]), backend);
+    assert.ok(Math.abs(take(angleBetween(b, tf.neg(b)))[0] - 180) < 0.1, backend);
+    tf.dispose([a, b]);
+  }
+});
+
+test('WM: on 1x1 maps the taps that meet only padding get no covariance (B stays finite)', async () => {
+  for (const backend of ['cpu', 'wasm'] as const) {
+    await useBackend(backend);
+    const layer = new FeedbackConv2d('c', { kernel: 3, inChannels: 8, outChannels: 8, stride: 1 }, 5);
+    layer.inputShape = [1, 1, 8];
+    for (const b_scale of ['none', 'match_w_norm']) {
+      const rule = ruleFor('wm', [layer], { wm: { mirror_batch_size: 64, b_scale } });
+      for (let i = 0; i < 3; i++) rule.mirrorStep();
+      const B = take(layer.B?.value as tf.Tensor);
+      assert.ok(B.every(Number.isFinite), `${backend}, ${b_scale}: B has non-finite entries`);
+      // The centre tap (the only one that meets a pixel) learns; the 8 others decay to 0.
+      const tap = (t: number) => B.slice(t * 64, (t + 1) * 64);
+      assert.ok(tap(4).some((v) => v !== 0));
+      if (b_scale === 'none')
+        assert.ok(Math.max(...tap(0).map(Math.abs)) < Math.max(...tap(4).map(Math.abs)));
+    }
+  }
+});
+
 test('WM: mirroring a dense layer drives the matrix angle below 5°', async () => {
   await useBackend('cpu');
   const layer = new FeedbackDense('d', 32, 10, 5);
