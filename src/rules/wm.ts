@@ -11,7 +11,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { batchMean } from '../backend/ops/batch_mean.js';
 import { mirrorUpdate } from '../backend/ops/mirror_update.js';
 import type { FeedbackLayer, Param } from '../models/layers/types.js';
-import { normalArray, seedFrom } from '../util/rng.js';
+import { seedFrom } from '../util/rng.js';
+import { fastNormalArray } from '../util/ziggurat.js';
 import { FeedbackWeightsRule } from './base.js';
 import type { RuleContext } from './types.js';
 
@@ -71,7 +72,7 @@ export class WeightMirror extends FeedbackWeightsRule {
   private noise(shape: number[], step: number, tag: string): tf.Tensor {
     const size = shape.reduce((a, b) => a * b, 1);
     const seed = seedFrom(this.ctx.seed, 'mirror', step, tag);
-    return tf.tensor(normalArray(size, seed, this.ctx.cfg.wm.noise_std), shape);
+    return tf.tensor(fastNormalArray(size, seed, this.ctx.cfg.wm.noise_std), shape);
   }
 
   /** Eq. 21 for one layer, given its input x and pre-activation output z = x·W. */

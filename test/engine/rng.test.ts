@@ -1,0 +1,62 @@
+// Seeded random numbers: WM's ziggurat noise must be N(0, σ²), and the bulk stream
+// must be the same numbers as the one-at-a-time stream.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Rng } from '../../src/util/rng.js';
+import { fastNormalArray } from '../../src/util/ziggurat.js';
+
+/** Standard normal CDF (Abramowitz-Stegun 7.1.26 erf, |error| < 1.5e-7). */
+function normalCdf(x: number): number {
+  const z = Math.abs(x) / Math.SQRT2;
+  const t = 1 / (1 + 0.3275911 * z);
+  const erf =
+    1 -
+    t *
+      (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429)))) *
+      Math.exp(-z * z);
+  return x >= 0 ? (1 + erf) / 2 : (1 - erf) / 2;
+}
+
+test('Rng.fillU32 gives the same stream as nextU32', () => {
+  const [a, b] = [new Rng(42), new Rng(42)];
+  const bulk = a.fillU32(new Uint32Array(1000));
+  for (let i = 0; i < 1000; i++) assert.equal(bulk[i], b.nextU32(), `draw ${i}`);
+  assert.equal(a.nextU32(), b.nextU32(), 'the states agree afterwards');
+});
+
+test('ziggurat samples are N(0, 1): moments, tails and the whole CDF (Kolmogorov-Smirnov)', () => {
+  const n = 1_000_000;
+  const x = fastNormalArray(n, 7);
+  let [m, v, k] = [0, 0, 0];
+  for (const s of x) m += s;
+  m /= n;
+  for (const s of x) {
+    v += (s - m) ** 2;
+    k += (s - m) ** 4;
+  }
+  v /= n;
+  k = k / n / (v * v);
+  assert.ok(Math.abs(m) < 0.005, `mean ${m}`);
+  assert.ok(Math.abs(v - 1) < 0.005, `variance ${v}`);
+  assert.ok(Math.abs(k - 3) < 0.03, `kurtosis ${k}`);
+  // The tail beyond the ziggurat's base (|x| > 3.44) and beyond 4.
+  const beyond = (t: number) => x.filter((s) => Math.abs(s) > t).length / n;
+  for (const t of [3.44, 4]) {
+    const want = 2 * (1 - normalCdf(t));
+    assert.ok(
+      Math.abs(beyond(t) - want) < 4 * Math.sqrt(want / n),
+      `P(|x| > ${t}) = ${beyond(t)}, want ${want}`,
+    );
+  }
+  const sorted = Float64Array.from(x).sort();
+  let d = 0;
+  for (let i = 0; i < n; i += 97) d = Math.max(d, Math.abs(normalCdf(sorted[i]) - (i + 0.5) / n));
+  assert.ok(d < 0.003, `KS distance ${d}`);
+});
+
+test('ziggurat noise is a function of its seed, scaled by std', () => {
+  assert.deepEqual(fastNormalArray(1000, 3), fastNormalArray(1000, 3));
+  assert.notDeepEqual(fastNormalArray(1000, 3), fastNormalArray(1000, 4));
+  const [one, two] = [fastNormalArray(100, 5), fastNormalArray(100, 5, 2)];
+  for (let i = 0; i < 100; i++) assert.equal(two[i], Math.fround(2 * one[i]));
+});
