@@ -8,7 +8,7 @@
  * E[x yᵀ] = σ² E[φ'] W (eqs. 8-12), so B turns towards a positive multiple of W.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { batchMean } from '../backend/ops/batch_mean.js';
+import { centredRelu } from '../backend/ops/centred_relu.js';
 import { mirrorUpdate } from '../backend/ops/mirror_update.js';
 import type { FeedbackLayer, Param } from '../models/layers/types.js';
 import { seedFrom } from '../util/rng.js';
@@ -78,10 +78,9 @@ export class WeightMirror extends FeedbackWeightsRule {
   /** Eq. 21 for one layer, given its input x and pre-activation output z = x·W. */
   private update(layer: FeedbackLayer, x: tf.Tensor, z: tf.Tensor): void {
     const { eta_b: eta, lambda_wm: lambda, b_scale } = this.ctx.cfg.wm;
-    const y = tf.relu(z);
-    // Alg. 1 lines 13-14 centre both signals by their batch means; since
+    // y = ReLU(z). Alg. 1 lines 13-14 centre both signals by their batch means; since
     // Σₙ (xₙ − x̄)(yₙ − ȳ) = Σₙ xₙ (yₙ − ȳ) exactly, centring y alone gives the same covariance.
-    const yc = tf.sub(y, batchMean(y));
+    const yc = centredRelu(z);
     // Average over the batch and over the pairs each shared weight connects (App. D.2).
     // A tap that meets only zero padding (maps smaller than the kernel's reach) connects
     // none: its G is 0 and so is its covariance (not 0/0).

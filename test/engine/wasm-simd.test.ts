@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { compileModules } from '../../scripts/build-wasm.mjs';
 import { batchMean } from '../../src/backend/ops/batch_mean.js';
 import { batchNormTrain, batchNormTrainGrad } from '../../src/backend/ops/batch_norm_train.js';
+import { centredRelu } from '../../src/backend/ops/centred_relu.js';
 import { maxPoolGrad } from '../../src/backend/ops/max_pool_grad.js';
 import { mirrorUpdate } from '../../src/backend/ops/mirror_update.js';
 import { reluGrad } from '../../src/backend/ops/relu_grad.js';
@@ -339,6 +340,35 @@ test("wasm WM mirror update (eq. 21) equals cpu's ops bit for bit, per-tap and s
   const prof = await tf.profile(() => mirrorUpdate(B, B, tf.ones([3, 3, 1, 1]), 0.5, 0.1));
   assert.ok(prof.kernelNames.includes('WtrainMirrorUpdate'), `kernels: ${prof.kernelNames}`);
   B.dispose();
+});
+
+test("wasm WM centred ReLU (y − ȳ over the batch) equals cpu's ops", async () => {
+  // Features in fours (the kernel), odd batch sizes, and 3 features (tf ops).
+  for (const shape of [
+    [32, 8, 8, 16],
+    [5, 12],
+    [7, 3, 3, 4],
+    [1, 8],
+    [4, 3],
+  ]) {
+    const z = randomArray(size(shape), 31);
+    const run = async (backend: 'cpu' | 'wasm') => {
+      await useBackend(backend);
+      const zt = tf.tensor(z, shape);
+      const before = tf.memory().numTensors;
+      const out = take(centredRelu(zt));
+      assert.equal(tf.memory().numTensors, before);
+      zt.dispose();
+      return out;
+    };
+    const [cpu, wasm] = [await run('cpu'), await run('wasm')];
+    assert.ok(relErr(wasm, cpu) < 1e-6, `${shape}: rel. err ${relErr(wasm, cpu)}`);
+  }
+  await useBackend('wasm');
+  const z = tf.ones([4, 8]);
+  const prof = await tf.profile(() => centredRelu(z));
+  assert.ok(prof.kernelNames.includes('WtrainCentredRelu'), `kernels: ${prof.kernelNames}`);
+  z.dispose();
 });
 
 test('permutePlan merges axes and recognises the three supported permutes', () => {

@@ -4,7 +4,7 @@ import { wasmConv2dFilterGrad } from './conv2d_filter_grad.js';
 import { wasmConv2dInputGrad } from './conv2d_input_grad.js';
 import { wasmBatchMean, wasmBatchNormTrain, wasmBatchNormTrainGrad } from './simd/batch_norm.js';
 import { wasmMaxPoolGrad } from './simd/max_pool_grad.js';
-import { wasmReluGrad } from './simd/relu_grad.js';
+import { wasmCentredRelu, wasmReluGrad } from './simd/relu.js';
 import { wasmMirrorUpdate, wasmSgdUpdate } from './simd/sgd.js';
 import { wasmSignTimes } from './simd/sign.js';
 
@@ -24,5 +24,6 @@ export function registerWasmOps(): void {
   registerOpImpl('mirrorUpdate', 'wasm', wasmMirrorUpdate);
   registerOpImpl('signTimes', 'wasm', wasmSignTimes);
   registerOpImpl('reluGrad', 'wasm', wasmReluGrad);
+  registerOpImpl('centredRelu', 'wasm', wasmCentredRelu);
   registerOpImpl('maxPoolGrad', 'wasm', wasmMaxPoolGrad);
 }

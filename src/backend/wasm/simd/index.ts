@@ -1,6 +1,6 @@
 /**
  * Our hand-written SIMD WebAssembly modules (batch_norm.wat, conv2d.wat,
- * max_pool_grad.wat, permute.wat, relu_grad.wat, sgd.wat, sign.wat), run inside the
+ * max_pool_grad.wat, permute.wat, relu.wat, sgd.wat, sign.wat), run inside the
  * tfjs wasm backend's own heap: each module imports that backend's
  * `WebAssembly.Memory`, so its functions take tensors' heap byte offsets directly and
  * no data is copied in or out. The memory object stays the same when the heap grows;
@@ -152,9 +152,10 @@ export interface SignExports {
   sign_times(w: number, mag: number, out: number, n: number): void;
 }
 
-/** relu_grad.wat's exports: dx = dy where y > 0, else 0. */
-export interface ReluGradExports {
+/** relu.wat's exports: ReLU's backward; WM's centred relu (see the .wat). */
+export interface ReluExports {
   relu_grad(dy: number, y: number, dx: number, n: number): void;
+  relu_centre(z: number, out: number, rows: number, feats: number): void;
 }
 
 /** max_pool_grad.wat's exports: max pooling's backward (k×k window, stride s, top/left padding p). */
@@ -192,7 +193,7 @@ export interface SimdModules {
   permute: PermuteExports;
   sgd: SgdExports;
   sign: SignExports;
-  reluGrad: ReluGradExports;
+  relu: ReluExports;
   maxPoolGrad: MaxPoolGradExports;
 }
 
@@ -228,7 +229,7 @@ function instantiate(backend: WasmBackend): SimdModules | null {
       permute: exportsOf('permute') as unknown as PermuteExports,
       sgd: exportsOf('sgd') as unknown as SgdExports,
       sign: exportsOf('sign') as unknown as SignExports,
-      reluGrad: exportsOf('relu_grad') as unknown as ReluGradExports,
+      relu: exportsOf('relu') as unknown as ReluExports,
       maxPoolGrad: exportsOf('max_pool_grad') as unknown as MaxPoolGradExports,
     };
   } catch {
