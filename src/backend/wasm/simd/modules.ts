@@ -62,6 +62,7 @@ function enableRelaxedSimd(): void {
  * optimised takes a few ms.
  */
 function optimised<T>(compile: () => T): T {
+  if (process.execArgv.includes('--no-liftoff')) return compile(); // already so, and stays
   try {
     v8.setFlagsFromString('--no-liftoff');
   } catch {
