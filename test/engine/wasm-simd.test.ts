@@ -18,6 +18,23 @@ import { maxAbsDiff, randomArray, relErr, take, useBackend } from '../helpers.js
 
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
+/**
+ * `op` on cpu and on wasm, each on tensors freshly made by `inputs` (disposed after);
+ * the op must leave the tensor count as it found it.
+ */
+async function onCpuAndWasm(inputs: () => tf.Tensor[], op: (ts: tf.Tensor[]) => tf.Tensor[]) {
+  const out: Record<string, Float32Array[]> = {};
+  for (const backend of ['cpu', 'wasm'] as const) {
+    await useBackend(backend);
+    const ts = inputs();
+    const before = tf.memory().numTensors;
+    out[backend] = op(ts).map(take);
+    assert.equal(tf.memory().numTensors, before, `${backend}: tensors left behind`);
+    tf.dispose(ts);
+  }
+  return { cpu: out.cpu, wasm: out.wasm };
+}
+
 test('modules.generated.ts is up to date with the .wat sources (npm run build:wasm)', async () => {
   assert.deepEqual(await compileModules(), WASM_MODULES_BASE64);
 });
@@ -230,16 +247,10 @@ test('wasm sign(W)·M (sign-symmetry) equals cpu: scalar and per-weight magnitud
   for (const size of [3, 8, 1031]) {
     const w = randomArray(size, 5).map((v, i) => (i % 5 === 0 ? 0 : v));
     const m = randomArray(size, 6).map(Math.abs);
-    const run = async (backend: 'cpu' | 'wasm') => {
-      await useBackend(backend);
-      const [wt, mt] = [tf.tensor(w), tf.tensor(m)];
-      const before = tf.memory().numTensors;
-      const out = [take(signTimes(wt, 0.25)), take(signTimes(wt, mt))];
-      assert.equal(tf.memory().numTensors, before);
-      tf.dispose([wt, mt]);
-      return out;
-    };
-    const [cpu, wasm] = [await run('cpu'), await run('wasm')];
+    const { cpu, wasm } = await onCpuAndWasm(
+      () => [tf.tensor(w), tf.tensor(m)],
+      ([wt, mt]) => [signTimes(wt, 0.25), signTimes(wt, mt)],
+    );
     assert.deepEqual(wasm, cpu, `size ${size}`);
   }
 });
@@ -248,17 +259,12 @@ test('wasm ReLU backward (dy where y > 0) equals cpu, zeros and odd sizes includ
   for (const size of [5, 16, 1027]) {
     const y = randomArray(size, 7).map((v, i) => (i % 3 === 0 ? 0 : Math.max(0, v)));
     const dy = randomArray(size, 8);
-    const run = async (backend: 'cpu' | 'wasm') => {
-      await useBackend(backend);
-      const [dyt, yt] = [tf.tensor(dy), tf.tensor(y)];
-      const before = tf.memory().numTensors;
-      const out = take(reluGrad(dyt, yt));
-      assert.equal(tf.memory().numTensors, before);
-      tf.dispose([dyt, yt]);
-      return out;
-    };
+    const { cpu, wasm } = await onCpuAndWasm(
+      () => [tf.tensor(dy), tf.tensor(y)],
+      ([dyt, yt]) => [reluGrad(dyt, yt)],
+    );
     // Exactly equal (cpu's dy·0 gives −0 where dy < 0, ours +0: the same number).
-    assert.equal(maxAbsDiff(await run('wasm'), await run('cpu')), 0, `size ${size}`);
+    assert.equal(maxAbsDiff(wasm[0], cpu[0]), 0, `size ${size}`);
   }
 });
 
@@ -276,19 +282,22 @@ test('wasm max pooling backward equals cpu, ties (ReLU zeros) and odd sizes incl
   for (const [shape, k, s, p] of CASES) {
     // A third of the inputs are 0 (many windows tie at their maximum).
     const x = randomArray(size(shape), 11).map((v, i) => (i % 3 === 0 ? 0 : v));
-    const run = async (backend: 'cpu' | 'wasm') => {
-      await useBackend(backend);
-      const xt = tf.tensor4d(x, shape as [number, number, number, number]);
-      const yt = tf.maxPool(xt, k, s, p);
-      const dyt = tf.tensor4d(randomArray(yt.size, 12), yt.shape);
-      const before = tf.memory().numTensors;
-      const out = take(maxPoolGrad(dyt, xt, yt, { filterSize: k, strides: s, pad: p }));
-      assert.equal(tf.memory().numTensors, before);
-      tf.dispose([xt, yt, dyt]);
-      return out;
-    };
-    const [cpu, wasm] = [await run('cpu'), await run('wasm')];
-    assert.ok(relErr(wasm, cpu) < 1e-6, `${shape} k${k} s${s} p${p}: rel. err ${relErr(wasm, cpu)}`);
+    const { cpu, wasm } = await onCpuAndWasm(
+      () => {
+        const xt = tf.tensor4d(x, shape as [number, number, number, number]);
+        const yt = tf.maxPool(xt, k, s, p);
+        return [xt, yt, tf.tensor4d(randomArray(yt.size, 12), yt.shape)];
+      },
+      ([xt, yt, dyt]) => [
+        maxPoolGrad(dyt as tf.Tensor4D, xt as tf.Tensor4D, yt as tf.Tensor4D, {
+          filterSize: k,
+          strides: s,
+          pad: p,
+        }),
+      ],
+    );
+    const err = relErr(wasm[0], cpu[0]);
+    assert.ok(err < 1e-6, `${shape} k${k} s${s} p${p}: rel. err ${err}`);
   }
   await useBackend('wasm');
   const x = tf.zeros([1, 4, 4, 4]) as tf.Tensor4D;
@@ -323,17 +332,15 @@ test("wasm WM mirror update (eq. 21) equals cpu's ops bit for bit, per-tap and s
       typeof pairsShape === 'number'
         ? []
         : randomArray(size(pairsShape), 23).map((v) => 1 + Math.round(Math.abs(v) * 40));
-    const run = async (backend: 'cpu' | 'wasm') => {
-      await useBackend(backend);
-      const [bt, gt] = [tf.tensor(b, shape), tf.tensor(g, shape)];
-      const pairs = typeof pairsShape === 'number' ? pairsShape : tf.tensor(counts, pairsShape);
-      const before = tf.memory().numTensors;
-      const out = take(mirrorUpdate(bt, gt, pairs, 0.5, 0.1));
-      assert.equal(tf.memory().numTensors, before);
-      tf.dispose([bt, gt, ...(typeof pairs === 'number' ? [] : [pairs])]);
-      return out;
-    };
-    assert.equal(maxAbsDiff(await run('wasm'), await run('cpu')), 0, `${shape}`);
+    const { cpu, wasm } = await onCpuAndWasm(
+      () => [
+        tf.tensor(b, shape),
+        tf.tensor(g, shape),
+        ...(typeof pairsShape === 'number' ? [] : [tf.tensor(counts, pairsShape)]),
+      ],
+      ([bt, gt, pt]) => [mirrorUpdate(bt, gt, pt ?? (pairsShape as number), 0.5, 0.1)],
+    );
+    assert.equal(maxAbsDiff(wasm[0], cpu[0]), 0, `${shape}`);
   }
   await useBackend('wasm');
   const B = tf.ones([3, 3, 4, 8]);
@@ -352,17 +359,12 @@ test("wasm WM centred ReLU (y − ȳ over the batch) equals cpu's ops", async ()
     [4, 3],
   ]) {
     const z = randomArray(size(shape), 31);
-    const run = async (backend: 'cpu' | 'wasm') => {
-      await useBackend(backend);
-      const zt = tf.tensor(z, shape);
-      const before = tf.memory().numTensors;
-      const out = take(centredRelu(zt));
-      assert.equal(tf.memory().numTensors, before);
-      zt.dispose();
-      return out;
-    };
-    const [cpu, wasm] = [await run('cpu'), await run('wasm')];
-    assert.ok(relErr(wasm, cpu) < 1e-6, `${shape}: rel. err ${relErr(wasm, cpu)}`);
+    const { cpu, wasm } = await onCpuAndWasm(
+      () => [tf.tensor(z, shape)],
+      ([zt]) => [centredRelu(zt)],
+    );
+    const err = relErr(wasm[0], cpu[0]);
+    assert.ok(err < 1e-6, `${shape}: rel. err ${err}`);
   }
   await useBackend('wasm');
   const z = tf.ones([4, 8]);
