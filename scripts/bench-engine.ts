@@ -8,7 +8,8 @@
  *                        [--backend wasm] [--threads 1,2]
  *
  * Each thread count (wasm only) runs every net and rule; rule overheads are reported
- * against BP at the same thread count.
+ * against BP at the same thread count. A fixed probe (scripts/speed-probe.ts) timed
+ * before every round of steps and around PyTorch shows how the machine's speed drifted.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -23,6 +24,7 @@ import { modelConfigSchema } from '../src/models/config.js';
 import { ruleConfigSchema } from '../src/rules/config.js';
 import { optimizerConfigSchema, trainConfigSchema } from '../src/train/config.js';
 import { Engine } from '../src/train/trainer.js';
+import { probeRange, speedProbe } from './speed-probe.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -48,6 +50,8 @@ interface Row {
   ms: number;
 }
 const rows: Row[] = [];
+/** The machine-speed probe (scripts/speed-probe.ts) before each round of wasm steps, and around PyTorch. */
+const probes = { wasm: [] as number[], torch: [] as number[] };
 const label = (threads: number) => `${args.backend}${threads > 1 ? ` ${threads} threads` : ''}`;
 await initBackend({ name: args.backend as 'wasm', threads: Math.max(...threadCounts) });
 for (const spec of args.nets.split(',')) {
@@ -72,6 +76,7 @@ for (const spec of args.nets.split(',')) {
   );
   const times: number[][] = configs.map(() => []);
   for (let i = 0; i <= steps; i++) {
+    probes.wasm.push(speedProbe());
     for (const [k, engine] of engines.entries()) {
       pauseWasmThreads(configs[k].threads === 1);
       const t = performance.now();
@@ -101,6 +106,7 @@ let torchNote = '';
 if (existsSync(python)) {
   const jsonFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'bench-engine-')), 'torch.json');
   for (const threads of [1, 2]) {
+    probes.torch.push(speedProbe());
     try {
       execFileSync(
         python,
@@ -134,6 +140,7 @@ if (existsSync(python)) {
       torchNote = `PyTorch skipped: ${(err as Error).message.split('\n')[0]} (apt-get install -y python3-torch)`;
     }
   }
+  probes.torch.push(speedProbe());
 } else {
   torchNote = 'PyTorch skipped: /usr/bin/python3 not found';
 }
@@ -161,4 +168,7 @@ for (const threads of threadCounts) {
     if (b) console.log(`  ${r.net} ${r.impl}: ${(r.ms / b.ms).toFixed(2)}x`);
   }
 }
+console.log(
+  `\nMachine speed probe (a fixed SIMD convolution, lower is faster): around the wasm steps ${probeRange(probes.wasm)}, around PyTorch ${probeRange(probes.torch)}`,
+);
 if (torchNote) console.log(`\n${torchNote}`);
