@@ -18,7 +18,10 @@ function decode(b64: string): Uint8Array<ArrayBuffer> {
 export function compiledModule(name: string): WebAssembly.Module | null {
   if (!compiled.has(name)) {
     try {
-      compiled.set(name, optimised(() => new WebAssembly.Module(decode(WASM_MODULES_BASE64[name]))));
+      compiled.set(
+        name,
+        optimised(() => new WebAssembly.Module(decode(WASM_MODULES_BASE64[name]))),
+      );
     } catch {
       compiled.set(name, null);
     }
