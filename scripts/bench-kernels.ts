@@ -4,8 +4,8 @@
  * 128) and ResNet-18 (batch 64) at 32x32, on one thread, without tfjs: ms and
  * GMAC/s per layer for the forward, the input gradient and the filter gradient, by
  * each kernel the layer can use (direct or Winograd; direct or packed, the direct one
- * per chunking given; `*` marks the one the plan picks). All variants of a layer run interleaved, call by call, so a
- * machine whose speed drifts (shared hosts) biases none.
+ * per chunking given; `*` marks the one the plan picks). All variants of a layer run
+ * interleaved, call by call, so a machine whose speed drifts (shared hosts) biases none.
  *
  *   scripts/bench-kernels [--reps 9] [--nets resnet20,resnet18] [--chunks 24:64,96:0]
  *
@@ -14,6 +14,7 @@
  * padding; Winograd's GMAC/s are effective).
  */
 import { parseArgs } from 'node:util';
+import { convOutSize } from '../src/backend/ops/conv2d.js';
 import {
   type ConvGeometry,
   type ConvPlan,
@@ -21,11 +22,9 @@ import {
   filterGradPlan,
   forwardPlan,
   inputGradPlan,
-  runCalls,
   scratchFloats,
 } from '../src/backend/wasm/simd/conv_plans.js';
-import type { ConvExports } from '../src/backend/wasm/simd/index.js';
-import { convModule } from '../src/backend/wasm/simd/modules.js';
+import { kernelHarness } from './kernel-harness.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -68,36 +67,12 @@ const NETS: Record<string, [number, number[][]]> = {
   ],
 };
 
-const memory = new WebAssembly.Memory({ initial: 1, maximum: 32768 });
-const conv = new WebAssembly.Instance(convModule(), { env: { memory } }).exports as unknown as ConvExports;
+const { conv, layout, fill, runner } = kernelHarness();
 const reps = Number(args.reps);
 const chunkings = args.chunks.split(',').map((v) => {
   const [kb, px = '0'] = v.split(':');
   return { name: `dW direct ${v}`, bytes: Number(kb) * 1024, minPixels: Number(px) };
 });
-
-/** Lay out `floats` per region from byte 64 KiB on, growing the memory; returns offsets. */
-function layout(sizes: number[]): number[] {
-  let at = 65536;
-  const offsets = sizes.map((floats) => {
-    const here = at;
-    at += Math.ceil((floats * 4) / 64) * 64;
-    return here;
-  });
-  const pages = Math.ceil(at / 65536) - memory.buffer.byteLength / 65536;
-  if (pages > 0) memory.grow(pages);
-  return offsets;
-}
-
-function fill(at: number, floats: number, seed: number) {
-  const v = new Float32Array(memory.buffer, at, floats);
-  for (let i = 0; i < floats; i++) v[i] = Math.sin(seed + i * 0.37);
-}
-
-/** Run `plan` over all its rows with inputs/output/scratch at the given offsets. */
-function runner(plan: ConvPlan, inputs: number[], out: number, scratch: number) {
-  return () => runCalls(conv, plan.calls(plan.rows, { inputs, out, scratch }));
-}
 
 for (const net of args.nets.split(',')) {
   const [n, layers] = NETS[net];
@@ -105,7 +80,7 @@ for (const net of args.nets.split(',')) {
   for (const [h, c, o, k, s] of layers) {
     const p = (k - 1) >> 1;
     const g: ConvGeometry = { n, h, w: h, c, o, kh: k, kw: k, stride: s, pad: p };
-    const ho = Math.floor((h + 2 * p - k) / s) + 1;
+    const ho = convOutSize(h, k, s, p);
     // Each kernel a layer can use, '*' on the one its plan picks.
     const wino = k === 3 && s === 1;
     type Variant = { name: string; plan: ConvPlan; at: () => number[]; prepare?: () => void };

@@ -1,27 +1,29 @@
 /**
  * A fixed piece of SIMD work for benchmarks on shared machines, whose speed drifts
- * (this project's VM: up to ~1.5x over minutes): one conv2d_valid (conv2d.wat, 64
- * images of 16x16x32 → 32 channels, ~150M multiply-adds) on a private wasm memory,
+ * (this project's VM: up to ~1.75x over minutes): one forward convolution (conv2d.wat,
+ * 64 images of 16x16x32 → 32 channels, ~150M multiply-adds) on a private wasm memory,
  * without tfjs. Timing it between a benchmark's rounds shows how fast the machine was
  * while each was measured.
  */
-import type { ConvExports } from '../src/backend/wasm/simd/index.js';
-import { convModule } from '../src/backend/wasm/simd/modules.js';
+import { forwardPlan } from '../src/backend/wasm/simd/conv_plans.js';
+import { kernelHarness } from './kernel-harness.js';
 
-const [N, H, C, O] = [64, 18, 32, 32];
 let probe: (() => void) | null = null;
 
 function setup(): () => void {
-  const memory = new WebAssembly.Memory({ initial: 1 });
-  const conv = new WebAssembly.Instance(convModule(), { env: { memory } }).exports as unknown as ConvExports;
-  const [x, w] = [65536, 65536 + N * H * H * C * 4];
-  const packed = w + 9 * C * O * 4;
-  const out = packed + 9 * C * O * 4;
-  memory.grow(Math.ceil((out + N * (H - 2) * (H - 2) * O * 4) / 65536));
-  const f = new Float32Array(memory.buffer);
-  for (let i = 0; i < (w - x) / 4 + 9 * C * O; i++) f[x / 4 + i] = Math.sin(i * 0.37);
-  conv.filter_pack(w, packed, 3, C, O, 0, 0, 0, 0, 3, 3);
-  return () => conv.conv2d_valid(x, packed, out, N, H, H, C, H - 2, H - 2, O, 3, 3, 1);
+  const { conv, layout, fill, runner } = kernelHarness();
+  const plan = forwardPlan({ n: 64, h: 16, w: 16, c: 32, o: 32, kh: 3, kw: 3, stride: 1, pad: 1 }, false);
+  const [x, w, packed, y, scratch] = layout([
+    64 * 16 * 16 * 32,
+    9 * 32 * 32,
+    9 * 32 * 32,
+    64 * 16 * 16 * 32,
+    64 * plan.scratchPerRow,
+  ]);
+  fill(x, 64 * 16 * 16 * 32, 1);
+  fill(w, 9 * 32 * 32, 2);
+  conv.filter_pack(w, packed, 3, 32, 32, 0, 0, 0, 0, 3, 3);
+  return runner(plan, [x, packed], y, scratch);
 }
 
 /** Milliseconds of the probe (the best of `reps`). */

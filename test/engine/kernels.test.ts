@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
-import { conv2d } from '../../src/backend/ops/conv2d.js';
+import { conv2d, convOutSize } from '../../src/backend/ops/conv2d.js';
 import { conv2dFilterGrad } from '../../src/backend/ops/conv2d_filter_grad.js';
 import { conv2dInputGrad } from '../../src/backend/ops/conv2d_input_grad.js';
 import { croppedTaps, forwardPlan, inputGradPlan } from '../../src/backend/wasm/simd/conv_plans.js';
@@ -57,13 +57,9 @@ const CASES: Array<[Shape4, Shape4, number, number]> = [
   [[1, 9, 6, 64], [3, 3, 64, 64], 1, 1],
 ];
 
-function outSize(n: number, k: number, s: number, p: number): number {
-  return Math.floor((n + 2 * p - k) / s) + 1;
-}
-
 async function gradsOn(backend: 'cpu' | 'wasm', xs: Shape4, fs: Shape4, s: number, p: number) {
   await useBackend(backend);
-  const dyShape: Shape4 = [xs[0], outSize(xs[1], fs[0], s, p), outSize(xs[2], fs[1], s, p), fs[3]];
+  const dyShape: Shape4 = [xs[0], convOutSize(xs[1], fs[0], s, p), convOutSize(xs[2], fs[1], s, p), fs[3]];
   const size = (sh: number[]) => sh.reduce((a, b) => a * b, 1);
   const x = tf.tensor4d(randomArray(size(xs), 1), xs);
   const f = tf.tensor4d(randomArray(size(fs), 2), fs);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/backend/index.js';
-import { conv2d } from '../../src/backend/ops/conv2d.js';
+import { conv2d, convOutSize } from '../../src/backend/ops/conv2d.js';
 import { conv2dFilterGrad } from '../../src/backend/ops/conv2d_filter_grad.js';
 import { conv2dInputGrad } from '../../src/backend/ops/conv2d_input_grad.js';
 import { startWasmThreads, stopWasmThreads } from '../../src/backend/wasm/threads/index.js';
@@ -20,10 +20,8 @@ const CASES: Array<[Shape4, Shape4, number, number]> = [
   [[3, 28, 28, 8], [7, 7, 8, 16], 2, 3],
 ];
 
-const outSize = (n: number, k: number, s: number, p: number) => Math.floor((n + 2 * p - k) / s) + 1;
-
 function convs(xs: Shape4, fs: Shape4, s: number, p: number) {
-  const dyShape: Shape4 = [xs[0], outSize(xs[1], fs[0], s, p), outSize(xs[2], fs[1], s, p), fs[3]];
+  const dyShape: Shape4 = [xs[0], convOutSize(xs[1], fs[0], s, p), convOutSize(xs[2], fs[1], s, p), fs[3]];
   const size = (sh: number[]) => sh.reduce((a, b) => a * b, 1);
   const x = tf.tensor4d(randomArray(size(xs), 1), xs);
   const f = tf.tensor4d(randomArray(size(fs), 2), fs);

@@ -6,7 +6,7 @@
  * No bias: every conv in a ResNet is followed by BatchNorm.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { conv2d } from '../../backend/ops/conv2d.js';
+import { conv2d, convOutSize } from '../../backend/ops/conv2d.js';
 import { conv2dFilterGrad } from '../../backend/ops/conv2d_filter_grad.js';
 import { conv2dInputGrad } from '../../backend/ops/conv2d_input_grad.js';
 import { seedFrom } from '../../util/rng.js';
@@ -67,7 +67,7 @@ export class FeedbackConv2d implements FeedbackLayer {
   pairsPerExample(x: tf.Tensor): tf.Tensor {
     const [kh, kw] = this.filterShape;
     const along = (size: number, k: number): number[] => {
-      const out = Math.floor((size + 2 * this.pad - k) / this.stride) + 1;
+      const out = convOutSize(size, k, this.stride, this.pad);
       return Array.from({ length: k }, (_, i) => {
         let n = 0;
         for (let o = 0; o < out; o++) {

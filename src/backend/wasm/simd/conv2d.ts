@@ -8,6 +8,7 @@
  * that are not multiples of its tile, no SIMD) and the caller uses its XNNPACK route.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { convOutSize } from '../../ops/conv2d.js';
 import { activePool } from '../threads/index.js';
 import {
   type ConvGeometry,
@@ -92,8 +93,11 @@ function planned(k: SimdCall, shape: number[], plan: ConvPlan, inputs: tf.Tensor
 }
 
 function outRowShape(x: number[], filter: number[], a: ConvAttrs): number[] {
-  const out = (size: number, k: number) => Math.floor((size + 2 * a.pad - k) / a.stride) + 1;
-  return [out(x[1], filter[0]), out(x[2], filter[1]), filter[3]];
+  return [
+    convOutSize(x[1], filter[0], a.stride, a.pad),
+    convOutSize(x[2], filter[1], a.stride, a.pad),
+    filter[3],
+  ];
 }
 
 type PackedAttrs = ConvAttrs & { filterShape: Shape4 };

@@ -10,6 +10,7 @@
  *   filter grad  ΔW = Σ x ⋆ δ_out  (eq. 4)   conv2d_filter_grad (padding handled in
  *                place) or conv2d_filter_grad_packed (chunks packed into scratch)
  */
+import { convOutSize } from '../../ops/conv2d.js';
 import type { ConvExports } from './index.js';
 
 export interface Call {
@@ -66,7 +67,7 @@ export function croppedTaps(
   pad: number,
 ): { lo: number; k: number; pad: number } | null {
   const range = (size: number) => {
-    const out = Math.floor((size + 2 * pad - k) / stride) + 1;
+    const out = convOutSize(size, k, stride, pad);
     // tap i meets a real pixel iff 0 ≤ oh·s + i − p < size for some output row oh
     return [Math.max(0, pad - (out - 1) * stride), Math.min(k - 1, size - 1 + pad)];
   };
@@ -75,15 +76,14 @@ export function croppedTaps(
   return { lo, k: k - 2 * lo, pad: pad - lo };
 }
 
-const outSize = (size: number, k: number, g: ConvGeometry) =>
-  Math.floor((size + 2 * g.pad - k) / g.stride) + 1;
+const outSize = (size: number, k: number, g: ConvGeometry) => convOutSize(size, k, g.stride, g.pad);
 
 /**
  * A convolution of a padded input, as the forward and the stride-1 input gradient
  * are: src [count, h, w, cin] placed at (top, left) in zeros of [hd, wd] (pad_dilate),
  * then a valid kh×kw convolution at stride s to [ho, wo, cout] with a filter packed by
  * filter_pack. 3x3 at stride 1 on 32+ input channels and maps of 4x4 or more runs as
- * Winograd F(2x2, 3x3) (filter_wino + conv2d_wino: 1.2-2.1x the direct kernel there,
+ * Winograd F(2x2, 3x3) (filter_wino + conv2d_wino: 1.1-1.8x the direct kernel there,
  * scripts/bench-kernels; on 16 channels or 2x2 maps it was slower), else conv2d_valid.
  */
 interface PaddedConv {

@@ -1,5 +1,6 @@
 /** Max pooling's backward on the wasm backend (max_pool_grad.wat); see ops/max_pool_grad.ts. */
 import type * as tf from '@tensorflow/tfjs-core';
+import { convOutSize } from '../../ops/conv2d.js';
 import { type MaxPoolAttrs, type MaxPoolGradFn, stockMaxPoolGrad } from '../../ops/max_pool_grad.js';
 import { simdKernel } from './kernel.js';
 
@@ -33,7 +34,7 @@ const maxPoolGradKernel = simdKernel<'dy' | 'x' | 'y', MaxPoolAttrs>(
  * disagrees with cpu on some shapes in tfjs 4.22: 2x2 windows, 3 channels).
  */
 export const wasmMaxPoolGrad: MaxPoolGradFn = (dy, x, y, a) => {
-  const out = (size: number) => Math.floor((size + 2 * a.pad - a.filterSize) / a.strides) + 1;
+  const out = (size: number) => convOutSize(size, a.filterSize, a.strides, a.pad);
   const fits = y.shape[1] === out(x.shape[1]) && y.shape[2] === out(x.shape[2]) && dy.size === y.size;
   return (
     ((fits ? maxPoolGradKernel.run({ dy, x, y }, a)?.[0] : null) as tf.Tensor4D | null) ??
