@@ -29,6 +29,8 @@ const VARIANTS: Array<[string, Partial<WebgpuTuning>]> = [
   ['submit every 64 dispatches', { submitBatch: 64 }],
   ['split-K 256 workgroups', { filterGradWorkgroups: 256 }],
   ['split-K 4096 workgroups', { filterGradWorkgroups: 4096 }],
+  ['SGD: 2 dispatches per parameter', { sgd: 'each' }],
+  ['stock ReLU backward', { smallOps: 'stock' }],
 ];
 
 function gpuName(): string | null {

@@ -1,13 +1,15 @@
 /**
- * The fused BatchNorm and SGD kernels against the tf-op code the engine runs today, at
- * a net's real shapes: ms per training step summed over all layers (one BN per conv,
- * forward + backward; one SGD step per conv weight and BN γ/β, Nesterov, decay).
+ * The fused BatchNorm and SGD kernels against the generic tf-op code other backends
+ * run, at a net's real shapes: ms per training step summed over all layers (one BN per
+ * conv, forward + backward; one SGD step per conv weight and BN γ/β, Nesterov, decay:
+ * tf ops, 2 dispatches per parameter, and the grouped in-place kernel the engine uses).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {
   stockBatchNormTrain as referenceBatchNormTrain,
   stockBatchNormTrainGrad as referenceBatchNormTrainGrad,
 } from '../../src/backend/ops/batch_norm_train.js';
+import { stockSgdUpdate } from '../../src/backend/ops/sgd_update.js';
 import {
   type BatchNormTrainFn,
   type BatchNormTrainGradFn,
@@ -15,9 +17,9 @@ import {
   webgpuBatchNormTrainGrad,
 } from '../../src/backend/webgpu/batch_norm.js';
 import { webgpuFinish } from '../../src/backend/webgpu/index.js';
+import type { WebGPUBackend } from '../../src/backend/webgpu/program.js';
 import { webgpuSgdUpdate } from '../../src/backend/webgpu/sgd.js';
-import { optimizerConfigSchema } from '../../src/train/config.js';
-import { Sgd } from '../../src/train/optimizer.js';
+import { makeWebgpuSgdUpdateMany } from '../../src/backend/webgpu/sgd_many.js';
 import type { ConvLayerShape } from './trainer.js';
 
 export interface FusedRow {
@@ -28,6 +30,7 @@ export interface FusedRow {
   sgdParams: number;
   sgdStockMs: number;
   sgdFusedMs: number;
+  sgdGroupedMs: number;
 }
 
 const EPS = 1e-5;
@@ -80,30 +83,27 @@ export async function benchFused(
   tf.dispose(bnData.flatMap((d) => [d.x, d.dy, d.gamma, d.beta]));
 
   const shapes = layers.flatMap((l) => [l.filterShape as number[], [l.filterShape[3]], [l.filterShape[3]]]);
-  const params = shapes.map((s, i) => ({
-    name: `p${i}`,
-    value: tf.variable(tf.randomNormal(s)),
-    isWeight: true,
-  }));
+  // Made inside tidy so each variable alone owns its buffer (the grouped kernel's in-place condition).
+  const params = tf.tidy(() => shapes.map((s) => tf.variable(tf.randomNormal(s))));
+  const velocities = tf.tidy(() => shapes.map((s) => tf.variable(tf.zeros(s))));
   const grads = shapes.map((s) => tf.randomNormal(s));
-  const velocities = shapes.map((s) => tf.variable(tf.zeros(s)));
-  const sgd = new Sgd(optimizerConfigSchema.parse({}));
-  const sgdStockMs = await timeRepeated(
-    () =>
-      sgd.step(
-        params.map((p, i) => [p, grads[i]]),
-        0.1,
-      ),
-    reps,
-  );
   const o = { lr: 0.1, momentum: 0.9, weightDecay: 1e-4, nesterov: true };
-  const sgdFusedMs = await timeRepeated(() => {
+  const each = (update: typeof stockSgdUpdate) => () => {
     params.forEach((p, i) => {
-      webgpuSgdUpdate(p.value, grads[i], velocities[i], o);
+      update(p, grads[i], velocities[i], o);
     });
-  }, reps);
-  sgd.dispose();
-  tf.dispose([...params.map((p) => p.value), ...grads, ...velocities]);
+  };
+  const sgdStockMs = await timeRepeated(each(stockSgdUpdate), reps);
+  const sgdFusedMs = await timeRepeated(each(webgpuSgdUpdate), reps);
+  const grouped = makeWebgpuSgdUpdateMany(() => tf.backend() as unknown as WebGPUBackend);
+  const entries = params.map((param, i) => ({
+    param,
+    grad: grads[i],
+    velocity: velocities[i],
+    weightDecay: 1e-4,
+  }));
+  const sgdGroupedMs = await timeRepeated(() => grouped(entries, o), reps);
+  tf.dispose([...params, ...grads, ...velocities]);
   return {
     net,
     bnLayers: bnShapes.length,
@@ -112,5 +112,6 @@ export async function benchFused(
     sgdParams: params.length,
     sgdStockMs,
     sgdFusedMs,
+    sgdGroupedMs,
   };
 }

@@ -51,6 +51,8 @@ function stepTable(r: BenchResults): string {
       f1(f32?.medianMs),
       f1(t32?.medianMs),
       f32 ? `${(ms / f32.medianMs).toFixed(1)}×` : '–',
+      f1(s.hostMs),
+      f0(s.dispatches),
       s.tensorDelta === 0 ? 'yes' : `+${s.tensorDelta}`,
     ];
   });
@@ -64,6 +66,8 @@ function stepTable(r: BenchResults): string {
       'PyTorch fp32 ms',
       'PyTorch TF32 ms',
       'webgpu / PyTorch fp32',
+      'host ms/step',
+      'dispatches/step',
       'tensors flat',
     ],
     rows,
@@ -78,7 +82,9 @@ export function markdown(r: BenchResults): string {
     `${r.date}; WebGPU adapter: ${r.adapter}; Node ${r.node}, tfjs ${r.tfjs}; PyTorch ${r.torch.torch ?? '–'} on ${r.torch.device ?? '–'}. ` +
       `Median of ${r.options.steps} steps after ${r.options.warmup} warm-up steps, synthetic data, fp32. ` +
       '"pipelined" = back-to-back steps with at most 2 queued on the GPU (webgpuThrottle), as in training; ' +
-      'img/s from the faster of the two. Ratio = webgpu (faster of the two) / PyTorch fp32 (TF32 off).',
+      'img/s from the faster of the two. Ratio = webgpu (faster of the two) / PyTorch fp32 (TF32 off). ' +
+      '"host ms" = the trainStep() call alone (tfjs and Dawn recording the step, GPU idle), the floor under the step time; ' +
+      'dispatches = compute dispatches per step.',
   );
   out.push('');
   out.push(stepTable(r));
@@ -87,7 +93,17 @@ export function markdown(r: BenchResults): string {
     out.push('', '### Variants (webgpu tuning)', '');
     out.push(
       table(
-        ['net', 'rule', 'variant', 'ms/step (median)', 'pipelined ms', 'img/s'],
+        [
+          'net',
+          'rule',
+          'variant',
+          'ms/step (median)',
+          'pipelined ms',
+          'img/s',
+          'host ms',
+          'dispatches',
+          'new buffers',
+        ],
         r.variants.map((v) => [
           v.net,
           v.rule.toUpperCase(),
@@ -95,6 +111,9 @@ export function markdown(r: BenchResults): string {
           f1(v.medianMs),
           f1(v.pipelinedMs),
           f0(v.imgPerSec),
+          f1(v.hostMs),
+          f0(v.dispatches),
+          f0(v.buffersCreated),
         ]),
       ),
     );
@@ -122,7 +141,16 @@ export function markdown(r: BenchResults): string {
     );
     out.push(
       table(
-        ['net', 'BN layers', 'BN fwd+bwd tf ops', 'BN fused', 'SGD params', 'SGD tf ops', 'SGD fused'],
+        [
+          'net',
+          'BN layers',
+          'BN fwd+bwd tf ops',
+          'BN fused',
+          'SGD params',
+          'SGD tf ops',
+          'SGD 2 dispatches/param',
+          'SGD grouped in place',
+        ],
         r.fused.map((f) => [
           f.net,
           f.bnLayers,
@@ -131,6 +159,7 @@ export function markdown(r: BenchResults): string {
           f.sgdParams,
           f1(f.sgdStockMs),
           f1(f.sgdFusedMs),
+          f1(f.sgdGroupedMs),
         ]),
       ),
     );

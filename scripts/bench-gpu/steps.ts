@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { webgpuThrottle } from '../../src/backend/webgpu/index.js';
 import type { Batch } from '../../src/data/types.js';
 import type { Trainer } from '../../src/train/types.js';
+import { dawnCounts } from './dispatches.js';
 import type { NetConfig, Rule } from './options.js';
 import { buildTrainer, syntheticBatch } from './trainer.js';
 
@@ -14,6 +15,11 @@ export interface StepTiming {
   /** First step: pipeline compilation included. */
   firstMs: number;
   imgPerSec: number;
+  /** Median time of the trainStep() call alone: the host's share (tfjs + Dawn recording). */
+  hostMs: number;
+  /** Compute dispatches and new GPU buffers per step. */
+  dispatches: number;
+  buffersCreated: number;
   /** Live tensors after the timed steps minus before (0 = flat). */
   tensorDelta: number;
   lossFinite: boolean;
@@ -49,13 +55,17 @@ export async function timeSteps(
     await trainer.lossIsFinite();
   }
   const before = tf.memory().numTensors;
+  const counted = dawnCounts();
   const times: number[] = [];
+  const host: number[] = [];
   for (let i = 0; i < steps; i++) {
     t = performance.now();
     trainer.trainStep(batch, LR);
+    host.push(performance.now() - t);
     await trainer.lossIsFinite();
     times.push(performance.now() - t);
   }
+  const after = dawnCounts();
   t = performance.now();
   for (let i = 0; i < steps; i++) {
     trainer.trainStep(batch, LR);
@@ -69,6 +79,10 @@ export async function timeSteps(
     pipelinedMs,
     firstMs,
     imgPerSec: (batch.n * 1000) / Math.min(medianMs, pipelinedMs),
+    hostMs: median(host),
+    // lossIsFinite's readback adds a few dispatches and buffers; they are counted too.
+    dispatches: (after.dispatches - counted.dispatches) / steps,
+    buffersCreated: (after.buffers - counted.buffers) / steps,
     tensorDelta: tf.memory().numTensors - before,
     lossFinite,
   };

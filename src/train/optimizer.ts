@@ -5,7 +5,7 @@
  * under KP, biases, BN γ/β) has its own momentum buffer.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { sgdUpdate } from '../backend/ops/sgd_update.js';
+import { type SgdEntry, sgdUpdateMany } from '../backend/ops/sgd_update.js';
 import { ownedVariable, type Param } from '../models/layers/types.js';
 import type { OptimizerConfig } from './config.js';
 
@@ -17,11 +17,13 @@ export class Sgd {
   /** Apply one update to each (param, gradient) pair at learning rate `lr`. */
   step(updates: Array<[Param, tf.Tensor]>, lr: number): void {
     const { momentum, nesterov } = this.cfg;
-    for (const [p, grad] of updates) {
-      const weightDecay = p.isWeight || this.cfg.decay_bias_and_bn ? this.cfg.weight_decay : 0;
-      const velocity = momentum > 0 ? this.buffer(p) : null;
-      sgdUpdate(p.value, grad, velocity, { lr, momentum, weightDecay, nesterov });
-    }
+    const entries: SgdEntry[] = updates.map(([p, grad]) => ({
+      param: p.value,
+      grad,
+      velocity: momentum > 0 ? this.buffer(p) : null,
+      weightDecay: p.isWeight || this.cfg.decay_bias_and_bn ? this.cfg.weight_decay : 0,
+    }));
+    sgdUpdateMany(entries, { lr, momentum, nesterov });
   }
 
   private buffer(p: Param): tf.Variable {

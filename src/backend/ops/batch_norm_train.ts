@@ -5,16 +5,28 @@
  *   backward: dβ = Σ dy,  dγ = Σ dy·x̂ = (Σ dy·x − μ·dβ)/σ,
  *             dx = (γ/σ)·(dy − dβ/M − x̂·dγ/M)
  * x̂ is never stored: the backward takes x (kept alive by the previous layer anyway).
- * Backends may register fused kernels for both (webgpu does).
+ * With `running`, the forward also updates the running statistics in place:
+ *   running μ ← m·running μ + (1 − m)·μ,  running σ² ← m·running σ² + (1 − m)·σ²·M/(M − 1)
+ * (the unbiased variance, as PyTorch keeps it). Backends may register fused kernels for
+ * both (wasm and webgpu do; webgpu also folds the running statistics in).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { emaUpdate } from './ema_update.js';
 import { opImplFor } from './registry.js';
+
+/** A BatchNorm layer's running statistics and their momentum m (the weight of the old value). */
+export interface RunningStats {
+  mean: tf.Variable;
+  variance: tf.Variable;
+  momentum: number;
+}
 
 export type BatchNormTrainFn = (
   x: tf.Tensor,
   gamma: tf.Tensor,
   beta: tf.Tensor,
   epsilon: number,
+  running?: RunningStats,
 ) => { y: tf.Tensor; mean: tf.Tensor1D; variance: tf.Tensor1D };
 
 export type BatchNormTrainGradFn = (
@@ -28,10 +40,28 @@ export type BatchNormTrainGradFn = (
 
 const channelAxes = (x: tf.Tensor) => x.shape.map((_, i) => i).slice(0, -1);
 
+/** Rows M = N·H·W per channel of a channels-last tensor. */
+export const batchNormRows = (x: tf.TensorInfo): number =>
+  tf.util.sizeFromShape(x.shape) / (x.shape[x.shape.length - 1] as number);
+
+/** The running-statistics update with separate ops (for kernels that do not fold it in). */
+export function updateRunningStats(
+  x: tf.Tensor,
+  mean: tf.Tensor,
+  variance: tf.Tensor,
+  running?: RunningStats,
+): void {
+  if (!running) return;
+  const m = batchNormRows(x);
+  emaUpdate(running.mean, mean, running.momentum, 1);
+  emaUpdate(running.variance, variance, running.momentum, m / Math.max(1, m - 1));
+}
+
 /** Moments, then tfjs's fused batch-norm kernel. */
-export const stockBatchNormTrain: BatchNormTrainFn = (x, gamma, beta, epsilon) => {
+export const stockBatchNormTrain: BatchNormTrainFn = (x, gamma, beta, epsilon, running) => {
   const { mean, variance } = tf.moments(x, channelAxes(x));
   const y = tf.batchNorm(x, mean, variance, beta, gamma, epsilon);
+  updateRunningStats(x, mean, variance, running);
   return { y, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
 };
 

@@ -10,13 +10,15 @@ import * as tf from '@tensorflow/tfjs-core';
 
 const impls = new Map<string, Map<string, unknown>>();
 
-export function registerOpImpl<F>(op: string, backend: string, fn: F): void {
+/** Route `op` on `backend` to `fn`; undefined routes it back to the generic path. */
+export function registerOpImpl<F>(op: string, backend: string, fn: F | undefined): void {
   let byBackend = impls.get(op);
   if (!byBackend) {
     byBackend = new Map();
     impls.set(op, byBackend);
   }
-  byBackend.set(backend, fn);
+  if (fn === undefined) byBackend.delete(backend);
+  else byBackend.set(backend, fn);
 }
 
 /** The implementation of `op` for the active backend, or undefined to use tfjs's own. */

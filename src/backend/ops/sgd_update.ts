@@ -1,7 +1,9 @@
 /**
- * One SGD step of one parameter, in place, PyTorch semantics:
+ * One SGD step of one parameter (`sgdUpdate`) or of many (`sgdUpdateMany`), in place,
+ * PyTorch semantics:
  *   g ← g + λ·p;  v ← μ·v + g;  p ← p − η·(g + μ·v)  (Nesterov)  or  p − η·v;  μ = 0: p − η·g
- * Backends may register a fused kernel (webgpu does).
+ * Backends may register fused kernels (wasm: one parameter per call; webgpu: several
+ * parameters per dispatch).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { opImplFor } from './registry.js';
@@ -40,4 +42,24 @@ export function sgdUpdate(
   o: SgdHyper,
 ): void {
   (opImplFor<SgdUpdateFn>('sgdUpdate') ?? stockSgdUpdate)(param, grad, velocity, o);
+}
+
+/** One parameter's part of a `sgdUpdateMany` call. */
+export interface SgdEntry {
+  param: tf.Variable;
+  grad: tf.Tensor;
+  velocity: tf.Variable | null;
+  weightDecay: number;
+}
+
+export type SgdUpdateManyFn = (entries: SgdEntry[], o: Omit<SgdHyper, 'weightDecay'>) => void;
+
+/** Every entry's update; a backend without a grouped kernel runs `sgdUpdate` on each. */
+export function sgdUpdateMany(entries: SgdEntry[], o: Omit<SgdHyper, 'weightDecay'>): void {
+  const grouped = opImplFor<SgdUpdateManyFn>('sgdUpdateMany');
+  if (grouped) {
+    grouped(entries, o);
+    return;
+  }
+  for (const e of entries) sgdUpdate(e.param, e.grad, e.velocity, { ...o, weightDecay: e.weightDecay });
 }

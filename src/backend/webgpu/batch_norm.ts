@@ -1,27 +1,44 @@
 /**
- * Training-mode BatchNorm on WebGPU in 4 dispatches each way instead of ~14 forward
- * and ~12 backward tf ops (channels last; statistics over every axis but the last):
+ * Training-mode BatchNorm on WebGPU in 3 dispatches each way instead of ~14 forward
+ * (+7 for the running statistics) and ~12 backward tf ops (channels last; statistics
+ * over every axis but the last):
  *
- *   forward  (x, γ, β, ε) → y = γ·(x − μ)/√(σ² + ε) + β, μ, σ² (biased)
+ *   forward  (x, γ, β, ε) → y = γ·(x − μ)/√(σ² + ε) + β, μ, σ² (biased), and the
+ *            running statistics updated in place when given
  *   backward (dy, x, μ, σ², γ, ε) → dx = k·(dy − dβ/M − x̂·dγ/M), dγ = Σ dy·x̂, dβ = Σ dy
  *            with k = γ/√(σ² + ε), x̂ = (x − μ)/√(σ² + ε), M = rows
+ *
+ * Each way: split partial sums (a tfjs program), one raw pass that writes both
+ * per-channel results (raw_dispatch.ts: tfjs programs have one output), the
+ * element-wise pass.
  *
  * Ops `batchNormTrain` / `batchNormTrainGrad` for src/backend/ops/registry.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { BatchNormTrainFn, BatchNormTrainGradFn } from '../ops/batch_norm_train.js';
+import {
+  type BatchNormTrainFn,
+  type BatchNormTrainGradFn,
+  updateRunningStats,
+} from '../ops/batch_norm_train.js';
 import {
   type ChannelwiseProgram,
   channelSplits,
+  channelWorkgroups,
+  GRAD_SUMS_SHADER,
   gradPartialsProgram,
   inputGradProgram,
   normalizeProgram,
-  StatsFinalizeProgram,
   splitUniforms,
+  statsFinalizeShader,
   statsPartialsProgram,
 } from './batch_norm_programs.js';
-import { type KernelArgs, type ProgramUniforms, registerWebgpuKernel } from './program.js';
-import { sumPartials } from './sum_partials.js';
+import {
+  type KernelArgs,
+  type ProgramUniforms,
+  registerWebgpuKernel,
+  type WebGPUBackend,
+} from './program.js';
+import { newOutput, recordRawDispatch, writableInPlace } from './raw_dispatch.js';
 
 export type { BatchNormTrainFn, BatchNormTrainGradFn } from '../ops/batch_norm_train.js';
 
@@ -44,12 +61,18 @@ function channelwiseUniforms(channels: number, epsilon: number, rows: number): P
   ];
 }
 
+interface TrainAttrs {
+  epsilon: number;
+  /** Running-statistics momentum; with it, inputs runMean and runVar are updated in place. */
+  momentum?: number;
+}
+
 function batchNormTrainKernel({
   inputs,
   backend,
   attrs,
-}: KernelArgs<'x' | 'gamma' | 'beta', { epsilon: number }>): tf.TensorInfo[] {
-  const { x, gamma, beta } = inputs;
+}: KernelArgs<'x' | 'gamma' | 'beta' | 'runMean' | 'runVar', TrainAttrs>): tf.TensorInfo[] {
+  const { x, gamma, beta, runMean, runVar } = inputs;
   const { rows, channels, size } = dims(x);
   const split = splitUniforms(rows, channels, attrs.epsilon);
   const partials = backend.runWebGPUProgram(
@@ -58,13 +81,28 @@ function batchNormTrainKernel({
     'float32',
     split,
   );
-  const finalize = (which: number) =>
-    backend.runWebGPUProgram(new StatsFinalizeProgram(channels), [partials], 'float32', [
-      ...split,
-      { type: 'int32', data: [which] },
-    ]);
-  const mean = finalize(0);
-  const variance = finalize(1);
+  const mean = newOutput(backend, [channels]);
+  const variance = newOutput(backend, [channels]);
+  const running = attrs.momentum !== undefined && runMean !== undefined && runVar !== undefined;
+  const momentum = attrs.momentum ?? 0;
+  recordRawDispatch(
+    backend,
+    'WtrainBnStatsFinalize',
+    statsFinalizeShader(running),
+    [
+      { tensor: partials, write: false },
+      { tensor: mean, write: true },
+      { tensor: variance, write: true },
+      ...(running ? [runMean, runVar].map((tensor) => ({ tensor, write: true })) : []),
+    ],
+    [
+      ...split.slice(0, 4),
+      { type: 'float32', data: [momentum] },
+      { type: 'float32', data: [1 - momentum] },
+      { type: 'float32', data: [rows / Math.max(1, rows - 1)] },
+    ],
+    channelWorkgroups(channels),
+  );
   backend.disposeData(partials.dataId);
   const y = backend.runWebGPUProgram(
     normalizeProgram(size),
@@ -89,8 +127,23 @@ function batchNormTrainGradKernel({
     'float32',
     splitUniforms(rows, channels, attrs.epsilon),
   );
-  const dBeta = sumPartials(backend, partials, splits, [channels], 0);
-  const dGamma = sumPartials(backend, partials, splits, [channels], splits * channels);
+  const dBeta = newOutput(backend, [channels]);
+  const dGamma = newOutput(backend, [channels]);
+  recordRawDispatch(
+    backend,
+    'WtrainBnGradSums',
+    GRAD_SUMS_SHADER,
+    [
+      { tensor: partials, write: false },
+      { tensor: dBeta, write: true },
+      { tensor: dGamma, write: true },
+    ],
+    [
+      { type: 'int32', data: [channels] },
+      { type: 'int32', data: [splits] },
+    ],
+    channelWorkgroups(channels),
+  );
   backend.disposeData(partials.dataId);
   const program: ChannelwiseProgram = inputGradProgram(size);
   const dx = backend.runWebGPUProgram(
@@ -107,14 +160,22 @@ export function registerBatchNormKernels(): void {
   registerWebgpuKernel(BN_TRAIN_GRAD_KERNEL, batchNormTrainGradKernel);
 }
 
-export const webgpuBatchNormTrain: BatchNormTrainFn = (x, gamma, beta, epsilon) => {
-  const [y, mean, variance] = tf.engine().runKernel(
-    BN_TRAIN_KERNEL,
-    { x, gamma, beta },
-    {
-      epsilon,
-    },
-  ) as tf.Tensor[];
+export const webgpuBatchNormTrain: BatchNormTrainFn = (x, gamma, beta, epsilon, running) => {
+  const backend = tf.backend() as unknown as WebGPUBackend;
+  const inPlace =
+    running !== undefined &&
+    writableInPlace(backend, running.mean, [running.variance, x, gamma, beta]) &&
+    writableInPlace(backend, running.variance, [running.mean, x, gamma, beta]);
+  const inputs: tf.NamedTensorMap = { x, gamma, beta };
+  const attrs: TrainAttrs = { epsilon };
+  if (inPlace) {
+    Object.assign(inputs, { runMean: running.mean, runVar: running.variance });
+    attrs.momentum = running.momentum;
+  }
+  const [y, mean, variance] = tf
+    .engine()
+    .runKernel(BN_TRAIN_KERNEL, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+  if (!inPlace) updateRunningStats(x, mean, variance, running);
   return { y, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
 };
 

@@ -111,48 +111,89 @@ export function gradPartialsProgram(rows: number, channels: number): WebGPUProgr
   );
 }
 
+const RAW_WORKGROUP = 64;
+
 /**
- * Chan's combination of the Welford partials: the mean (`which` 0) or the biased
- * variance (`which` 1) of each channel. Uniforms: SPLIT_UNIFORMS then `which`.
+ * Raw WGSL (raw_dispatch.ts) for Chan's combination of the Welford partials into the
+ * mean and biased variance of each channel, both written in one dispatch. With
+ * `running`, also the running statistics in place, rounded as the emaUpdate op does:
+ * r ← r·keep + (v·scale)·take (scale 1 for the mean, M/(M−1) for the variance).
+ * Bindings: partials, mean, variance, [running mean, running variance], uniforms.
  */
-export class StatsFinalizeProgram implements WebGPUProgram {
-  variableNames = ['partials'];
-  uniforms = `${SPLIT_UNIFORMS} which : i32,`;
-  outputShape: number[];
-  shaderKey = 'wtrainBnStatsFinalize';
-  dispatchLayout = { x: [0] };
-  dispatch: [number, number, number];
-  workgroupSize: [number, number, number] = [WORKGROUP, 1, 1];
-
-  constructor(channels: number) {
-    this.outputShape = [channels];
-    this.dispatch = flatDispatch(channels, WORKGROUP);
+export function statsFinalizeShader(running: boolean): string {
+  const runningDecls = running
+    ? `@group(0) @binding(3) var<storage, read_write> runMean : array<f32>;
+@group(0) @binding(4) var<storage, read_write> runVar : array<f32>;`
+    : '';
+  const runningUpdate = running
+    ? `runMean[c] = runMean[c] * u.keep + mu * u.take;
+  runVar[c] = runVar[c] * u.keep + (sigma2 * u.scale) * u.take;`
+    : '';
+  return `
+struct Uniforms { channels : i32, rows : i32, chunk : i32, splits : i32, keep : f32, take : f32, scale : f32, };
+@group(0) @binding(0) var<storage, read> partials : array<f32>;
+@group(0) @binding(1) var<storage, read_write> mean : array<f32>;
+@group(0) @binding(2) var<storage, read_write> variance : array<f32>;
+${runningDecls}
+@group(0) @binding(${running ? 5 : 3}) var<uniform> u : Uniforms;
+@compute @workgroup_size(${RAW_WORKGROUP})
+fn main(@builtin(global_invocation_id) gid : vec3<u32>) {
+  let c = i32(gid.x);
+  let cs = u.channels;
+  if (c >= cs) {
+    return;
   }
-
-  getUserCode(): string {
-    return `
-      fn main(index : i32) {
-        let cs = uniforms.channels;
-        if (index >= cs) {
-          return;
-        }
-        var n = 0.0;
-        var m = 0.0;
-        var m2 = 0.0;
-        for (var s = 0; s < uniforms.splits; s = s + 1) {
-          let nb = f32(min(uniforms.chunk, uniforms.rows - s * uniforms.chunk));
-          let mb = partials[2 * s * cs + index];
-          let m2b = partials[(2 * s + 1) * cs + index];
-          let nt = n + nb;
-          let d = mb - m;
-          m = m + d * (nb / nt);
-          m2 = m2 + m2b + d * d * (n * nb / nt);
-          n = nt;
-        }
-        result[index] = select(m2 / n, m, uniforms.which == 0);
-      }`;
+  var n = 0.0;
+  var m = 0.0;
+  var m2 = 0.0;
+  for (var s = 0; s < u.splits; s = s + 1) {
+    let nb = f32(min(u.chunk, u.rows - s * u.chunk));
+    let mb = partials[2 * s * cs + c];
+    let m2b = partials[(2 * s + 1) * cs + c];
+    let nt = n + nb;
+    let d = mb - m;
+    m = m + d * (nb / nt);
+    m2 = m2 + m2b + d * d * (n * nb / nt);
+    n = nt;
   }
+  let mu = m;
+  let sigma2 = m2 / n;
+  mean[c] = mu;
+  variance[c] = sigma2;
+  ${runningUpdate}
+}`;
 }
+
+/**
+ * Raw WGSL for the second pass of the gradient partials: dβ[c] = Σ_s partials[s·C + c]
+ * and dγ[c] = Σ_s partials[(S + s)·C + c] in one dispatch (summed in sum_partials.ts's
+ * order). Bindings: partials, dBeta, dGamma, uniforms.
+ */
+export const GRAD_SUMS_SHADER = `
+struct Uniforms { channels : i32, splits : i32, };
+@group(0) @binding(0) var<storage, read> partials : array<f32>;
+@group(0) @binding(1) var<storage, read_write> dBeta : array<f32>;
+@group(0) @binding(2) var<storage, read_write> dGamma : array<f32>;
+@group(0) @binding(3) var<uniform> u : Uniforms;
+@compute @workgroup_size(${RAW_WORKGROUP})
+fn main(@builtin(global_invocation_id) gid : vec3<u32>) {
+  let c = i32(gid.x);
+  let cs = u.channels;
+  if (c >= cs) {
+    return;
+  }
+  var sb = 0.0;
+  var sg = 0.0;
+  for (var s = 0; s < u.splits; s = s + 1) {
+    sb = sb + partials[s * cs + c];
+    sg = sg + partials[(u.splits + s) * cs + c];
+  }
+  dBeta[c] = sb;
+  dGamma[c] = sg;
+}`;
+
+/** Workgroups of the per-channel raw passes. */
+export const channelWorkgroups = (channels: number): number => ceilDiv(channels, RAW_WORKGROUP);
 
 /** An elementwise program over rows × channels with per-channel vectors; `expr` is the value at `index`. */
 export class ChannelwiseProgram implements WebGPUProgram {

@@ -11,7 +11,11 @@ import {
   setFilterGradTargetWorkgroups,
   webgpuConv2dFilterGrad,
 } from './conv2d_filter_grad.js';
+import { registerEmaKernel, webgpuEmaUpdate } from './ema_update.js';
+import type { WebGPUBackend } from './program.js';
+import { registerReluGradKernel, webgpuReluGrad } from './relu_grad.js';
 import { registerSgdKernel, webgpuSgdUpdate } from './sgd.js';
+import { makeWebgpuSgdUpdateMany } from './sgd_many.js';
 
 export type { BatchNormTrainFn, BatchNormTrainGradFn } from './batch_norm.js';
 export { describeVulkanSetup } from './diagnose.js';
@@ -28,6 +32,10 @@ export interface WebgpuTuning {
   filterGradWorkgroups: number;
   /** Kernel dispatches per command-buffer submit (tfjs's WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE). */
   submitBatch: number;
+  /** The optimiser step: several parameters per dispatch, in place, or 2 dispatches per parameter. */
+  sgd: 'grouped' | 'each';
+  /** ReLU's backward and emaUpdate (running averages outside BatchNorm's kernel): one dispatch each, or tf ops. */
+  smallOps: 'fused' | 'stock';
 }
 
 export const DEFAULT_WEBGPU_TUNING: Readonly<WebgpuTuning> = {
@@ -35,6 +43,8 @@ export const DEFAULT_WEBGPU_TUNING: Readonly<WebgpuTuning> = {
   inputGrad: 'mm',
   filterGradWorkgroups: 1024,
   submitBatch: 15,
+  sgd: 'grouped',
+  smallOps: 'fused',
 };
 
 function setFlag(name: string, value: boolean | number): void {
@@ -63,6 +73,16 @@ export function registerWebgpuOps(tuning: Partial<WebgpuTuning> = {}): void {
   registerOpImpl('batchNormTrainGrad', 'webgpu', webgpuBatchNormTrainGrad);
   registerSgdKernel();
   registerOpImpl('sgdUpdate', 'webgpu', webgpuSgdUpdate);
+  registerOpImpl(
+    'sgdUpdateMany',
+    'webgpu',
+    t.sgd === 'grouped' ? makeWebgpuSgdUpdateMany(() => tf.backend() as unknown as WebGPUBackend) : undefined,
+  );
+  registerEmaKernel();
+  registerReluGradKernel();
+  const fused = t.smallOps === 'fused';
+  registerOpImpl('emaUpdate', 'webgpu', fused ? webgpuEmaUpdate : undefined);
+  registerOpImpl('reluGrad', 'webgpu', fused ? webgpuReluGrad : undefined);
   setFlag('WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE', t.inputGrad === 'naive');
   setFlag('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', t.submitBatch);
 }

@@ -54,6 +54,8 @@ async function requestDevice(adapter: GPUAdapter): Promise<GPUDevice> {
       maxBufferSize: limits.maxBufferSize,
       maxComputeWorkgroupSizeX: limits.maxComputeWorkgroupSizeX,
       maxComputeInvocationsPerWorkgroup: limits.maxComputeInvocationsPerWorkgroup,
+      // The grouped SGD step binds 3 buffers per parameter (sgd_many.ts).
+      maxStorageBuffersPerShaderStage: limits.maxStorageBuffersPerShaderStage,
     },
   });
 }

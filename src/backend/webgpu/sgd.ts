@@ -8,13 +8,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { SgdUpdateFn } from '../ops/sgd_update.js';
-import {
-  flatDispatch,
-  type KernelArgs,
-  type ProgramUniforms,
-  registerWebgpuKernel,
-  type WebGPUProgram,
-} from './program.js';
+import { ElementwiseProgram, runElementwise } from './elementwise.js';
+import { type KernelArgs, type ProgramUniforms, registerWebgpuKernel } from './program.js';
 
 export type { SgdUpdateFn } from '../ops/sgd_update.js';
 
@@ -36,39 +31,6 @@ const VARIABLES: Record<Mode, string[]> = {
   plain: ['p', 'g'],
 };
 
-const WORKGROUP = 256;
-
-class SgdProgram implements WebGPUProgram {
-  uniforms = 'lr : f32, mu : f32, decay : f32,';
-  variableNames: string[];
-  outputShape: number[];
-  shaderKey: string;
-  dispatchLayout = { x: [0] };
-  dispatch: [number, number, number];
-  workgroupSize: [number, number, number] = [WORKGROUP, 1, 1];
-  size = true;
-
-  constructor(
-    private readonly mode: Mode,
-    elements: number,
-  ) {
-    // Only the inputs the expression reads: WebGPU's 'auto' layout drops unused bindings.
-    this.variableNames = VARIABLES[mode];
-    this.outputShape = [elements];
-    this.dispatch = flatDispatch(elements, WORKGROUP);
-    this.shaderKey = `wtrainSgd_${mode}`;
-  }
-
-  getUserCode(): string {
-    return `
-      fn main(index : i32) {
-        if (index < uniforms.size) {
-          result[index] = ${EXPR[this.mode]};
-        }
-      }`;
-  }
-}
-
 interface SgdAttrs {
   mode: Mode;
   lr: number;
@@ -77,16 +39,21 @@ interface SgdAttrs {
 }
 
 function sgdKernel({ inputs, backend, attrs }: KernelArgs<'p' | 'g' | 'v', SgdAttrs>): tf.TensorInfo {
-  const size = tf.util.sizeFromShape(inputs.p.shape);
-  const flat = (t: tf.TensorInfo): tf.TensorInfo => ({ ...t, shape: [size] });
-  const vars = VARIABLES[attrs.mode].map((name) => inputs[name as 'p' | 'g' | 'v']);
+  const { mode } = attrs;
+  const program = new ElementwiseProgram(
+    `wtrainSgd_${mode}`,
+    VARIABLES[mode],
+    EXPR[mode],
+    tf.util.sizeFromShape(inputs.p.shape),
+    'lr : f32, mu : f32, decay : f32,',
+  );
   const uniforms: ProgramUniforms = [
     { type: 'float32', data: [attrs.lr] },
     { type: 'float32', data: [attrs.mu] },
     { type: 'float32', data: [attrs.decay] },
   ];
-  const out = backend.runWebGPUProgram(new SgdProgram(attrs.mode, size), vars.map(flat), 'float32', uniforms);
-  return { ...out, shape: inputs.p.shape };
+  const vars = VARIABLES[mode].map((name) => inputs[name as 'p' | 'g' | 'v']);
+  return runElementwise(backend, program, vars, inputs.p.shape, uniforms);
 }
 
 export function registerSgdKernel(): void {

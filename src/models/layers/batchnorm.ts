@@ -44,15 +44,13 @@ export class BatchNorm implements Module {
       const scale = tf.mul(this.gamma.value, invStd);
       return tf.add(tf.mul(x, scale), tf.sub(this.beta.value, tf.mul(this.runningMean.value, scale)));
     }
-    const { y, mean, variance } = batchNormTrain(x, this.gamma.value, this.beta.value, this.epsilon);
+    // 'train' updates the running statistics; 'probe' passes leave them alone.
+    const running =
+      ctx.mode === 'train'
+        ? { mean: this.runningMean.value, variance: this.runningVar.value, momentum: this.momentum }
+        : undefined;
+    const { y, mean, variance } = batchNormTrain(x, this.gamma.value, this.beta.value, this.epsilon, running);
     ctx.save(this, { x, mean, variance } satisfies Saved);
-    if (ctx.mode === 'train') {
-      const m = x.size / (x.shape.at(-1) as number);
-      const unbiased = tf.mul(variance, m / Math.max(1, m - 1));
-      const mom = this.momentum;
-      this.runningMean.value.assign(tf.add(tf.mul(this.runningMean.value, mom), tf.mul(mean, 1 - mom)));
-      this.runningVar.value.assign(tf.add(tf.mul(this.runningVar.value, mom), tf.mul(unbiased, 1 - mom)));
-    }
     return y;
   }
 

@@ -24,6 +24,7 @@ import {
   type BatchNormTrainGradFn,
   stockBatchNormTrain,
   stockBatchNormTrainGrad,
+  updateRunningStats,
 } from '../../ops/batch_norm_train.js';
 import { heapF32, heapF64 } from './index.js';
 import { type SimdCall, simdKernel } from './kernel.js';
@@ -135,10 +136,11 @@ const batchMeanKernel = simdKernel<'x'>('WtrainBatchMean', (k, { x }) => {
   return mean;
 });
 
-export const wasmBatchNormTrain: BatchNormTrainFn = (x, gamma, beta, epsilon) => {
+export const wasmBatchNormTrain: BatchNormTrainFn = (x, gamma, beta, epsilon, running) => {
   const out = batchNormTrainKernel.run({ x, gamma, beta }, { epsilon });
-  if (!out) return stockBatchNormTrain(x, gamma, beta, epsilon);
+  if (!out) return stockBatchNormTrain(x, gamma, beta, epsilon, running);
   const [y, mean, variance] = out;
+  updateRunningStats(x, mean, variance, running);
   return { y, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
 };
 

@@ -1,0 +1,55 @@
+/**
+ * One thread per element of rank-1 views: the shape of the project's small fused
+ * element-wise kernels (SGD, ReLU backward, running averages). Each replaces a chain of
+ * tf ops, their scalar uploads and intermediate buffers with one dispatch whose
+ * scalars travel as uniforms.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { flatDispatch, type ProgramUniforms, type WebGPUBackend, type WebGPUProgram } from './program.js';
+
+const WORKGROUP = 256;
+
+export class ElementwiseProgram implements WebGPUProgram {
+  outputShape: number[];
+  dispatchLayout = { x: [0] };
+  dispatch: [number, number, number];
+  workgroupSize: [number, number, number] = [WORKGROUP, 1, 1];
+  size = true;
+
+  /**
+   * `expr` computes element `index` from the arrays named in `variableNames` (list only
+   * those it reads: WebGPU's 'auto' layout drops unused bindings) and `uniforms.*`.
+   */
+  constructor(
+    readonly shaderKey: string,
+    readonly variableNames: string[],
+    private readonly expr: string,
+    elements: number,
+    readonly uniforms?: string,
+  ) {
+    this.outputShape = [elements];
+    this.dispatch = flatDispatch(elements, WORKGROUP);
+  }
+
+  getUserCode(): string {
+    return `
+      fn main(index : i32) {
+        if (index < uniforms.size) {
+          result[index] = ${this.expr};
+        }
+      }`;
+  }
+}
+
+/** Run `program` on rank-1 views of `inputs`; the result takes `shape`. */
+export function runElementwise(
+  backend: WebGPUBackend,
+  program: ElementwiseProgram,
+  inputs: tf.TensorInfo[],
+  shape: number[],
+  uniforms?: ProgramUniforms,
+): tf.TensorInfo {
+  const flat = inputs.map((t) => ({ ...t, shape: [tf.util.sizeFromShape(t.shape)] }));
+  const out = backend.runWebGPUProgram(program, flat, 'float32', uniforms);
+  return { ...out, shape };
+}

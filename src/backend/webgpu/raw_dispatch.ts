@@ -1,0 +1,140 @@
+/**
+ * Dispatching our own WGSL into tfjs-webgpu's command stream, for kernels that tfjs's
+ * program contract (one new output buffer, read-only inputs) cannot express: updates
+ * that write several existing tensors in place (the grouped SGD step, sgd_many.ts).
+ *
+ * It does what tfjs's recordAndSubmit does for a program: bind the tensors' buffers and
+ * a uniform buffer, record the dispatch in the open compute pass, keep the buffers
+ * alive until the command buffer is submitted, submit every
+ * WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE dispatches, and time the pass under tf.profile.
+ * A tensor is written in place only when it owns its buffer alone (`writableInPlace`),
+ * and its CPU-side copy, if tfjs cached one after a read, is dropped.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { ProgramUniforms, WebGPUBackend } from './program.js';
+
+/** The tfjs-webgpu internals recordAndSubmit uses (private in its typings, stable in 4.22). */
+interface BackendInternals {
+  device: GPUDevice;
+  commandEncoder: GPUCommandEncoder | null;
+  computePassEncoder: GPUComputePassEncoder | null;
+  commandQueueOwnedIds: WeakSet<object>;
+  dispatchCountInPass: number;
+  activeTimers: Array<{ name: string; query: Promise<number> }> | null;
+  supportTimestampQuery: boolean;
+  querySet: GPUQuerySet | null;
+  querySetCount: number;
+  tensorMap: {
+    get(dataId: object): { resource: unknown; values: unknown; refCount: number } | undefined;
+  };
+  makeUniforms(uniforms: ProgramUniforms): GPUBufferBinding;
+  uploadToGPU(dataId: object): void;
+  ensureCommandEncoderReady(): void;
+  endComputePassEncoder(): void;
+  submitQueue(): void;
+  getQueryTime(): Promise<number>;
+}
+
+export interface RawBinding {
+  tensor: tf.TensorInfo;
+  /** Bound read_write and written in place (must pass `writableInPlace`). */
+  write: boolean;
+}
+
+interface CachedPipeline {
+  pipeline: GPUComputePipeline;
+  layout: GPUBindGroupLayout;
+}
+
+const pipelines = new WeakMap<GPUDevice, Map<string, CachedPipeline>>();
+
+function pipelineFor(device: GPUDevice, code: string): CachedPipeline {
+  let byCode = pipelines.get(device);
+  if (!byCode) {
+    byCode = new Map();
+    pipelines.set(device, byCode);
+  }
+  let cached = byCode.get(code);
+  if (!cached) {
+    const pipeline = device.createComputePipeline({
+      layout: 'auto',
+      compute: { module: device.createShaderModule({ code }), entryPoint: 'main' },
+    });
+    cached = { pipeline, layout: pipeline.getBindGroupLayout(0) };
+    byCode.set(code, cached);
+  }
+  return cached;
+}
+
+const internals = (backend: WebGPUBackend): BackendInternals => backend as unknown as BackendInternals;
+
+/**
+ * True when writing `t`'s buffer changes no other live tensor: it is the only tensor
+ * on its data and none of `others` shares it (WebGPU also forbids binding a buffer
+ * writable twice, or writable and read-only, in one dispatch).
+ */
+export function writableInPlace(backend: WebGPUBackend, t: tf.TensorInfo, others: tf.TensorInfo[]): boolean {
+  const data = internals(backend).tensorMap.get(t.dataId);
+  return (
+    data !== undefined &&
+    data.refCount === 1 &&
+    t.dtype === 'float32' &&
+    others.every((o) => o === t || o.dataId !== t.dataId)
+  );
+}
+
+/**
+ * Record one dispatch of `code` (entry point `main`; binding i = bindings[i], then the
+ * uniforms at binding bindings.length) with `workgroups` workgroups along x.
+ */
+export function recordRawDispatch(
+  backend: WebGPUBackend,
+  name: string,
+  code: string,
+  bindings: RawBinding[],
+  uniforms: ProgramUniforms,
+  workgroups: number,
+): void {
+  const b = internals(backend);
+  const { pipeline, layout } = pipelineFor(b.device, code);
+  const entries: GPUBindGroupEntry[] = bindings.map(({ tensor, write }, i) => {
+    b.uploadToGPU(tensor.dataId);
+    const data = b.tensorMap.get(tensor.dataId);
+    if (!data) throw new Error(`${name}: binding ${i} is a disposed tensor`);
+    if (write) data.values = null; // the GPU copy changes: drop tfjs's cached CPU copy
+    b.commandQueueOwnedIds.add(tensor.dataId);
+    return { binding: i, resource: { buffer: data.resource as GPUBuffer } };
+  });
+  entries.push({ binding: bindings.length, resource: b.makeUniforms(uniforms) });
+  const bindGroup = b.device.createBindGroup({ layout, entries });
+
+  b.ensureCommandEncoderReady();
+  const encoder = b.commandEncoder as GPUCommandEncoder;
+  const timed = b.activeTimers != null;
+  if (timed && b.supportTimestampQuery) {
+    b.endComputePassEncoder();
+    b.querySet ??= b.device.createQuerySet({ type: 'timestamp', count: b.querySetCount });
+    b.computePassEncoder = encoder.beginComputePass({
+      timestampWrites: { querySet: b.querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 },
+    });
+  } else if (!b.computePassEncoder) {
+    b.computePassEncoder = encoder.beginComputePass({});
+  }
+  const pass = b.computePassEncoder;
+  pass.setPipeline(pipeline);
+  pass.setBindGroup(0, bindGroup);
+  pass.dispatchWorkgroups(workgroups, 1, 1);
+  b.dispatchCountInPass++;
+  if (timed || tf.env().getNumber('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE') <= b.dispatchCountInPass) {
+    b.endComputePassEncoder();
+    if (timed) b.activeTimers?.push({ name, query: b.getQueryTime() });
+    else b.submitQueue();
+  }
+}
+
+/** A new float32 tensor with its GPU buffer, for a raw dispatch to write. */
+export function newOutput(backend: WebGPUBackend, shape: number[]): tf.TensorInfo {
+  const out = backend.makeTensorInfo(shape, 'float32');
+  internals(backend).uploadToGPU(out.dataId);
+  return out;
+}

@@ -1,0 +1,84 @@
+/**
+ * The one-dispatch element-wise kernels equal their generic tf-op versions on cpu:
+ * ReLU's backward (reluGrad) and the running average BatchNorm keeps (emaUpdate), and
+ * a BatchNorm training step leaves the same running statistics on both backends (on
+ * webgpu written in place by the statistics pass).
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import { emaUpdate } from '../../src/backend/ops/ema_update.js';
+import { reluGrad } from '../../src/backend/ops/relu_grad.js';
+import { BatchNorm } from '../../src/models/layers/batchnorm.js';
+import { ForwardContext } from '../../src/models/layers/types.js';
+import { randomArray, relErr } from '../helpers.js';
+import { onCpu, onGpu, TOLERANCE, useWebgpu } from './gpu.js';
+
+test('reluGrad webgpu = cpu (zeros, negatives and positives in y)', async (t) => {
+  if (!(await useWebgpu(t))) return;
+  const shape = [2, 5, 5, 12];
+  const size = 600;
+  const dy = randomArray(size, 3);
+  const y = randomArray(size, 4).map((v, i) => (i % 7 === 0 ? 0 : Math.max(0, v)));
+  const fn = () => reluGrad(tf.tensor(dy, shape), tf.tensor(y, shape));
+  const want = await onCpu(fn);
+  const before = tf.memory().numTensors;
+  const got = await onGpu(fn);
+  assert.equal(tf.memory().numTensors, before);
+  assert.deepEqual(got.shape, shape);
+  const unsigned = (a: Float32Array) => [...a].map((v) => v + 0); // dy·0 on cpu may be −0
+  assert.deepEqual(unsigned(got.data), unsigned(want));
+});
+
+for (const scale of [1, 64 / 63]) {
+  test(`emaUpdate webgpu = cpu: momentum 0.9, scale ${scale.toFixed(4)}, three updates`, async (t) => {
+    if (!(await useWebgpu(t))) return;
+    const run = async (): Promise<Float32Array> => {
+      const target = tf.tidy(() => tf.variable(tf.tensor(randomArray(37, 5))));
+      for (let s = 0; s < 3; s++) {
+        const value = tf.tensor(randomArray(37, 6 + s));
+        emaUpdate(target, value, 0.9, scale);
+        value.dispose();
+      }
+      const out = (await target.data()) as Float32Array;
+      target.dispose();
+      return out;
+    };
+    await tf.setBackend('cpu');
+    const want = await run();
+    await tf.setBackend('webgpu');
+    const before = tf.memory().numTensors;
+    const got = await run();
+    assert.equal(tf.memory().numTensors, before);
+    assert.ok(relErr(got, want) <= TOLERANCE, `rel. error ${relErr(got, want)}`);
+  });
+}
+
+test('BatchNorm training step: running statistics webgpu = cpu', async (t) => {
+  if (!(await useWebgpu(t))) return;
+  const x = randomArray(4 * 3 * 3 * 8, 9).map((v, i) => 2 * v + (i % 8));
+  const run = async (): Promise<Float32Array[]> => {
+    const bn = new BatchNorm('bn', 8, 0.9, 1e-5);
+    const ctx = new ForwardContext('train');
+    const ids = bn.buffers().map((b) => b.value.dataId);
+    tf.tidy(() => {
+      bn.forward(tf.tensor(x, [4, 3, 3, 8]), ctx);
+    });
+    if (tf.getBackend() === 'webgpu') {
+      assert.deepEqual(
+        bn.buffers().map((b, i) => b.value.dataId === ids[i]),
+        [true, true],
+        'running statistics not updated in place (fused into the statistics pass)',
+      );
+    }
+    const out = await Promise.all(bn.buffers().map(async (b) => (await b.value.data()) as Float32Array));
+    tf.dispose([...bn.params(), ...bn.buffers()].map((p) => p.value));
+    return out;
+  };
+  await tf.setBackend('cpu');
+  const [meanCpu, varCpu] = await run();
+  await tf.setBackend('webgpu');
+  const [meanGpu, varGpu] = await run();
+  assert.ok(relErr(meanGpu, meanCpu) <= TOLERANCE, 'running mean');
+  assert.ok(relErr(varGpu, varCpu) <= TOLERANCE, 'running variance');
+});
