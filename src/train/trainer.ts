@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Logger } from 'pino';
 import { settleDevice } from '../backend/index.js';
+import { addToMetricSums, trainLoss } from '../backend/ops/train_loss.js';
 import type { Batch, DatasetInfo } from '../data/types.js';
 import { angleBetween } from '../metrics/angles.js';
 import type { ModelConfig } from '../models/config.js';
@@ -30,12 +31,10 @@ export interface EngineConfig {
 }
 
 class Accumulator {
-  /** [Σ loss·n, top-1 hits, top-5 hits, n] since the last take(). */
+  /** [Σ loss·n, top-1 hits, top-5 hits, n] since the last take(); trainLoss adds to it. */
   readonly sums = ownedVariable(tf.zeros([4]));
   add(loss: tf.Scalar, c1: tf.Scalar, c5: tf.Scalar, n: number): void {
-    tf.tidy(() => {
-      this.sums.assign(tf.add(this.sums, tf.stack([tf.mul(loss, n), c1, c5, tf.scalar(n)])));
-    });
+    addToMetricSums(this.sums, loss, c1, c5, n);
   }
   async take(): Promise<ClassMetrics> {
     const [loss, c1, c5, n] = Array.from(await this.sums.data());
@@ -105,20 +104,20 @@ export class Engine implements Trainer {
   private lossAndUpdates(batch: Batch, mode: 'train' | 'probe') {
     const { x, y } = batchToTensors(batch, this.info);
     const ctx = new ForwardContext(mode);
-    const out = softmaxCrossEntropy(this.model.forward(x, ctx) as tf.Tensor2D, y);
+    const logits = this.model.forward(x, ctx) as tf.Tensor2D;
+    // Training steps also add to the train metrics and the first-bad-step marker, on the device.
+    const dLogits =
+      mode === 'train'
+        ? trainLoss(logits, y, { sums: this.metrics.sums, badStep: this.badStep, step: this.step + 1 })
+        : softmaxCrossEntropy(logits, y).dLogits;
     const grads = new Map<Param, tf.Tensor>();
-    this.model.backward(out.dLogits, ctx, this.feedbackContext(grads));
-    const updates: Array<[Param, tf.Tensor]> = [...grads.entries(), ...this.rule.feedbackGradients(grads)];
-    return { out, updates };
+    this.model.backward(dLogits, ctx, this.feedbackContext(grads));
+    return [...grads.entries(), ...this.rule.feedbackGradients(grads)];
   }
 
   trainStep(batch: Batch, lr: number): void {
     tf.tidy(() => {
-      const { out, updates } = this.lossAndUpdates(batch, 'train');
-      this.sgd.step(updates, lr);
-      this.metrics.add(out.loss, out.correct1, out.correct5, batch.n);
-      const firstBad = tf.logicalAnd(tf.less(this.badStep, 0), tf.logicalNot(tf.isFinite(out.loss)));
-      this.badStep.assign(tf.where(firstBad, tf.scalar(this.step + 1), this.badStep as tf.Scalar));
+      this.sgd.step(this.lossAndUpdates(batch, 'train'), lr);
     });
     this.step++;
     this.rule.afterStep(this.step);
@@ -136,7 +135,7 @@ export class Engine implements Trainer {
   gradients(batch: Batch): Record<string, tf.Tensor> {
     return tf.tidy(() => {
       const out: Record<string, tf.Tensor> = {};
-      for (const [p, g] of this.lossAndUpdates(batch, 'probe').updates) out[p.name] = g;
+      for (const [p, g] of this.lossAndUpdates(batch, 'probe')) out[p.name] = g;
       return out;
     });
   }

@@ -16,6 +16,7 @@ import type { WebGPUBackend } from './program.js';
 import { registerReluGradKernel, webgpuReluGrad } from './relu_grad.js';
 import { registerSgdKernel, webgpuSgdUpdate } from './sgd.js';
 import { makeWebgpuSgdUpdateMany } from './sgd_many.js';
+import { webgpuTrainLoss } from './train_loss.js';
 
 export type { BatchNormTrainFn, BatchNormTrainGradFn } from './batch_norm.js';
 export { describeVulkanSetup } from './diagnose.js';
@@ -34,7 +35,7 @@ export interface WebgpuTuning {
   submitBatch: number;
   /** The optimiser step: several parameters per dispatch, in place, or 2 dispatches per parameter. */
   sgd: 'grouped' | 'each';
-  /** ReLU's backward and emaUpdate (running averages outside BatchNorm's kernel): one dispatch each, or tf ops. */
+  /** ReLU's backward, emaUpdate (running averages outside BatchNorm's kernel) and the loss head: one dispatch each, or tf ops. */
   smallOps: 'fused' | 'stock';
 }
 
@@ -83,6 +84,7 @@ export function registerWebgpuOps(tuning: Partial<WebgpuTuning> = {}): void {
   const fused = t.smallOps === 'fused';
   registerOpImpl('emaUpdate', 'webgpu', fused ? webgpuEmaUpdate : undefined);
   registerOpImpl('reluGrad', 'webgpu', fused ? webgpuReluGrad : undefined);
+  registerOpImpl('trainLoss', 'webgpu', fused ? webgpuTrainLoss : undefined);
   setFlag('WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE', t.inputGrad === 'naive');
   setFlag('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', t.submitBatch);
 }
