@@ -28,9 +28,11 @@ export function convUnit(
   relu: boolean,
 ): Module[] {
   const conv = new FeedbackConv2d(`${name}`, o, s.seed);
-  const bn = new BatchNorm(`${name}/bn`, o.outChannels, s.bnMomentum, s.bnEpsilon);
-  if (!relu) return [conv, bn];
-  return s.bnPosition === 'after_relu' ? [conv, new Relu(), bn] : [conv, bn, new Relu()];
+  const bn = (reluInput: boolean) =>
+    new BatchNorm(`${name}/bn`, o.outChannels, s.bnMomentum, s.bnEpsilon, reluInput);
+  if (!relu) return [conv, bn(false)];
+  // after_relu: ReLU → BN is one module, so a backend can fuse the ReLU into BatchNorm.
+  return s.bnPosition === 'after_relu' ? [conv, bn(true)] : [conv, bn(false), new Relu()];
 }
 
 /** y = ReLU(branch(x) + shortcut(x)); shortcut is identity or a 1x1 projection conv + BN. */

@@ -1,6 +1,7 @@
 /**
  * The fused training-mode BatchNorm kernels equal the same formulas in tf ops
- * (src/backend/ops/batch_norm_train.ts) on the cpu backend (max |a−b| ≤ 1e-5 · max |ref| for y, μ, σ², dx, dγ, dβ).
+ * (src/backend/ops/batch_norm_train.ts) on the cpu backend (max |a−b| ≤ 1e-5 · max |ref| for y, μ, σ², dx, dγ, dβ),
+ * also with the after_relu unit's ReLU fused in (src/backend/ops/relu_batch_norm.ts).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -9,6 +10,7 @@ import {
   stockBatchNormTrain as referenceBatchNormTrain,
   stockBatchNormTrainGrad as referenceBatchNormTrainGrad,
 } from '../../src/backend/ops/batch_norm_train.js';
+import { reluBatchNormTrain, reluBatchNormTrainGrad } from '../../src/backend/ops/relu_batch_norm.js';
 import {
   type BatchNormTrainFn,
   type BatchNormTrainGradFn,
@@ -66,3 +68,41 @@ for (const [i, { shape, why }] of SHAPES.entries()) {
     });
   });
 }
+
+test('reluBatchNormTrain / Grad webgpu (ReLU fused into the passes) = ReLU, BN, BN grad, reluGrad on cpu', async (t) => {
+  if (!(await useWebgpu(t))) return;
+  const shape = [3, 7, 7, 24];
+  const c = 24;
+  const size = shape.reduce((a, b) => a * b);
+  const zv = randomArray(size, 50).map((v, k) => (k % 11 === 0 ? 0 : 2 * v + 0.3)); // ~40 % ≤ 0, exact zeros
+  const dyv = randomArray(size, 51);
+  const gv = randomArray(c, 52).map((v) => 1 + 0.5 * v);
+  const bv = randomArray(c, 53);
+  const run = () =>
+    tf.tidy(() => {
+      const z = tf.tensor(zv, shape);
+      const [g, b] = [tf.tensor1d(gv), tf.tensor1d(bv)];
+      const f = reluBatchNormTrain(z, g, b, EPS);
+      const d = reluBatchNormTrainGrad(tf.tensor(dyv, shape), f.saved, f.mean, f.variance, g, EPS);
+      return [f.y, f.mean, f.variance, d.dx, d.dGamma, d.dBeta];
+    });
+  await tf.setBackend('cpu');
+  const refT = run();
+  const ref = await Promise.all(refT.map((r) => r.data()));
+  tf.dispose(refT);
+  await tf.setBackend('webgpu');
+  const before = tf.memory().numTensors;
+  const gotT = run();
+  const got = await Promise.all(gotT.map((g) => g.data()));
+  tf.dispose(gotT);
+  assert.equal(tf.memory().numTensors, before, 'tensors leaked');
+  ['y', 'mean', 'variance', 'dz', 'dGamma', 'dBeta'].forEach((name, k) => {
+    const err = relErr(got[k] as Float32Array, ref[k] as Float32Array);
+    assert.ok(err <= TOLERANCE, `${name}: rel. error ${err.toExponential(2)} > ${TOLERANCE}`);
+  });
+  const dz = got[3] as Float32Array;
+  assert.ok(
+    zv.every((z, k) => z > 0 || dz[k] === 0),
+    'dz is 0 wherever z ≤ 0',
+  );
+});

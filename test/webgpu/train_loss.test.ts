@@ -39,7 +39,10 @@ async function twoSteps(
     acc.step++;
   }
   if (tf.getBackend() === 'webgpu') {
-    assert.ok(acc.sums.dataId === ids[0] && acc.badStep.dataId === ids[1], 'accumulators not updated in place');
+    assert.ok(
+      acc.sums.dataId === ids[0] && acc.badStep.dataId === ids[1],
+      'accumulators not updated in place',
+    );
   }
   const sums = (await acc.sums.data()) as Float32Array;
   const badStep = (await acc.badStep.data())[0];

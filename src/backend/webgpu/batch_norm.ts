@@ -8,6 +8,10 @@
  *   backward (dy, x, μ, σ², γ, ε) → dx = k·(dy − dβ/M − x̂·dγ/M), dγ = Σ dy·x̂, dβ = Σ dy
  *            with k = γ/√(σ² + ε), x̂ = (x − μ)/√(σ² + ε), M = rows
  *
+ * The same kernels with `relu` run BN(ReLU(z)) (ops reluBatchNormTrain/Grad): they
+ * read ReLU(z) on the fly and mask dx with z > 0, so the after_relu unit's ReLU and
+ * its backward cost no dispatch and no activation-sized tensor.
+ *
  * Each way: split partial sums (a tfjs program), one raw pass that writes both
  * per-channel results (raw_dispatch.ts: tfjs programs have one output), the
  * element-wise pass.
@@ -18,8 +22,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import {
   type BatchNormTrainFn,
   type BatchNormTrainGradFn,
+  type RunningStats,
   updateRunningStats,
 } from '../ops/batch_norm_train.js';
+import type { ReluBatchNormTrainFn, ReluBatchNormTrainGradFn } from '../ops/relu_batch_norm.js';
 import {
   type ChannelwiseProgram,
   channelSplits,
@@ -63,6 +69,8 @@ function channelwiseUniforms(channels: number, epsilon: number, rows: number): P
 
 interface TrainAttrs {
   epsilon: number;
+  /** x is a ReLU's input: normalise ReLU(x) (the fused after_relu unit). */
+  relu?: boolean;
   /** Running-statistics momentum; with it, inputs runMean and runVar are updated in place. */
   momentum?: number;
 }
@@ -76,7 +84,7 @@ function batchNormTrainKernel({
   const { rows, channels, size } = dims(x);
   const split = splitUniforms(rows, channels, attrs.epsilon);
   const partials = backend.runWebGPUProgram(
-    statsPartialsProgram(rows, channels),
+    statsPartialsProgram(rows, channels, attrs.relu),
     [flat(x)],
     'float32',
     split,
@@ -105,7 +113,7 @@ function batchNormTrainKernel({
   );
   backend.disposeData(partials.dataId);
   const y = backend.runWebGPUProgram(
-    normalizeProgram(size),
+    normalizeProgram(size, attrs.relu),
     [flat(x), mean, variance, flat(gamma), flat(beta)],
     'float32',
     channelwiseUniforms(channels, attrs.epsilon, rows),
@@ -117,12 +125,15 @@ function batchNormTrainGradKernel({
   inputs,
   backend,
   attrs,
-}: KernelArgs<'dy' | 'x' | 'mean' | 'variance' | 'gamma', { epsilon: number }>): tf.TensorInfo[] {
+}: KernelArgs<
+  'dy' | 'x' | 'mean' | 'variance' | 'gamma',
+  { epsilon: number; relu?: boolean }
+>): tf.TensorInfo[] {
   const { dy, x, mean, variance, gamma } = inputs;
   const { rows, channels, size } = dims(x);
   const { splits } = channelSplits(rows, channels);
   const partials = backend.runWebGPUProgram(
-    gradPartialsProgram(rows, channels),
+    gradPartialsProgram(rows, channels, attrs.relu),
     [flat(dy), flat(x), flat(mean), flat(variance)],
     'float32',
     splitUniforms(rows, channels, attrs.epsilon),
@@ -145,7 +156,7 @@ function batchNormTrainGradKernel({
     channelWorkgroups(channels),
   );
   backend.disposeData(partials.dataId);
-  const program: ChannelwiseProgram = inputGradProgram(size);
+  const program: ChannelwiseProgram = inputGradProgram(size, attrs.relu);
   const dx = backend.runWebGPUProgram(
     program,
     [flat(dy), flat(x), flat(mean), flat(variance), flat(gamma), dBeta, dGamma],
@@ -160,14 +171,21 @@ export function registerBatchNormKernels(): void {
   registerWebgpuKernel(BN_TRAIN_GRAD_KERNEL, batchNormTrainGradKernel);
 }
 
-export const webgpuBatchNormTrain: BatchNormTrainFn = (x, gamma, beta, epsilon, running) => {
+function trainForward(
+  x: tf.Tensor,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+  epsilon: number,
+  running: RunningStats | undefined,
+  relu: boolean,
+): { y: tf.Tensor; mean: tf.Tensor1D; variance: tf.Tensor1D } {
   const backend = tf.backend() as unknown as WebGPUBackend;
   const inPlace =
     running !== undefined &&
     writableInPlace(backend, running.mean, [running.variance, x, gamma, beta]) &&
     writableInPlace(backend, running.variance, [running.mean, x, gamma, beta]);
   const inputs: tf.NamedTensorMap = { x, gamma, beta };
-  const attrs: TrainAttrs = { epsilon };
+  const attrs: TrainAttrs = { epsilon, relu };
   if (inPlace) {
     Object.assign(inputs, { runMean: running.mean, runVar: running.variance });
     attrs.momentum = running.momentum;
@@ -177,11 +195,40 @@ export const webgpuBatchNormTrain: BatchNormTrainFn = (x, gamma, beta, epsilon, 
     .runKernel(BN_TRAIN_KERNEL, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
   if (!inPlace) updateRunningStats(x, mean, variance, running);
   return { y, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
-};
+}
 
-export const webgpuBatchNormTrainGrad: BatchNormTrainGradFn = (dy, x, mean, variance, gamma, epsilon) => {
+function trainBackward(
+  dy: tf.Tensor,
+  x: tf.Tensor,
+  mean: tf.Tensor,
+  variance: tf.Tensor,
+  gamma: tf.Tensor,
+  epsilon: number,
+  relu: boolean,
+): { dx: tf.Tensor; dGamma: tf.Tensor1D; dBeta: tf.Tensor1D } {
   const [dx, dGamma, dBeta] = tf
     .engine()
-    .runKernel(BN_TRAIN_GRAD_KERNEL, { dy, x, mean, variance, gamma }, { epsilon }) as tf.Tensor[];
+    .runKernel(BN_TRAIN_GRAD_KERNEL, { dy, x, mean, variance, gamma }, { epsilon, relu }) as tf.Tensor[];
   return { dx, dGamma: dGamma as tf.Tensor1D, dBeta: dBeta as tf.Tensor1D };
-};
+}
+
+export const webgpuBatchNormTrain: BatchNormTrainFn = (x, gamma, beta, epsilon, running) =>
+  trainForward(x, gamma, beta, epsilon, running, false);
+
+export const webgpuBatchNormTrainGrad: BatchNormTrainGradFn = (dy, x, mean, variance, gamma, epsilon) =>
+  trainBackward(dy, x, mean, variance, gamma, epsilon, false);
+
+/** BN(ReLU(z)): the backward takes z itself (`saved`) and returns dL/dz. */
+export const webgpuReluBatchNormTrain: ReluBatchNormTrainFn = (z, gamma, beta, epsilon, running) => ({
+  ...trainForward(z, gamma, beta, epsilon, running, true),
+  saved: z,
+});
+
+export const webgpuReluBatchNormTrainGrad: ReluBatchNormTrainGradFn = (
+  dy,
+  z,
+  mean,
+  variance,
+  gamma,
+  epsilon,
+) => trainBackward(dy, z, mean, variance, gamma, epsilon, true);

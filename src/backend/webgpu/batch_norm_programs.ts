@@ -69,14 +69,18 @@ class ChannelSplitProgram implements WebGPUProgram {
   }
 }
 
+/** x, or ReLU(x) when the BatchNorm takes a ReLU's input (the fused after_relu unit). */
+const input = (relu: boolean, at: string) => (relu ? `max(x[${at}], 0.0)` : `x[${at}]`);
+const reluKey = (relu: boolean) => (relu ? 'Relu' : '');
+
 /** Per split and channel: Welford mean and M2 of x, at [(2s)·C + c] and [(2s+1)·C + c]. */
-export function statsPartialsProgram(rows: number, channels: number): WebGPUProgram {
+export function statsPartialsProgram(rows: number, channels: number, relu = false): WebGPUProgram {
   const body = `
         var n = 0.0;
         var m = 0.0;
         var m2 = 0.0;
         for (var r = r0; r < r1; r = r + 1) {
-          let v = x[r * cs + c];
+          let v = ${input(relu, 'r * cs + c')};
           n = n + 1.0;
           let d = v - m;
           m = m + d / n;
@@ -84,11 +88,11 @@ export function statsPartialsProgram(rows: number, channels: number): WebGPUProg
         }
         result[2 * s * cs + c] = m;
         result[(2 * s + 1) * cs + c] = m2;`;
-  return new ChannelSplitProgram('wtrainBnStatsPartials', ['x'], body, rows, channels, 2);
+  return new ChannelSplitProgram(`wtrainBnStatsPartials${reluKey(relu)}`, ['x'], body, rows, channels, 2);
 }
 
 /** Per split and channel: Σ dy at [s·C + c] and Σ dy·x̂ at [(S + s)·C + c]. */
-export function gradPartialsProgram(rows: number, channels: number): WebGPUProgram {
+export function gradPartialsProgram(rows: number, channels: number, relu = false): WebGPUProgram {
   const body = `
         let mu = mean[c];
         let inv = inverseSqrt(variance[c] + uniforms.epsilon);
@@ -97,12 +101,12 @@ export function gradPartialsProgram(rows: number, channels: number): WebGPUProgr
         for (var r = r0; r < r1; r = r + 1) {
           let g = dy[r * cs + c];
           sb = sb + g;
-          sg = sg + g * ((x[r * cs + c] - mu) * inv);
+          sg = sg + g * ((${input(relu, 'r * cs + c')} - mu) * inv);
         }
         result[s * cs + c] = sb;
         result[(uniforms.splits + s) * cs + c] = sg;`;
   return new ChannelSplitProgram(
-    'wtrainBnGradPartials',
+    `wtrainBnGradPartials${reluKey(relu)}`,
     ['dy', 'x', 'mean', 'variance'],
     body,
     rows,
@@ -120,7 +124,9 @@ const RAW_WORKGROUP = 64;
  * r ← r·keep + (v·scale)·take (scale 1 for the mean, M/(M−1) for the variance).
  * Bindings: partials, mean, variance, [running mean, running variance], uniforms.
  */
-export function statsFinalizeShader(running: boolean): string {
+export const statsFinalizeShader = (running: boolean): string => FINALIZE_SHADERS[running ? 1 : 0];
+
+function buildFinalizeShader(running: boolean): string {
   const runningDecls = running
     ? `@group(0) @binding(3) var<storage, read_write> runMean : array<f32>;
 @group(0) @binding(4) var<storage, read_write> runVar : array<f32>;`
@@ -163,6 +169,8 @@ fn main(@builtin(global_invocation_id) gid : vec3<u32>) {
   ${runningUpdate}
 }`;
 }
+
+const FINALIZE_SHADERS = [buildFinalizeShader(false), buildFinalizeShader(true)];
 
 /**
  * Raw WGSL for the second pass of the gradient partials: dβ[c] = Σ_s partials[s·C + c]
@@ -226,22 +234,27 @@ export class ChannelwiseProgram implements WebGPUProgram {
   }
 }
 
-/** y = (x − μ)·σ⁻¹·γ + β */
-export const normalizeProgram = (elements: number) =>
+/** y = (x − μ)·σ⁻¹·γ + β (x through a ReLU first with `relu`) */
+export const normalizeProgram = (elements: number, relu = false) =>
   new ChannelwiseProgram(
-    'wtrainBnNormalize',
+    `wtrainBnNormalize${reluKey(relu)}`,
     ['x', 'mean', 'variance', 'gamma', 'beta'],
-    '((x[index] - mean[c]) * inv) * gamma[c] + beta[c]',
+    `((${input(relu, 'index')} - mean[c]) * inv) * gamma[c] + beta[c]`,
     elements,
   );
 
-/** dx = k·dy − x̂·(k·dγ/M) − k·dβ/M with k = γ·σ⁻¹ (the exact BatchNorm backward). */
-export const inputGradProgram = (elements: number) =>
-  new ChannelwiseProgram(
-    'wtrainBnInputGrad',
+/**
+ * dx = k·dy − x̂·(k·dγ/M) − k·dβ/M with k = γ·σ⁻¹ (the exact BatchNorm backward); with
+ * `relu`, x is the ReLU's input and dx goes on through the ReLU: 0 where x ≤ 0.
+ */
+export const inputGradProgram = (elements: number, relu = false) => {
+  const dx = `dy[index] * (gamma[c] * inv)
+            - ((${input(relu, 'index')} - mean[c]) * inv) * (gamma[c] * inv * dGamma[c] / uniforms.count)
+            - gamma[c] * inv * dBeta[c] / uniforms.count`;
+  return new ChannelwiseProgram(
+    `wtrainBnInputGrad${reluKey(relu)}`,
     ['dy', 'x', 'mean', 'variance', 'gamma', 'dBeta', 'dGamma'],
-    `dy[index] * (gamma[c] * inv)
-            - ((x[index] - mean[c]) * inv) * (gamma[c] * inv * dGamma[c] / uniforms.count)
-            - gamma[c] * inv * dBeta[c] / uniforms.count`,
+    relu ? `select(0.0, ${dx}, x[index] > 0.0)` : dx,
     elements,
   );
+};

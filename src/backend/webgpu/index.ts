@@ -5,7 +5,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { stockConv2dFilterGrad } from '../ops/conv2d_filter_grad.js';
 import { registerOpImpl } from '../ops/registry.js';
-import { registerBatchNormKernels, webgpuBatchNormTrain, webgpuBatchNormTrainGrad } from './batch_norm.js';
+import {
+  registerBatchNormKernels,
+  webgpuBatchNormTrain,
+  webgpuBatchNormTrainGrad,
+  webgpuReluBatchNormTrain,
+  webgpuReluBatchNormTrainGrad,
+} from './batch_norm.js';
 import {
   registerConv2dFilterGradKernel,
   setFilterGradTargetWorkgroups,
@@ -35,7 +41,10 @@ export interface WebgpuTuning {
   submitBatch: number;
   /** The optimiser step: several parameters per dispatch, in place, or 2 dispatches per parameter. */
   sgd: 'grouped' | 'each';
-  /** ReLU's backward, emaUpdate (running averages outside BatchNorm's kernel) and the loss head: one dispatch each, or tf ops. */
+  /**
+   * ReLU's backward, emaUpdate (running averages outside BatchNorm's kernel) and the loss
+   * head: one dispatch each; the after_relu ReLU inside BatchNorm's passes. Or tf ops.
+   */
   smallOps: 'fused' | 'stock';
 }
 
@@ -85,6 +94,8 @@ export function registerWebgpuOps(tuning: Partial<WebgpuTuning> = {}): void {
   registerOpImpl('emaUpdate', 'webgpu', fused ? webgpuEmaUpdate : undefined);
   registerOpImpl('reluGrad', 'webgpu', fused ? webgpuReluGrad : undefined);
   registerOpImpl('trainLoss', 'webgpu', fused ? webgpuTrainLoss : undefined);
+  registerOpImpl('reluBatchNormTrain', 'webgpu', fused ? webgpuReluBatchNormTrain : undefined);
+  registerOpImpl('reluBatchNormTrainGrad', 'webgpu', fused ? webgpuReluBatchNormTrainGrad : undefined);
   setFlag('WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE', t.inputGrad === 'naive');
   setFlag('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', t.submitBatch);
 }

@@ -34,8 +34,20 @@ function update(mode: Mode, k: number): string {
   return `${g} ${v} p${k}[j] = ${p};`;
 }
 
-/** WGSL for `count` parameters: bindings p0, [v0,] g0, p1, ..., then the uniforms. */
+const shaders = new Map<string, string>();
+
+/** WGSL for `count` parameters: bindings p0, [v0,] g0, p1, ..., then the uniforms (memoised). */
 export function sgdManyShader(mode: Mode, count: number): string {
+  const key = `${mode}/${count}`;
+  let code = shaders.get(key);
+  if (code === undefined) {
+    code = buildShader(mode, count);
+    shaders.set(key, code);
+  }
+  return code;
+}
+
+function buildShader(mode: Mode, count: number): string {
   const perParam = mode === 'plain' ? 2 : 3;
   const decls: string[] = [];
   const branches: string[] = [];

@@ -2,14 +2,17 @@
  * BatchNorm over N·H·W per channel. Under every learning rule it keeps its exact
  * backward: the paper passes σ (and γ) from the forward to the feedback path
  * (App. D.3). The arithmetic is in src/backend/ops/batch_norm_train.ts (a fused
- * kernel on webgpu); this layer adds running statistics and parameter plumbing.
+ * kernel on webgpu); this layer adds running statistics and parameter plumbing. With
+ * `reluInput` it is the after_relu unit's ReLU → BN in one module (src/backend/ops/relu_batch_norm.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { batchNormTrain, batchNormTrainGrad } from '../../backend/ops/batch_norm_train.js';
+import { reluBatchNormTrain, reluBatchNormTrainGrad } from '../../backend/ops/relu_batch_norm.js';
 import type { BackwardContext, FeedbackLayer, ForwardContext, Module, Param } from './types.js';
 import { addGrad, ownedVariable } from './types.js';
 
 interface Saved {
+  /** The input (with reluInput: what reluBatchNormTrainGrad wants back). */
   x: tf.Tensor;
   mean: tf.Tensor;
   variance: tf.Tensor;
@@ -26,6 +29,8 @@ export class BatchNorm implements Module {
     channels: number,
     private readonly momentum: number,
     private readonly epsilon: number,
+    /** Normalise ReLU(x): the after_relu unit's ReLU, fused into BatchNorm where a backend can. */
+    readonly reluInput = false,
   ) {
     const v = (suffix: string, init: tf.Tensor, isWeight: boolean): Param => ({
       name: `${name}/${suffix}`,
@@ -40,6 +45,7 @@ export class BatchNorm implements Module {
 
   forward(x: tf.Tensor, ctx: ForwardContext): tf.Tensor {
     if (ctx.mode === 'eval') {
+      if (this.reluInput) x = tf.relu(x);
       const invStd = tf.rsqrt(tf.add(this.runningVar.value, this.epsilon));
       const scale = tf.mul(this.gamma.value, invStd);
       return tf.add(tf.mul(x, scale), tf.sub(this.beta.value, tf.mul(this.runningMean.value, scale)));
@@ -49,14 +55,25 @@ export class BatchNorm implements Module {
       ctx.mode === 'train'
         ? { mean: this.runningMean.value, variance: this.runningVar.value, momentum: this.momentum }
         : undefined;
-    const { y, mean, variance } = batchNormTrain(x, this.gamma.value, this.beta.value, this.epsilon, running);
+    const { gamma, beta, epsilon } = {
+      gamma: this.gamma.value,
+      beta: this.beta.value,
+      epsilon: this.epsilon,
+    };
+    if (this.reluInput) {
+      const { y, mean, variance, saved } = reluBatchNormTrain(x, gamma, beta, epsilon, running);
+      ctx.save(this, { x: saved, mean, variance } satisfies Saved);
+      return y;
+    }
+    const { y, mean, variance } = batchNormTrain(x, gamma, beta, epsilon, running);
     ctx.save(this, { x, mean, variance } satisfies Saved);
     return y;
   }
 
   backward(dy: tf.Tensor, ctx: ForwardContext, bctx: BackwardContext): tf.Tensor {
     const { x, mean, variance } = ctx.get<Saved>(this);
-    const { dx, dGamma, dBeta } = batchNormTrainGrad(dy, x, mean, variance, this.gamma.value, this.epsilon);
+    const grad = this.reluInput ? reluBatchNormTrainGrad : batchNormTrainGrad;
+    const { dx, dGamma, dBeta } = grad(dy, x, mean, variance, this.gamma.value, this.epsilon);
     addGrad(bctx.grads, this.gamma, dGamma);
     addGrad(bctx.grads, this.beta, dBeta);
     return dx;
