@@ -23,7 +23,7 @@ import { buildTrainer, syntheticBatch } from './bench-gpu/trainer.js';
 const VARIANTS: Array<[string, Partial<WebgpuTuning>]> = [
   ['default', {}],
   ['SGD: 2 dispatches per parameter', { sgd: 'each' }],
-  ['stock ReLU backward', { smallOps: 'stock' }],
+  ['ReLU, ReLU→BN and loss head as tf ops', { smallOps: 'stock' }],
 ];
 
 function arg(name: string, fallback: string): string {

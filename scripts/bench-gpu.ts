@@ -30,7 +30,7 @@ const VARIANTS: Array<[string, Partial<WebgpuTuning>]> = [
   ['split-K 256 workgroups', { filterGradWorkgroups: 256 }],
   ['split-K 4096 workgroups', { filterGradWorkgroups: 4096 }],
   ['SGD: 2 dispatches per parameter', { sgd: 'each' }],
-  ['stock ReLU backward', { smallOps: 'stock' }],
+  ['ReLU, ReLU→BN and loss head as tf ops', { smallOps: 'stock' }],
 ];
 
 function gpuName(): string | null {
