@@ -4,12 +4,12 @@
  * statistics, KP's B) must agree within max |a−b| ≤ tol · max |cpu|.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { NetConfig, Rule } from './options.js';
+import type { AnyRule, NetConfig } from './options.js';
 import { buildTrainer, syntheticBatch } from './trainer.js';
 
 export interface NumericsResult {
   net: string;
-  rule: Rule;
+  rule: AnyRule;
   tensors: number;
   worstTensor: string;
   worstRelErr: number;
@@ -17,7 +17,11 @@ export interface NumericsResult {
   ok: boolean;
 }
 
-async function stepDeltas(backend: string, net: NetConfig, rule: Rule): Promise<Map<string, Float32Array>> {
+async function stepDeltas(
+  backend: string,
+  net: NetConfig,
+  rule: AnyRule,
+): Promise<Map<string, Float32Array>> {
   await tf.setBackend(backend);
   const trainer = await buildTrainer(net, rule);
   try {
@@ -44,7 +48,11 @@ async function stepDeltas(backend: string, net: NetConfig, rule: Rule): Promise<
   }
 }
 
-export async function compareWithCpu(net: NetConfig, rule: Rule, tolerance = 1e-4): Promise<NumericsResult> {
+export async function compareWithCpu(
+  net: NetConfig,
+  rule: AnyRule,
+  tolerance = 1e-4,
+): Promise<NumericsResult> {
   const ref = await stepDeltas('cpu', net, rule);
   const got = await stepDeltas('webgpu', net, rule);
   let worstTensor = '';

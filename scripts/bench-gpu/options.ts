@@ -1,7 +1,9 @@
 /** Command line of scripts/bench-gpu.ts and the benchmark matrix it implies. */
 import type { ModelConfig } from '../../src/models/config.js';
 
+/** The rules the step benchmark times (the numerics check and tests take any rule). */
 export type Rule = 'bp' | 'kp';
+export type AnyRule = 'bp' | 'fa' | 'ss' | 'kp' | 'wm';
 
 export interface NetConfig {
   /** Row label, e.g. `resnet18 b512 32px`. */

@@ -9,13 +9,13 @@ import { ruleConfigSchema } from '../../src/rules/config.js';
 import { optimizerConfigSchema, trainConfigSchema } from '../../src/train/config.js';
 import { createTrainer } from '../../src/train/trainer.js';
 import type { Trainer } from '../../src/train/types.js';
-import type { NetConfig, Rule } from './options.js';
+import type { AnyRule, NetConfig } from './options.js';
 
 export { syntheticBatch, syntheticInfo };
 
 export async function buildTrainer(
   net: NetConfig,
-  rule: Rule,
+  rule: AnyRule,
   info: DatasetInfo = syntheticInfo(net.size),
 ): Promise<Trainer> {
   return createTrainer(
