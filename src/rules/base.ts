@@ -28,6 +28,7 @@ export abstract class RuleBase implements LearningRule {
     return {};
   }
   restoreScalars(_s: Record<string, number>): void {}
+  dispose(): void {}
 }
 
 /** Rules that send δ through their own feedback weights B (all but backprop). */

@@ -42,6 +42,11 @@ export class SignSymmetry extends FeedbackWeightsRule {
     this.deriveFromW(step);
   }
 
+  override dispose(): void {
+    tf.dispose([...this.fixedMagnitude.values()]);
+    this.fixedMagnitude.clear();
+  }
+
   private deriveFromW(step: number): void {
     tf.tidy(() => {
       for (const layer of this.ctx.layers) {

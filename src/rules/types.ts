@@ -39,4 +39,6 @@ export interface LearningRule {
   /** Counters to checkpoint (e.g. mirror steps taken). */
   scalars(): Record<string, number>;
   restoreScalars(s: Record<string, number>): void;
+  /** Free the tensors the rule keeps for itself (not the layers' B: those are parameters). */
+  dispose(): void;
 }

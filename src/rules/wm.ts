@@ -20,6 +20,8 @@ export class WeightMirror extends FeedbackWeightsRule {
   readonly name = 'wm' as const;
   override readonly warmupEpochs: number;
   private mirrorSteps = 0;
+  /** Per layer and input shape: the (example, position) pairs behind each weight (they depend on shapes only). */
+  private readonly pairsCache = new Map<FeedbackLayer, { shape: string; pairs: tf.Tensor }>();
 
   constructor(ctx: RuleContext) {
     super(ctx);
@@ -84,11 +86,27 @@ export class WeightMirror extends FeedbackWeightsRule {
     // Average over the batch and over the pairs each shared weight connects (App. D.2).
     // A tap that meets only zero padding (maps smaller than the kernel's reach) connects
     // none: its G is 0 and so is its covariance (not 0/0).
-    const pairs = tf.mul(tf.maximum(layer.pairsPerExample(x), 1), x.shape[0]);
+    const pairs = this.pairs(layer, x);
     const B = (layer.B as Param).value;
     let next = mirrorUpdate(B, layer.weightGrad(x, yc), pairs, 1 - lambda, eta);
     if (b_scale === 'match_w_norm') next = tf.mul(next, tf.div(tf.norm(layer.W.value), tf.norm(next)));
     B.assign(next);
+  }
+
+  /** max(pairs per example, 1)·batch, made once per layer and mirror input shape (no per-step upload). */
+  private pairs(layer: FeedbackLayer, x: tf.Tensor): tf.Tensor {
+    const shape = x.shape.join('x');
+    const cached = this.pairsCache.get(layer);
+    if (cached?.shape === shape) return cached.pairs;
+    cached?.pairs.dispose();
+    const pairs = tf.keep(tf.tidy(() => tf.mul(tf.maximum(layer.pairsPerExample(x), 1), x.shape[0])));
+    this.pairsCache.set(layer, { shape, pairs });
+    return pairs;
+  }
+
+  override dispose(): void {
+    for (const { pairs } of this.pairsCache.values()) pairs.dispose();
+    this.pairsCache.clear();
   }
 
   override scalars(): Record<string, number> {

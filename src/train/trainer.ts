@@ -240,6 +240,7 @@ export class Engine implements Trainer {
     // namedTensors() covers every variable once: parameters, buffers, B, momenta, metric sums.
     for (const v of Object.values(this.namedTensors())) v.dispose();
     this.badStep.dispose();
+    this.rule.dispose();
   }
 }
 

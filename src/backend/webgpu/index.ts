@@ -12,16 +12,19 @@ import {
   webgpuReluBatchNormTrain,
   webgpuReluBatchNormTrainGrad,
 } from './batch_norm.js';
+import { registerCentredReluKernel, webgpuCentredRelu } from './centred_relu.js';
 import {
   registerConv2dFilterGradKernel,
   setFilterGradTargetWorkgroups,
   webgpuConv2dFilterGrad,
 } from './conv2d_filter_grad.js';
 import { registerEmaKernel, webgpuEmaUpdate } from './ema_update.js';
+import { registerMirrorUpdateKernel, webgpuMirrorUpdate } from './mirror_update.js';
 import type { WebGPUBackend } from './program.js';
 import { registerReluGradKernel, webgpuReluGrad } from './relu_grad.js';
 import { registerSgdKernel, webgpuSgdUpdate } from './sgd.js';
 import { makeWebgpuSgdUpdateMany } from './sgd_many.js';
+import { registerSignTimesKernel, webgpuSignTimes } from './sign_times.js';
 import { webgpuTrainLoss } from './train_loss.js';
 
 export type { BatchNormTrainFn, BatchNormTrainGradFn } from './batch_norm.js';
@@ -42,8 +45,9 @@ export interface WebgpuTuning {
   /** The optimiser step: several parameters per dispatch, in place, or 2 dispatches per parameter. */
   sgd: 'grouped' | 'each';
   /**
-   * ReLU's backward, emaUpdate (running averages outside BatchNorm's kernel) and the loss
-   * head: one dispatch each; the after_relu ReLU inside BatchNorm's passes. Or tf ops.
+   * ReLU's backward, emaUpdate (running averages outside BatchNorm's kernel), the loss
+   * head, SS's sign(W)·M and WM's mirror update and centred ReLU: one or two dispatches
+   * each; the after_relu ReLU inside BatchNorm's passes. Or tf ops.
    */
   smallOps: 'fused' | 'stock';
 }
@@ -90,12 +94,18 @@ export function registerWebgpuOps(tuning: Partial<WebgpuTuning> = {}): void {
   );
   registerEmaKernel();
   registerReluGradKernel();
+  registerSignTimesKernel();
+  registerMirrorUpdateKernel();
+  registerCentredReluKernel();
   const fused = t.smallOps === 'fused';
   registerOpImpl('emaUpdate', 'webgpu', fused ? webgpuEmaUpdate : undefined);
   registerOpImpl('reluGrad', 'webgpu', fused ? webgpuReluGrad : undefined);
   registerOpImpl('trainLoss', 'webgpu', fused ? webgpuTrainLoss : undefined);
   registerOpImpl('reluBatchNormTrain', 'webgpu', fused ? webgpuReluBatchNormTrain : undefined);
   registerOpImpl('reluBatchNormTrainGrad', 'webgpu', fused ? webgpuReluBatchNormTrainGrad : undefined);
+  registerOpImpl('signTimes', 'webgpu', fused ? webgpuSignTimes : undefined);
+  registerOpImpl('mirrorUpdate', 'webgpu', fused ? webgpuMirrorUpdate : undefined);
+  registerOpImpl('centredRelu', 'webgpu', fused ? webgpuCentredRelu : undefined);
   setFlag('WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE', t.inputGrad === 'naive');
   setFlag('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', t.submitBatch);
 }
