@@ -136,7 +136,7 @@ export function markdown(r: BenchResults): string {
   if (r.fused.length > 0) {
     out.push(
       '',
-      '### Fused BatchNorm and SGD kernels vs the tf ops the engine runs (ms per step, all layers)',
+      '### Fused BatchNorm and SGD kernels vs the generic tf ops (ms per step, all layers)',
       '',
     );
     out.push(
