@@ -25,7 +25,7 @@ import { registerReluGradKernel, webgpuReluGrad } from './relu_grad.js';
 import { registerSgdKernel, webgpuSgdUpdate } from './sgd.js';
 import { makeWebgpuSgdUpdateMany } from './sgd_many.js';
 import { registerSignTimesKernel, webgpuSignTimes } from './sign_times.js';
-import { webgpuTrainLoss } from './train_loss.js';
+import { registerTrainLossKernel, webgpuTrainLoss } from './train_loss.js';
 
 export type { BatchNormTrainFn, BatchNormTrainGradFn } from './batch_norm.js';
 export { describeVulkanSetup } from './diagnose.js';
@@ -97,6 +97,7 @@ export function registerWebgpuOps(tuning: Partial<WebgpuTuning> = {}): void {
   registerSignTimesKernel();
   registerMirrorUpdateKernel();
   registerCentredReluKernel();
+  registerTrainLossKernel();
   const fused = t.smallOps === 'fused';
   registerOpImpl('emaUpdate', 'webgpu', fused ? webgpuEmaUpdate : undefined);
   registerOpImpl('reluGrad', 'webgpu', fused ? webgpuReluGrad : undefined);

@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { stockTrainLoss, type TrainLossFn } from '../ops/train_loss.js';
-import type { WebGPUBackend } from './program.js';
+import { type KernelArgs, registerWebgpuKernel, type WebGPUBackend } from './program.js';
 import { newOutput, recordRawDispatch, writableInPlace } from './raw_dispatch.js';
 
 const THREADS = 256;
@@ -82,34 +82,52 @@ fn main(@builtin(local_invocation_index) t : u32) {
   }
 }`;
 
-export const webgpuTrainLoss: TrainLossFn = (logits, labels, acc) => {
-  const backend = tf.backend() as unknown as WebGPUBackend;
+export const TRAIN_LOSS_KERNEL = 'WtrainTrainLoss';
+
+/** A kernel (so tf.profile times it) that also writes its inputs `sums` and `badStep` in place. */
+function trainLossKernel({
+  inputs,
+  backend,
+  attrs,
+}: KernelArgs<'logits' | 'labels' | 'sums' | 'badStep', { step: number }>): tf.TensorInfo {
+  const { logits, labels, sums, badStep } = inputs;
   const [n, c] = logits.shape;
-  const inPlace =
-    labels.dtype === 'int32' &&
-    logits.dtype === 'float32' &&
-    writableInPlace(backend, acc.sums, [acc.badStep, logits, labels]) &&
-    writableInPlace(backend, acc.badStep, [acc.sums, logits, labels]);
-  if (!inPlace || n === 0) return stockTrainLoss(logits, labels, acc);
   const dLogits = newOutput(backend, [n, c]);
   recordRawDispatch(
     backend,
-    'WtrainTrainLoss',
+    TRAIN_LOSS_KERNEL,
     TRAIN_LOSS_SHADER,
     [
       { tensor: logits, write: false },
       { tensor: labels, write: false },
       { tensor: dLogits, write: true },
-      { tensor: acc.sums, write: true },
-      { tensor: acc.badStep, write: true },
+      { tensor: sums, write: true },
+      { tensor: badStep, write: true },
     ],
     [
       { type: 'int32', data: [n] },
       { type: 'int32', data: [c] },
       { type: 'int32', data: [Math.min(5, c)] },
-      { type: 'float32', data: [acc.step] },
+      { type: 'float32', data: [attrs.step] },
     ],
     1,
   );
-  return tf.engine().makeTensorFromTensorInfo(dLogits) as tf.Tensor2D;
+  return dLogits;
+}
+
+export function registerTrainLossKernel(): void {
+  registerWebgpuKernel(TRAIN_LOSS_KERNEL, trainLossKernel);
+}
+
+export const webgpuTrainLoss: TrainLossFn = (logits, labels, acc) => {
+  const backend = tf.backend() as unknown as WebGPUBackend;
+  const inPlace =
+    labels.dtype === 'int32' &&
+    logits.dtype === 'float32' &&
+    logits.shape[0] > 0 &&
+    writableInPlace(backend, acc.sums, [acc.badStep, logits, labels]) &&
+    writableInPlace(backend, acc.badStep, [acc.sums, logits, labels]);
+  if (!inPlace) return stockTrainLoss(logits, labels, acc);
+  const inputs = { logits, labels, sums: acc.sums, badStep: acc.badStep };
+  return tf.engine().runKernel(TRAIN_LOSS_KERNEL, inputs, { step: acc.step }) as tf.Tensor2D;
 };
