@@ -46,7 +46,7 @@ export class Residual implements Module {
   forward(x: tf.Tensor, ctx: ForwardContext): tf.Tensor {
     const b = this.branch.forward(x, ctx);
     const s = this.shortcut ? this.shortcut.forward(x, ctx) : x;
-    return this.outRelu.forward(tf.add(b, s), ctx);
+    return this.outRelu.forwardSum(b, s, ctx);
   }
 
   backward(dy: tf.Tensor, ctx: ForwardContext, bctx: BackwardContext): tf.Tensor {

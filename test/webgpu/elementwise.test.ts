@@ -1,12 +1,14 @@
 /**
  * The one-dispatch element-wise kernels equal their generic tf-op versions on cpu:
- * ReLU's backward (reluGrad) and the running average BatchNorm keeps (emaUpdate), and
+ * ReLU's backward (reluGrad), a residual block's ReLU(a + b) (addRelu), the running
+ * average BatchNorm keeps (emaUpdate), and
  * a BatchNorm training step leaves the same running statistics on both backends (on
  * webgpu written in place by the statistics pass).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
+import { addRelu } from '../../src/backend/ops/add_relu.js';
 import { emaUpdate } from '../../src/backend/ops/ema_update.js';
 import { reluGrad } from '../../src/backend/ops/relu_grad.js';
 import { BatchNorm } from '../../src/models/layers/batchnorm.js';
@@ -28,6 +30,18 @@ test('reluGrad webgpu = cpu (zeros, negatives and positives in y)', async (t) =>
   assert.deepEqual(got.shape, shape);
   const unsigned = (a: Float32Array) => [...a].map((v) => v + 0); // dy·0 on cpu may be −0
   assert.deepEqual(unsigned(got.data), unsigned(want));
+});
+
+test('addRelu webgpu = cpu', async (t) => {
+  if (!(await useWebgpu(t))) return;
+  const shape = [2, 6, 6, 8];
+  const a = randomArray(576, 7);
+  const b = randomArray(576, 8);
+  const fn = () => addRelu(tf.tensor(a, shape), tf.tensor(b, shape));
+  const want = await onCpu(fn);
+  const got = await onGpu(fn);
+  assert.deepEqual(got.shape, shape);
+  assert.deepEqual([...got.data], [...want]);
 });
 
 for (const scale of [1, 64 / 63]) {

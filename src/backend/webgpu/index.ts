@@ -21,7 +21,7 @@ import {
 import { registerEmaKernel, webgpuEmaUpdate } from './ema_update.js';
 import { registerMirrorUpdateKernel, webgpuMirrorUpdate } from './mirror_update.js';
 import type { WebGPUBackend } from './program.js';
-import { registerReluGradKernel, webgpuReluGrad } from './relu_grad.js';
+import { registerReluGradKernel, webgpuAddRelu, webgpuReluGrad } from './relu_grad.js';
 import { registerSgdKernel, webgpuSgdUpdate } from './sgd.js';
 import { makeWebgpuSgdUpdateMany } from './sgd_many.js';
 import { registerSignTimesKernel, webgpuSignTimes } from './sign_times.js';
@@ -101,6 +101,7 @@ export function registerWebgpuOps(tuning: Partial<WebgpuTuning> = {}): void {
   const fused = t.smallOps === 'fused';
   registerOpImpl('emaUpdate', 'webgpu', fused ? webgpuEmaUpdate : undefined);
   registerOpImpl('reluGrad', 'webgpu', fused ? webgpuReluGrad : undefined);
+  registerOpImpl('addRelu', 'webgpu', fused ? webgpuAddRelu : undefined);
   registerOpImpl('trainLoss', 'webgpu', fused ? webgpuTrainLoss : undefined);
   registerOpImpl('reluBatchNormTrain', 'webgpu', fused ? webgpuReluBatchNormTrain : undefined);
   registerOpImpl('reluBatchNormTrainGrad', 'webgpu', fused ? webgpuReluBatchNormTrainGrad : undefined);

@@ -1,5 +1,6 @@
 /** Parameter-free modules: ReLU, max pooling, global average pooling, and a sequence. */
 import * as tf from '@tensorflow/tfjs-core';
+import { addRelu } from '../../backend/ops/add_relu.js';
 import { maxPoolGrad } from '../../backend/ops/max_pool_grad.js';
 import { reluGrad } from '../../backend/ops/relu_grad.js';
 import type { BackwardContext, FeedbackLayer, ForwardContext, Module, Param } from './types.js';
@@ -22,6 +23,12 @@ abstract class Stateless implements Module {
 export class Relu extends Stateless {
   forward(x: tf.Tensor, ctx: ForwardContext): tf.Tensor {
     const y = tf.relu(x);
+    ctx.save(this, y);
+    return y;
+  }
+  /** ReLU(a + b) in one op (a residual block's output). */
+  forwardSum(a: tf.Tensor, b: tf.Tensor, ctx: ForwardContext): tf.Tensor {
+    const y = addRelu(a, b);
     ctx.save(this, y);
     return y;
   }
