@@ -44,7 +44,7 @@ import {
   registerWebgpuKernel,
   type WebGPUBackend,
 } from './program.js';
-import { newOutput, recordRawDispatch, writableInPlace } from './raw_dispatch.js';
+import { newOutput, ownBufferForInPlace, recordRawDispatch } from './raw_dispatch.js';
 
 export type { BatchNormTrainFn, BatchNormTrainGradFn } from '../ops/batch_norm_train.js';
 
@@ -182,8 +182,8 @@ function trainForward(
   const backend = tf.backend() as unknown as WebGPUBackend;
   const inPlace =
     running !== undefined &&
-    writableInPlace(backend, running.mean, [running.variance, x, gamma, beta]) &&
-    writableInPlace(backend, running.variance, [running.mean, x, gamma, beta]);
+    ownBufferForInPlace(backend, running.mean, [running.variance, x, gamma, beta]) &&
+    ownBufferForInPlace(backend, running.variance, [running.mean, x, gamma, beta]);
   const inputs: tf.NamedTensorMap = { x, gamma, beta };
   const attrs: TrainAttrs = { epsilon, relu };
   if (inPlace) {

@@ -5,7 +5,13 @@
  * scalars travel as uniforms.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { flatDispatch, type ProgramUniforms, type WebGPUBackend, type WebGPUProgram } from './program.js';
+import {
+  flatDispatch,
+  type ProgramUniforms,
+  registerWebgpuKernel,
+  type WebGPUBackend,
+  type WebGPUProgram,
+} from './program.js';
 
 const WORKGROUP = 256;
 
@@ -52,4 +58,23 @@ export function runElementwise(
   const flat = inputs.map((t) => ({ ...t, shape: [tf.util.sizeFromShape(t.shape)] }));
   const out = backend.runWebGPUProgram(program, flat, 'float32', uniforms);
   return { ...out, shape };
+}
+
+export const COPY_KERNEL = 'WtrainCopy';
+
+/** A bit-exact copy into a new buffer (tf.clone shares the buffer). */
+function copyKernel({
+  inputs,
+  backend,
+}: {
+  inputs: { x: tf.TensorInfo };
+  backend: WebGPUBackend;
+}): tf.TensorInfo {
+  const { x } = inputs;
+  const program = new ElementwiseProgram('wtrainCopy', ['x'], 'x[index]', tf.util.sizeFromShape(x.shape));
+  return runElementwise(backend, program, [x], x.shape);
+}
+
+export function registerCopyKernel(): void {
+  registerWebgpuKernel(COPY_KERNEL, copyKernel);
 }

@@ -18,6 +18,7 @@ import {
   setFilterGradTargetWorkgroups,
   webgpuConv2dFilterGrad,
 } from './conv2d_filter_grad.js';
+import { registerCopyKernel } from './elementwise.js';
 import { registerEmaKernel, webgpuEmaUpdate } from './ema_update.js';
 import { registerMirrorUpdateKernel, webgpuMirrorUpdate } from './mirror_update.js';
 import type { WebGPUBackend } from './program.js';
@@ -92,6 +93,7 @@ export function registerWebgpuOps(tuning: Partial<WebgpuTuning> = {}): void {
     'webgpu',
     t.sgd === 'grouped' ? makeWebgpuSgdUpdateMany(() => tf.backend() as unknown as WebGPUBackend) : undefined,
   );
+  registerCopyKernel();
   registerEmaKernel();
   registerReluGradKernel();
   registerSignTimesKernel();

@@ -8,9 +8,13 @@
  * alive until the command buffer is submitted, submit every
  * WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE dispatches, and time the pass under tf.profile.
  * A tensor is written in place only when it owns its buffer alone (`writableInPlace`),
- * and its CPU-side copy, if tfjs cached one after a read, is dropped.
+ * and its CPU-side copy, if tfjs cached one after a read, is dropped. A variable that
+ * shares its buffer (a snapshot's clone, a just-restored checkpoint tensor) is first
+ * given a bit-exact copy of its own (`ownBufferForInPlace`), so the in-place kernel
+ * always runs and results never depend on who else held the buffer.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { COPY_KERNEL } from './elementwise.js';
 import type { ProgramUniforms, WebGPUBackend } from './program.js';
 
 /** The tfjs-webgpu internals recordAndSubmit uses (private in its typings, stable in 4.22). */
@@ -81,6 +85,22 @@ export function writableInPlace(backend: WebGPUBackend, t: tf.TensorInfo, others
     t.dtype === 'float32' &&
     others.every((o) => o === t || o.dataId !== t.dataId)
   );
+}
+
+/**
+ * Make `v` writable in place: if it shares its buffer (or aliases one of `others`),
+ * assign it a bit-exact copy (registered kernel WtrainCopy). False when it can't be
+ * (not float32).
+ */
+export function ownBufferForInPlace(
+  backend: WebGPUBackend,
+  v: tf.Variable,
+  others: tf.TensorInfo[],
+): boolean {
+  if (writableInPlace(backend, v, others)) return true;
+  if (v.dtype !== 'float32') return false;
+  tf.tidy(() => v.assign(tf.engine().runKernel(COPY_KERNEL, { x: v }, {}) as tf.Tensor));
+  return writableInPlace(backend, v, others);
 }
 
 /**

@@ -9,13 +9,14 @@
  *   g ← g + λ·p;  v ← μ·v + g;  p ← p − η·(g + μ·v)  (Nesterov)  or  p − η·v;  μ = 0: p − η·g
  *
  * Parameters are grouped by (weight decay, momentum or not); K = what the device's
- * storage-buffer limit allows (3 buffers per parameter with momentum, 2 without). An
- * entry whose tensors can't be written in place takes sgd.ts's path.
+ * storage-buffer limit allows (3 buffers per parameter with momentum, 2 without). A
+ * parameter that shares its buffer gets its own copy first (raw_dispatch.ts), so every
+ * step rounds the same way; only a dtype or size mismatch takes sgd.ts's path.
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { SgdEntry, SgdUpdateManyFn } from '../ops/sgd_update.js';
 import type { ProgramUniforms, WebGPUBackend } from './program.js';
-import { type RawBinding, recordRawDispatch, writableInPlace } from './raw_dispatch.js';
+import { ownBufferForInPlace, type RawBinding, recordRawDispatch } from './raw_dispatch.js';
 import { webgpuSgdUpdate } from './sgd.js';
 
 type Mode = 'nesterov' | 'heavyBall' | 'plain';
@@ -129,8 +130,8 @@ export function makeWebgpuSgdUpdateMany(backend: () => WebGPUBackend): SgdUpdate
         e.param.size > 0 &&
         e.grad.dtype === 'float32' &&
         e.grad.size === e.param.size &&
-        writableInPlace(b, e.param, all) &&
-        (!withMomentum || (e.velocity !== null && writableInPlace(b, e.velocity, all)));
+        ownBufferForInPlace(b, e.param, all) &&
+        (!withMomentum || (e.velocity !== null && ownBufferForInPlace(b, e.velocity, all)));
       if (!inPlace) {
         webgpuSgdUpdate(e.param, e.grad, e.velocity, { ...o, weightDecay: e.weightDecay });
         continue;

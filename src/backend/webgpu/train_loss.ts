@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { stockTrainLoss, type TrainLossFn } from '../ops/train_loss.js';
 import { type KernelArgs, registerWebgpuKernel, type WebGPUBackend } from './program.js';
-import { newOutput, recordRawDispatch, writableInPlace } from './raw_dispatch.js';
+import { newOutput, ownBufferForInPlace, recordRawDispatch } from './raw_dispatch.js';
 
 const THREADS = 256;
 
@@ -125,8 +125,8 @@ export const webgpuTrainLoss: TrainLossFn = (logits, labels, acc) => {
     labels.dtype === 'int32' &&
     logits.dtype === 'float32' &&
     logits.shape[0] > 0 &&
-    writableInPlace(backend, acc.sums, [acc.badStep, logits, labels]) &&
-    writableInPlace(backend, acc.badStep, [acc.sums, logits, labels]);
+    ownBufferForInPlace(backend, acc.sums, [acc.badStep, logits, labels]) &&
+    ownBufferForInPlace(backend, acc.badStep, [acc.sums, logits, labels]);
   if (!inPlace) return stockTrainLoss(logits, labels, acc);
   const inputs = { logits, labels, sums: acc.sums, badStep: acc.badStep };
   return tf.engine().runKernel(TRAIN_LOSS_KERNEL, inputs, { step: acc.step }) as tf.Tensor2D;
