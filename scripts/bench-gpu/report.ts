@@ -134,11 +134,7 @@ export function markdown(r: BenchResults): string {
     );
   }
   if (r.fused.length > 0) {
-    out.push(
-      '',
-      '### Fused BatchNorm and SGD kernels vs the generic tf ops (ms per step, all layers)',
-      '',
-    );
+    out.push('', '### Fused BatchNorm and SGD kernels vs the generic tf ops (ms per step, all layers)', '');
     out.push(
       table(
         [
