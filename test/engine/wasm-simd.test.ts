@@ -8,6 +8,7 @@ import { batchNormTrain, batchNormTrainGrad } from '../../src/backend/ops/batch_
 import { centredRelu } from '../../src/backend/ops/centred_relu.js';
 import { maxPoolGrad } from '../../src/backend/ops/max_pool_grad.js';
 import { mirrorUpdate } from '../../src/backend/ops/mirror_update.js';
+import { reluBatchNormTrain, reluBatchNormTrainGrad } from '../../src/backend/ops/relu_batch_norm.js';
 import { reluGrad } from '../../src/backend/ops/relu_grad.js';
 import { type SgdHyper, sgdUpdate } from '../../src/backend/ops/sgd_update.js';
 import { signTimes } from '../../src/backend/ops/sign_times.js';
@@ -142,6 +143,36 @@ for (const shape of BN_SHAPES) {
       }
     });
   }
+}
+
+// The after_relu unit fused (ReLU read inside the BN kernels, dx masked by z > 0) against
+// ReLU, BN, BN grad, reluGrad as separate cpu ops; first rows with z ≤ 0 test the shift.
+for (const shape of [
+  [4, 5, 5, 12],
+  [3, 7, 7, 6],
+]) {
+  test(`wasm reluBatchNormTrain + grad match cpu: z=${shape}`, async () => {
+    const c = shape.at(-1) as number;
+    const d = bnInputs(shape, 0.2);
+    for (let j = 0; j < c; j += 2) d.x[j] = -Math.abs(d.x[j]); // first row ≤ 0 in half the channels
+    const { cpu, wasm } = await onCpuAndWasm(
+      () => [tf.tensor(d.x, shape), tf.tensor(d.dy, shape), tf.tensor1d(d.gamma), tf.tensor1d(d.beta)],
+      ([z, dy, gamma, beta]) =>
+        tf.tidy(() => {
+          const f = reluBatchNormTrain(z, gamma, beta, 1e-5);
+          const b = reluBatchNormTrainGrad(dy, f.saved, f.mean, f.variance, gamma, 1e-5);
+          return [f.y, f.mean, f.variance, b.dx, b.dGamma, b.dBeta];
+        }),
+    );
+    ['y', 'mean', 'variance', 'dz', 'dGamma', 'dBeta'].forEach((name, k) => {
+      const err = relErr(wasm[k], cpu[k]);
+      assert.ok(err < 1e-5, `${name}: rel err ${err}`);
+    });
+    assert.ok(
+      [...d.x].every((z, i) => z > 0 || wasm[3][i] === 0),
+      'dz is 0 wherever z ≤ 0',
+    );
+  });
 }
 
 // Far from zero the stock cpu formulas lose digits (Σdy·x − μ·Σdy in f32): compare

@@ -2,7 +2,13 @@ import { registerOpImpl } from '../ops/registry.js';
 import { wasmConv2d } from './conv2d.js';
 import { wasmConv2dFilterGrad } from './conv2d_filter_grad.js';
 import { wasmConv2dInputGrad } from './conv2d_input_grad.js';
-import { wasmBatchMean, wasmBatchNormTrain, wasmBatchNormTrainGrad } from './simd/batch_norm.js';
+import {
+  wasmBatchMean,
+  wasmBatchNormTrain,
+  wasmBatchNormTrainGrad,
+  wasmReluBatchNormTrain,
+  wasmReluBatchNormTrainGrad,
+} from './simd/batch_norm.js';
 import { wasmMaxPoolGrad } from './simd/max_pool_grad.js';
 import { wasmCentredRelu, wasmReluGrad } from './simd/relu.js';
 import { wasmMirrorUpdate, wasmSgdUpdate } from './simd/sgd.js';
@@ -19,6 +25,8 @@ export function registerWasmOps(): void {
   registerOpImpl('conv2dInputGrad', 'wasm', wasmConv2dInputGrad);
   registerOpImpl('batchNormTrain', 'wasm', wasmBatchNormTrain);
   registerOpImpl('batchNormTrainGrad', 'wasm', wasmBatchNormTrainGrad);
+  registerOpImpl('reluBatchNormTrain', 'wasm', wasmReluBatchNormTrain);
+  registerOpImpl('reluBatchNormTrainGrad', 'wasm', wasmReluBatchNormTrainGrad);
   registerOpImpl('batchMean', 'wasm', wasmBatchMean);
   registerOpImpl('sgdUpdate', 'wasm', wasmSgdUpdate);
   registerOpImpl('mirrorUpdate', 'wasm', wasmMirrorUpdate);

@@ -26,6 +26,12 @@ import {
   stockBatchNormTrainGrad,
   updateRunningStats,
 } from '../../ops/batch_norm_train.js';
+import {
+  type ReluBatchNormTrainFn,
+  type ReluBatchNormTrainGradFn,
+  stockReluBatchNormTrain,
+  stockReluBatchNormTrainGrad,
+} from '../../ops/relu_batch_norm.js';
 import { heapF32, heapF64 } from './index.js';
 import { type SimdCall, simdKernel } from './kernel.js';
 
@@ -35,17 +41,18 @@ const rowsOf = (x: tf.TensorInfo) => {
   return { m: tf.util.sizeFromShape(x.shape) / c, c };
 };
 
-/** Run bn_stats over x as [m, c] into f64 scratch, then `finish` with the sums; frees the scratch. */
+/** Run bn_stats over x (ReLU(x) with `relu`) as [m, c] into f64 scratch, then `finish` with the sums; frees the scratch. */
 function withStats<T>(
   k: SimdCall,
   x: tf.TensorInfo,
   m: number,
   c: number,
   finish: (sums: Float64Array) => T,
+  relu = false,
 ): T {
   const scratch = k.backend.wasm._malloc(16 * c); // f64 sums [2C]
   try {
-    k.mods.batchNorm.bn_stats(k.at(x), m, c, scratch);
+    k.mods.batchNorm.bn_stats(k.at(x), m, c, scratch, relu ? 1 : 0);
     return finish(heapF64(k.mods, scratch, 2 * c));
   } finally {
     k.backend.wasm._free(scratch);
@@ -53,10 +60,10 @@ function withStats<T>(
 }
 
 // The same kernel names as the webgpu backend's (kernels are registered per backend).
-/** inputs x, gamma, beta; attrs epsilon → [y, mean, variance]. */
-const batchNormTrainKernel = simdKernel<'x' | 'gamma' | 'beta', { epsilon: number }>(
+/** inputs x, gamma, beta; attrs epsilon, relu (normalise ReLU(x)) → [y, mean, variance]. */
+const batchNormTrainKernel = simdKernel<'x' | 'gamma' | 'beta', { epsilon: number; relu: boolean }>(
   'WtrainBatchNormTrain',
-  (k, { x, gamma, beta }, { epsilon }) => {
+  (k, { x, gamma, beta }, { epsilon, relu }) => {
     const { mods, at } = k;
     const { m, c } = rowsOf(x);
     const y = k.output(x.shape);
@@ -64,21 +71,28 @@ const batchNormTrainKernel = simdKernel<'x' | 'gamma' | 'beta', { epsilon: numbe
     const variance = k.output([c]);
     const scale = k.backend.wasm._malloc(4 * c);
     try {
-      withStats(k, x, m, c, (sums) => {
-        // Views only now: every allocation is done (growing the heap detaches views).
-        const shift = heapF32(mods, at(x), c); // the first row
-        const meanV = heapF32(mods, at(mean), c);
-        const varV = heapF32(mods, at(variance), c);
-        const gammaV = heapF32(mods, at(gamma), c);
-        const scaleV = heapF32(mods, scale, c);
-        for (let j = 0; j < c; j++) {
-          const d = sums[j] / m;
-          meanV[j] = shift[j] + d;
-          varV[j] = Math.max(0, sums[c + j] / m - d * d);
-          scaleV[j] = gammaV[j] / Math.sqrt(varV[j] + epsilon);
-        }
-      });
-      mods.batchNorm.bn_apply(at(x), at(y), m, c, at(mean), scale, at(beta));
+      withStats(
+        k,
+        x,
+        m,
+        c,
+        (sums) => {
+          // Views only now: every allocation is done (growing the heap detaches views).
+          const shift = heapF32(mods, at(x), c); // the first row (through the ReLU with relu)
+          const meanV = heapF32(mods, at(mean), c);
+          const varV = heapF32(mods, at(variance), c);
+          const gammaV = heapF32(mods, at(gamma), c);
+          const scaleV = heapF32(mods, scale, c);
+          for (let j = 0; j < c; j++) {
+            const d = sums[j] / m;
+            meanV[j] = (relu ? Math.max(shift[j], 0) : shift[j]) + d;
+            varV[j] = Math.max(0, sums[c + j] / m - d * d);
+            scaleV[j] = gammaV[j] / Math.sqrt(varV[j] + epsilon);
+          }
+        },
+        relu,
+      );
+      mods.batchNorm.bn_apply(at(x), at(y), m, c, at(mean), scale, at(beta), relu ? 1 : 0);
     } finally {
       k.backend.wasm._free(scale);
     }
@@ -86,43 +100,43 @@ const batchNormTrainKernel = simdKernel<'x' | 'gamma' | 'beta', { epsilon: numbe
   },
 );
 
-/** inputs dy, x, mean, variance, gamma; attrs epsilon → [dx, dGamma, dBeta]. */
-const batchNormTrainGradKernel = simdKernel<'dy' | 'x' | 'mean' | 'variance' | 'gamma', { epsilon: number }>(
-  'WtrainBatchNormTrainGrad',
-  (k, { dy, x, mean, variance, gamma }, { epsilon }) => {
-    const { mods, at } = k;
-    const { m, c } = rowsOf(x);
-    const dx = k.output(x.shape);
-    const dGamma = k.output([c]);
-    const dBeta = k.output([c]);
-    const scratch = k.backend.wasm._malloc(28 * c); // f64 sums [2C], then f32 k, cc, a [C each]
-    try {
-      const [kk, cc, a] = [16 * c, 20 * c, 24 * c].map((o) => scratch + o);
-      mods.batchNorm.bn_grad_sums(at(dy), at(x), m, c, at(mean), scratch);
-      const sums = heapF64(mods, scratch, 2 * c);
-      const varV = heapF32(mods, at(variance), c);
-      const gammaV = heapF32(mods, at(gamma), c);
-      const dGammaV = heapF32(mods, at(dGamma), c);
-      const dBetaV = heapF32(mods, at(dBeta), c);
-      const [kV, ccV, aV] = [kk, cc, a].map((o) => heapF32(mods, o, c));
-      for (let j = 0; j < c; j++) {
-        const invStd = 1 / Math.sqrt(varV[j] + epsilon);
-        const db = sums[j];
-        const dg = sums[c + j] * invStd;
-        dBetaV[j] = db;
-        dGammaV[j] = dg;
-        const kj = gammaV[j] * invStd;
-        kV[j] = kj;
-        aV[j] = (kj * db) / m;
-        ccV[j] = (invStd * kj * dg) / m;
-      }
-      mods.batchNorm.bn_grad_apply(at(dy), at(x), at(dx), m, c, kk, at(mean), cc, a);
-    } finally {
-      k.backend.wasm._free(scratch);
+/** inputs dy, x, mean, variance, gamma; attrs epsilon, relu (x is a ReLU's input) → [dx, dGamma, dBeta]. */
+const batchNormTrainGradKernel = simdKernel<
+  'dy' | 'x' | 'mean' | 'variance' | 'gamma',
+  { epsilon: number; relu: boolean }
+>('WtrainBatchNormTrainGrad', (k, { dy, x, mean, variance, gamma }, { epsilon, relu }) => {
+  const { mods, at } = k;
+  const { m, c } = rowsOf(x);
+  const dx = k.output(x.shape);
+  const dGamma = k.output([c]);
+  const dBeta = k.output([c]);
+  const scratch = k.backend.wasm._malloc(28 * c); // f64 sums [2C], then f32 k, cc, a [C each]
+  try {
+    const [kk, cc, a] = [16 * c, 20 * c, 24 * c].map((o) => scratch + o);
+    mods.batchNorm.bn_grad_sums(at(dy), at(x), m, c, at(mean), scratch, relu ? 1 : 0);
+    const sums = heapF64(mods, scratch, 2 * c);
+    const varV = heapF32(mods, at(variance), c);
+    const gammaV = heapF32(mods, at(gamma), c);
+    const dGammaV = heapF32(mods, at(dGamma), c);
+    const dBetaV = heapF32(mods, at(dBeta), c);
+    const [kV, ccV, aV] = [kk, cc, a].map((o) => heapF32(mods, o, c));
+    for (let j = 0; j < c; j++) {
+      const invStd = 1 / Math.sqrt(varV[j] + epsilon);
+      const db = sums[j];
+      const dg = sums[c + j] * invStd;
+      dBetaV[j] = db;
+      dGammaV[j] = dg;
+      const kj = gammaV[j] * invStd;
+      kV[j] = kj;
+      aV[j] = (kj * db) / m;
+      ccV[j] = (invStd * kj * dg) / m;
     }
-    return [dx, dGamma, dBeta];
-  },
-);
+    mods.batchNorm.bn_grad_apply(at(dy), at(x), at(dx), m, c, kk, at(mean), cc, a, relu ? 1 : 0);
+  } finally {
+    k.backend.wasm._free(scratch);
+  }
+  return [dx, dGamma, dBeta];
+});
 
 /** inputs x [m, c] → mean over the m rows, [c] (bn_stats' sums, without the normalising pass). */
 const batchMeanKernel = simdKernel<'x'>('WtrainBatchMean', (k, { x }) => {
@@ -137,7 +151,7 @@ const batchMeanKernel = simdKernel<'x'>('WtrainBatchMean', (k, { x }) => {
 });
 
 export const wasmBatchNormTrain: BatchNormTrainFn = (x, gamma, beta, epsilon, running) => {
-  const out = batchNormTrainKernel.run({ x, gamma, beta }, { epsilon });
+  const out = batchNormTrainKernel.run({ x, gamma, beta }, { epsilon, relu: false });
   if (!out) return stockBatchNormTrain(x, gamma, beta, epsilon, running);
   const [y, mean, variance] = out;
   updateRunningStats(x, mean, variance, running);
@@ -145,8 +159,33 @@ export const wasmBatchNormTrain: BatchNormTrainFn = (x, gamma, beta, epsilon, ru
 };
 
 export const wasmBatchNormTrainGrad: BatchNormTrainGradFn = (dy, x, mean, variance, gamma, epsilon) => {
-  const out = batchNormTrainGradKernel.run({ dy, x, mean, variance, gamma }, { epsilon });
+  const out = batchNormTrainGradKernel.run({ dy, x, mean, variance, gamma }, { epsilon, relu: false });
   if (!out) return stockBatchNormTrainGrad(dy, x, mean, variance, gamma, epsilon);
+  const [dx, dGamma, dBeta] = out;
+  return { dx, dGamma: dGamma as tf.Tensor1D, dBeta: dBeta as tf.Tensor1D };
+};
+
+/** BN(ReLU(z)) with the ReLU read on the fly: no ReLU pass, no ReLU(z) tensor; `saved` is z. */
+export const wasmReluBatchNormTrain: ReluBatchNormTrainFn = (z, gamma, beta, epsilon, running) => {
+  const out = batchNormTrainKernel.run({ x: z, gamma, beta }, { epsilon, relu: true });
+  if (!out) return stockReluBatchNormTrain(z, gamma, beta, epsilon, running);
+  const [y, mean, variance] = out;
+  updateRunningStats(z, mean, variance, running);
+  return { y, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D, saved: z };
+};
+
+/** dL/dz; `saved` may be z or ReLU(z) (the kernel applies the ReLU again: it is idempotent). */
+export const wasmReluBatchNormTrainGrad: ReluBatchNormTrainGradFn = (
+  dy,
+  saved,
+  mean,
+  variance,
+  gamma,
+  epsilon,
+) => {
+  const out = batchNormTrainGradKernel.run({ dy, x: saved, mean, variance, gamma }, { epsilon, relu: true });
+  if (!out)
+    return tf.tidy(() => stockReluBatchNormTrainGrad(dy, tf.relu(saved), mean, variance, gamma, epsilon));
   const [dx, dGamma, dBeta] = out;
   return { dx, dGamma: dGamma as tf.Tensor1D, dBeta: dBeta as tf.Tensor1D };
 };

@@ -18,9 +18,20 @@ import { compiledModule, convModule } from './modules.js';
 
 /** batch_norm.wat's exports (pointers are heap byte offsets; see the .wat for the maths). */
 export interface BatchNormExports {
-  bn_stats(x: number, m: number, c: number, acc: number): void;
-  bn_apply(x: number, y: number, m: number, c: number, mean: number, scale: number, beta: number): void;
-  bn_grad_sums(dy: number, x: number, m: number, c: number, mean: number, acc: number): void;
+  /** relu: 1 reads x as ReLU(x) (the fused after_relu unit), 0 as is; the same below. */
+  bn_stats(x: number, m: number, c: number, acc: number, relu: number): void;
+  bn_apply(
+    x: number,
+    y: number,
+    m: number,
+    c: number,
+    mean: number,
+    scale: number,
+    beta: number,
+    relu: number,
+  ): void;
+  bn_grad_sums(dy: number, x: number, m: number, c: number, mean: number, acc: number, relu: number): void;
+  /** relu: 1 also zeroes dx where x ≤ 0 (dx goes on through the ReLU). */
   bn_grad_apply(
     dy: number,
     x: number,
@@ -31,6 +42,7 @@ export interface BatchNormExports {
     mean: number,
     cc: number,
     a: number,
+    relu: number,
   ): void;
 }
 
