@@ -18,7 +18,7 @@ import {
   webgpuBatchNormTrainGrad,
 } from '../../src/backend/webgpu/batch_norm.js';
 import { randomArray, relErr } from '../helpers.js';
-import { TOLERANCE, useWebgpu } from './gpu.js';
+import { onCpuThenGpu, TOLERANCE, useWebgpu } from './gpu.js';
 
 const EPS = 1e-5;
 
@@ -78,29 +78,24 @@ test('reluBatchNormTrain / Grad webgpu (ReLU fused into the passes) = ReLU, BN, 
   const dyv = randomArray(size, 51);
   const gv = randomArray(c, 52).map((v) => 1 + 0.5 * v);
   const bv = randomArray(c, 53);
-  const run = () =>
-    tf.tidy(() => {
+  const run = async () => {
+    const outs = tf.tidy(() => {
       const z = tf.tensor(zv, shape);
       const [g, b] = [tf.tensor1d(gv), tf.tensor1d(bv)];
       const f = reluBatchNormTrain(z, g, b, EPS);
       const d = reluBatchNormTrainGrad(tf.tensor(dyv, shape), f.saved, f.mean, f.variance, g, EPS);
       return [f.y, f.mean, f.variance, d.dx, d.dGamma, d.dBeta];
     });
-  await tf.setBackend('cpu');
-  const refT = run();
-  const ref = await Promise.all(refT.map((r) => r.data()));
-  tf.dispose(refT);
-  await tf.setBackend('webgpu');
-  const before = tf.memory().numTensors;
-  const gotT = run();
-  const got = await Promise.all(gotT.map((g) => g.data()));
-  tf.dispose(gotT);
-  assert.equal(tf.memory().numTensors, before, 'tensors leaked');
+    const values = await Promise.all(outs.map(async (o) => (await o.data()) as Float32Array));
+    tf.dispose(outs);
+    return values;
+  };
+  const { want: ref, got } = await onCpuThenGpu(run);
   ['y', 'mean', 'variance', 'dz', 'dGamma', 'dBeta'].forEach((name, k) => {
-    const err = relErr(got[k] as Float32Array, ref[k] as Float32Array);
+    const err = relErr(got[k], ref[k]);
     assert.ok(err <= TOLERANCE, `${name}: rel. error ${err.toExponential(2)} > ${TOLERANCE}`);
   });
-  const dz = got[3] as Float32Array;
+  const dz = got[3];
   assert.ok(
     zv.every((z, k) => z > 0 || dz[k] === 0),
     'dz is 0 wherever z ≤ 0',

@@ -2,6 +2,7 @@
  * Shared set-up of the webgpu tests: one Dawn start per test file, cpu references,
  * and a clean skip (with the reason) where no WebGPU adapter exists.
  */
+import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import type { TestContext } from 'node:test';
@@ -53,4 +54,18 @@ export async function onGpu(fn: () => tf.Tensor): Promise<{ data: Float32Array; 
   const shape = out.shape;
   out.dispose();
   return { data, shape };
+}
+
+/**
+ * `run` on the cpu backend (the reference), then on webgpu, where it must leave the
+ * tensor count as it found it. Ends on webgpu.
+ */
+export async function onCpuThenGpu<T>(run: () => Promise<T>): Promise<{ want: T; got: T }> {
+  await tf.setBackend('cpu');
+  const want = await run();
+  await tf.setBackend('webgpu');
+  const before = tf.memory().numTensors;
+  const got = await run();
+  assert.equal(tf.memory().numTensors, before, 'webgpu: tensors leaked');
+  return { want, got };
 }

@@ -15,7 +15,7 @@ import type { Param } from '../../src/models/layers/types.js';
 import { optimizerConfigSchema } from '../../src/train/config.js';
 import { Sgd } from '../../src/train/optimizer.js';
 import { randomArray, relErr } from '../helpers.js';
-import { TOLERANCE, useWebgpu } from './gpu.js';
+import { onCpuThenGpu, TOLERANCE, useWebgpu } from './gpu.js';
 
 const SHAPES = [
   [3, 3, 4, 8],
@@ -82,12 +82,7 @@ for (const { momentum, nesterov } of [
       tf.dispose(ps.map((p) => p.value));
       return out;
     };
-    await tf.setBackend('cpu');
-    const want = await run();
-    await tf.setBackend('webgpu');
-    const before = tf.memory().numTensors;
-    const got = await run();
-    assert.equal(tf.memory().numTensors, before, 'tensors leaked');
+    const { want, got } = await onCpuThenGpu(run);
     for (let i = 0; i < SHAPES.length; i++) {
       const err = relErr(got[i], want[i]);
       assert.ok(err <= TOLERANCE, `p${i} rel. error ${err.toExponential(2)} > ${TOLERANCE}`);

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { type LossAccumulators, trainLoss } from '../../src/backend/ops/train_loss.js';
 import { randomArray, relErr } from '../helpers.js';
-import { TOLERANCE, useWebgpu } from './gpu.js';
+import { onCpuThenGpu, TOLERANCE, useWebgpu } from './gpu.js';
 
 interface Result {
   dLogits: Float32Array[];
@@ -50,15 +50,8 @@ async function twoSteps(
   return { dLogits, sums, badStep };
 }
 
-async function compare(first: Float32Array, second: Float32Array, labels: Int32Array, c: number) {
-  await tf.setBackend('cpu');
-  const want = await twoSteps(first, second, labels, c);
-  await tf.setBackend('webgpu');
-  const before = tf.memory().numTensors;
-  const got = await twoSteps(first, second, labels, c);
-  assert.equal(tf.memory().numTensors, before, 'tensors leaked');
-  return { want, got };
-}
+const compare = (first: Float32Array, second: Float32Array, labels: Int32Array, c: number) =>
+  onCpuThenGpu(() => twoSteps(first, second, labels, c));
 
 for (const c of [10, 3]) {
   test(`trainLoss webgpu = cpu: 300 rows x ${c} classes, tied logits, two steps`, async (t) => {

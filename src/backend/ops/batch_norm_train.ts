@@ -11,7 +11,6 @@
  * both (wasm and webgpu do; webgpu also folds the running statistics in).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { emaUpdate } from './ema_update.js';
 import { opImplFor } from './registry.js';
 
 /** A BatchNorm layer's running statistics and their momentum m (the weight of the old value). */
@@ -53,8 +52,12 @@ export function updateRunningStats(
 ): void {
   if (!running) return;
   const m = batchNormRows(x);
-  emaUpdate(running.mean, mean, running.momentum, 1);
-  emaUpdate(running.variance, variance, running.momentum, m / Math.max(1, m - 1));
+  const mom = running.momentum;
+  tf.tidy(() => {
+    running.mean.assign(tf.add(tf.mul(running.mean, mom), tf.mul(mean, 1 - mom)));
+    const unbiased = tf.mul(variance, m / Math.max(1, m - 1));
+    running.variance.assign(tf.add(tf.mul(running.variance, mom), tf.mul(unbiased, 1 - mom)));
+  });
 }
 
 /** Moments, then tfjs's fused batch-norm kernel. */

@@ -1,7 +1,7 @@
 /**
  * BN(ReLU(z)) in training mode, the `after_relu` unit (App. D.3: conv → ReLU → BN),
  * forward and backward as one op pair so a backend can fuse the ReLU into BatchNorm's
- * passes (webgpu does: no ReLU dispatches, no ReLU(z) tensor kept). Generically it is
+ * passes (wasm and webgpu do: no ReLU pass, no ReLU(z) tensor kept). Generically it is
  * ReLU, batchNormTrain, and on the way back batchNormTrainGrad then reluGrad; `saved`
  * is what the backward needs (ReLU(z) here, z where fused) — pass it back unchanged.
  */

@@ -22,14 +22,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import {
   type BatchNormTrainFn,
   type BatchNormTrainGradFn,
-  type RunningStats,
+  batchNormRows,
   updateRunningStats,
 } from '../ops/batch_norm_train.js';
 import type { ReluBatchNormTrainFn, ReluBatchNormTrainGradFn } from '../ops/relu_batch_norm.js';
 import {
-  type ChannelwiseProgram,
   channelSplits,
   channelWorkgroups,
+  channelwiseUniforms,
   GRAD_SUMS_SHADER,
   gradPartialsProgram,
   inputGradProgram,
@@ -38,12 +38,7 @@ import {
   statsFinalizeShader,
   statsPartialsProgram,
 } from './batch_norm_programs.js';
-import {
-  type KernelArgs,
-  type ProgramUniforms,
-  registerWebgpuKernel,
-  type WebGPUBackend,
-} from './program.js';
+import { type KernelArgs, registerWebgpuKernel, type WebGPUBackend } from './program.js';
 import { newOutput, ownBufferForInPlace, recordRawDispatch } from './raw_dispatch.js';
 
 export type { BatchNormTrainFn, BatchNormTrainGradFn } from '../ops/batch_norm_train.js';
@@ -54,17 +49,11 @@ export const BN_TRAIN_GRAD_KERNEL = 'WtrainBatchNormTrainGrad';
 const flat = (t: tf.TensorInfo): tf.TensorInfo => ({ ...t, shape: [tf.util.sizeFromShape(t.shape)] });
 
 function dims(x: tf.TensorInfo): { rows: number; channels: number; size: number } {
-  const channels = x.shape[x.shape.length - 1];
-  const size = tf.util.sizeFromShape(x.shape);
-  return { rows: size / channels, channels, size };
-}
-
-function channelwiseUniforms(channels: number, epsilon: number, rows: number): ProgramUniforms {
-  return [
-    { type: 'int32', data: [channels] },
-    { type: 'float32', data: [epsilon] },
-    { type: 'float32', data: [rows] },
-  ];
+  return {
+    rows: batchNormRows(x),
+    channels: x.shape[x.shape.length - 1],
+    size: tf.util.sizeFromShape(x.shape),
+  };
 }
 
 interface TrainAttrs {
@@ -156,9 +145,8 @@ function batchNormTrainGradKernel({
     channelWorkgroups(channels),
   );
   backend.disposeData(partials.dataId);
-  const program: ChannelwiseProgram = inputGradProgram(size, attrs.relu);
   const dx = backend.runWebGPUProgram(
-    program,
+    inputGradProgram(size, attrs.relu),
     [flat(dy), flat(x), flat(mean), flat(variance), flat(gamma), dBeta, dGamma],
     'float32',
     channelwiseUniforms(channels, attrs.epsilon, rows),
@@ -171,64 +159,40 @@ export function registerBatchNormKernels(): void {
   registerWebgpuKernel(BN_TRAIN_GRAD_KERNEL, batchNormTrainGradKernel);
 }
 
-function trainForward(
-  x: tf.Tensor,
-  gamma: tf.Tensor,
-  beta: tf.Tensor,
-  epsilon: number,
-  running: RunningStats | undefined,
-  relu: boolean,
-): { y: tf.Tensor; mean: tf.Tensor1D; variance: tf.Tensor1D } {
-  const backend = tf.backend() as unknown as WebGPUBackend;
-  const inPlace =
-    running !== undefined &&
-    ownBufferForInPlace(backend, running.mean, [running.variance, x, gamma, beta]) &&
-    ownBufferForInPlace(backend, running.variance, [running.mean, x, gamma, beta]);
-  const inputs: tf.NamedTensorMap = { x, gamma, beta };
-  const attrs: TrainAttrs = { epsilon, relu };
-  if (inPlace) {
-    Object.assign(inputs, { runMean: running.mean, runVar: running.variance });
-    attrs.momentum = running.momentum;
-  }
-  const [y, mean, variance] = tf
-    .engine()
-    .runKernel(BN_TRAIN_KERNEL, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
-  if (!inPlace) updateRunningStats(x, mean, variance, running);
-  return { y, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
-}
+/** The forward op on our kernel; `relu` reads x as ReLU(x) (then `saved` is x itself). */
+const trainForward =
+  (relu: boolean): ReluBatchNormTrainFn =>
+  (x, gamma, beta, epsilon, running) => {
+    const backend = tf.backend() as unknown as WebGPUBackend;
+    const inPlace =
+      running !== undefined &&
+      ownBufferForInPlace(backend, running.mean, [running.variance, x, gamma, beta]) &&
+      ownBufferForInPlace(backend, running.variance, [running.mean, x, gamma, beta]);
+    const inputs: tf.NamedTensorMap = { x, gamma, beta };
+    const attrs: TrainAttrs = { epsilon, relu };
+    if (inPlace) {
+      Object.assign(inputs, { runMean: running.mean, runVar: running.variance });
+      attrs.momentum = running.momentum;
+    }
+    const [y, mean, variance] = tf
+      .engine()
+      .runKernel(BN_TRAIN_KERNEL, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+    if (!inPlace) updateRunningStats(x, mean, variance, running);
+    return { y, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D, saved: x };
+  };
 
-function trainBackward(
-  dy: tf.Tensor,
-  x: tf.Tensor,
-  mean: tf.Tensor,
-  variance: tf.Tensor,
-  gamma: tf.Tensor,
-  epsilon: number,
-  relu: boolean,
-): { dx: tf.Tensor; dGamma: tf.Tensor1D; dBeta: tf.Tensor1D } {
-  const [dx, dGamma, dBeta] = tf
-    .engine()
-    .runKernel(BN_TRAIN_GRAD_KERNEL, { dy, x, mean, variance, gamma }, { epsilon, relu }) as tf.Tensor[];
-  return { dx, dGamma: dGamma as tf.Tensor1D, dBeta: dBeta as tf.Tensor1D };
-}
+/** The backward op on our kernel; with `relu`, x is the ReLU's input and dx is dL/dx through it. */
+const trainBackward =
+  (relu: boolean): BatchNormTrainGradFn =>
+  (dy, x, mean, variance, gamma, epsilon) => {
+    const [dx, dGamma, dBeta] = tf
+      .engine()
+      .runKernel(BN_TRAIN_GRAD_KERNEL, { dy, x, mean, variance, gamma }, { epsilon, relu }) as tf.Tensor[];
+    return { dx, dGamma: dGamma as tf.Tensor1D, dBeta: dBeta as tf.Tensor1D };
+  };
 
-export const webgpuBatchNormTrain: BatchNormTrainFn = (x, gamma, beta, epsilon, running) =>
-  trainForward(x, gamma, beta, epsilon, running, false);
-
-export const webgpuBatchNormTrainGrad: BatchNormTrainGradFn = (dy, x, mean, variance, gamma, epsilon) =>
-  trainBackward(dy, x, mean, variance, gamma, epsilon, false);
-
-/** BN(ReLU(z)): the backward takes z itself (`saved`) and returns dL/dz. */
-export const webgpuReluBatchNormTrain: ReluBatchNormTrainFn = (z, gamma, beta, epsilon, running) => ({
-  ...trainForward(z, gamma, beta, epsilon, running, true),
-  saved: z,
-});
-
-export const webgpuReluBatchNormTrainGrad: ReluBatchNormTrainGradFn = (
-  dy,
-  z,
-  mean,
-  variance,
-  gamma,
-  epsilon,
-) => trainBackward(dy, z, mean, variance, gamma, epsilon, true);
+export const webgpuBatchNormTrain: BatchNormTrainFn = trainForward(false);
+export const webgpuBatchNormTrainGrad: BatchNormTrainGradFn = trainBackward(false);
+/** BN(ReLU(z)): `saved` is z itself; the backward returns dL/dz. */
+export const webgpuReluBatchNormTrain: ReluBatchNormTrainFn = trainForward(true);
+export const webgpuReluBatchNormTrainGrad: ReluBatchNormTrainGradFn = trainBackward(true);

@@ -7,7 +7,9 @@
  * [s·chunk, (s+1)·chunk) of channel c (consecutive threads read consecutive channels of
  * the same row: coalesced), then a short second pass combines the splits.
  */
+import { ElementwiseProgram } from './elementwise.js';
 import { ceilDiv, flatDispatch, type ProgramUniforms, type WebGPUProgram } from './program.js';
+import { type RawBufferDecl, rawShaderHeader } from './raw_dispatch.js';
 
 const WORKGROUP = 64;
 
@@ -120,28 +122,18 @@ const RAW_WORKGROUP = 64;
 /**
  * Raw WGSL (raw_dispatch.ts) for Chan's combination of the Welford partials into the
  * mean and biased variance of each channel, both written in one dispatch. With
- * `running`, also the running statistics in place, rounded as the emaUpdate op does:
+ * `running`, also the running statistics in place, rounded as updateRunningStats' tf ops:
  * r ← r·keep + (v·scale)·take (scale 1 for the mean, M/(M−1) for the variance).
  * Bindings: partials, mean, variance, [running mean, running variance], uniforms.
  */
 export const statsFinalizeShader = (running: boolean): string => FINALIZE_SHADERS[running ? 1 : 0];
 
-function buildFinalizeShader(running: boolean): string {
-  const runningDecls = running
-    ? `@group(0) @binding(3) var<storage, read_write> runMean : array<f32>;
-@group(0) @binding(4) var<storage, read_write> runVar : array<f32>;`
-    : '';
-  const runningUpdate = running
-    ? `runMean[c] = runMean[c] * u.keep + mu * u.take;
-  runVar[c] = runVar[c] * u.keep + (sigma2 * u.scale) * u.take;`
-    : '';
-  return `
-struct Uniforms { channels : i32, rows : i32, chunk : i32, splits : i32, keep : f32, take : f32, scale : f32, };
-@group(0) @binding(0) var<storage, read> partials : array<f32>;
-@group(0) @binding(1) var<storage, read_write> mean : array<f32>;
-@group(0) @binding(2) var<storage, read_write> variance : array<f32>;
-${runningDecls}
-@group(0) @binding(${running ? 5 : 3}) var<uniform> u : Uniforms;
+/** A raw pass with one thread per channel c < u.channels (cs = u.channels). */
+const perChannelShader = (
+  buffers: RawBufferDecl[],
+  uniforms: string,
+  body: string,
+): string => `${rawShaderHeader(buffers, uniforms)}
 @compute @workgroup_size(${RAW_WORKGROUP})
 fn main(@builtin(global_invocation_id) gid : vec3<u32>) {
   let c = i32(gid.x);
@@ -149,7 +141,29 @@ fn main(@builtin(global_invocation_id) gid : vec3<u32>) {
   if (c >= cs) {
     return;
   }
-  var n = 0.0;
+  ${body}
+}`;
+
+function buildFinalizeShader(running: boolean): string {
+  const runningBuffers = running
+    ? [
+        { name: 'runMean', write: true },
+        { name: 'runVar', write: true },
+      ]
+    : [];
+  const runningUpdate = running
+    ? `runMean[c] = runMean[c] * u.keep + mu * u.take;
+  runVar[c] = runVar[c] * u.keep + (sigma2 * u.scale) * u.take;`
+    : '';
+  return perChannelShader(
+    [
+      { name: 'partials' },
+      { name: 'mean', write: true },
+      { name: 'variance', write: true },
+      ...runningBuffers,
+    ],
+    'channels : i32, rows : i32, chunk : i32, splits : i32, keep : f32, take : f32, scale : f32,',
+    `var n = 0.0;
   var m = 0.0;
   var m2 = 0.0;
   for (var s = 0; s < u.splits; s = s + 1) {
@@ -166,8 +180,8 @@ fn main(@builtin(global_invocation_id) gid : vec3<u32>) {
   let sigma2 = m2 / n;
   mean[c] = mu;
   variance[c] = sigma2;
-  ${runningUpdate}
-}`;
+  ${runningUpdate}`,
+  );
 }
 
 const FINALIZE_SHADERS = [buildFinalizeShader(false), buildFinalizeShader(true)];
@@ -177,66 +191,49 @@ const FINALIZE_SHADERS = [buildFinalizeShader(false), buildFinalizeShader(true)]
  * and dγ[c] = Σ_s partials[(S + s)·C + c] in one dispatch (summed in sum_partials.ts's
  * order). Bindings: partials, dBeta, dGamma, uniforms.
  */
-export const GRAD_SUMS_SHADER = `
-struct Uniforms { channels : i32, splits : i32, };
-@group(0) @binding(0) var<storage, read> partials : array<f32>;
-@group(0) @binding(1) var<storage, read_write> dBeta : array<f32>;
-@group(0) @binding(2) var<storage, read_write> dGamma : array<f32>;
-@group(0) @binding(3) var<uniform> u : Uniforms;
-@compute @workgroup_size(${RAW_WORKGROUP})
-fn main(@builtin(global_invocation_id) gid : vec3<u32>) {
-  let c = i32(gid.x);
-  let cs = u.channels;
-  if (c >= cs) {
-    return;
-  }
-  var sb = 0.0;
+export const GRAD_SUMS_SHADER = perChannelShader(
+  [{ name: 'partials' }, { name: 'dBeta', write: true }, { name: 'dGamma', write: true }],
+  'channels : i32, splits : i32,',
+  `var sb = 0.0;
   var sg = 0.0;
   for (var s = 0; s < u.splits; s = s + 1) {
     sb = sb + partials[s * cs + c];
     sg = sg + partials[(u.splits + s) * cs + c];
   }
   dBeta[c] = sb;
-  dGamma[c] = sg;
-}`;
+  dGamma[c] = sg;`,
+);
 
 /** Workgroups of the per-channel raw passes. */
 export const channelWorkgroups = (channels: number): number => ceilDiv(channels, RAW_WORKGROUP);
 
-/** An elementwise program over rows × channels with per-channel vectors; `expr` is the value at `index`. */
-export class ChannelwiseProgram implements WebGPUProgram {
-  uniforms = 'channels : i32, epsilon : f32, count : f32,';
-  outputShape: number[];
-  dispatchLayout = { x: [0] };
-  dispatch: [number, number, number];
-  workgroupSize: [number, number, number] = [WORKGROUP * 4, 1, 1];
-  size = true;
+/**
+ * An element-wise pass over rows × channels that sees c (the channel) and inv =
+ * 1/√(σ² + ε); uniforms: channels, epsilon, count (rows), as channelwiseUniforms gives.
+ */
+const channelwiseProgram = (shaderKey: string, variableNames: string[], expr: string, elements: number) =>
+  new ElementwiseProgram(
+    shaderKey,
+    variableNames,
+    expr,
+    elements,
+    'channels : i32, epsilon : f32, count : f32,',
+    `let c = index % uniforms.channels;
+          let inv = inverseSqrt(variance[c] + uniforms.epsilon);`,
+  );
 
-  constructor(
-    readonly shaderKey: string,
-    readonly variableNames: string[],
-    private readonly expr: string,
-    elements: number,
-  ) {
-    this.outputShape = [elements];
-    this.dispatch = flatDispatch(elements, WORKGROUP * 4);
-  }
-
-  getUserCode(): string {
-    return `
-      fn main(index : i32) {
-        if (index < uniforms.size) {
-          let c = index % uniforms.channels;
-          let inv = inverseSqrt(variance[c] + uniforms.epsilon);
-          result[index] = ${this.expr};
-        }
-      }`;
-  }
+/** The uniforms of normalizeProgram and inputGradProgram. */
+export function channelwiseUniforms(channels: number, epsilon: number, rows: number): ProgramUniforms {
+  return [
+    { type: 'int32', data: [channels] },
+    { type: 'float32', data: [epsilon] },
+    { type: 'float32', data: [rows] },
+  ];
 }
 
 /** y = (x − μ)·σ⁻¹·γ + β (x through a ReLU first with `relu`) */
 export const normalizeProgram = (elements: number, relu = false) =>
-  new ChannelwiseProgram(
+  channelwiseProgram(
     `wtrainBnNormalize${reluKey(relu)}`,
     ['x', 'mean', 'variance', 'gamma', 'beta'],
     `((${input(relu, 'index')} - mean[c]) * inv) * gamma[c] + beta[c]`,
@@ -251,7 +248,7 @@ export const inputGradProgram = (elements: number, relu = false) => {
   const dx = `dy[index] * (gamma[c] * inv)
             - ((${input(relu, 'index')} - mean[c]) * inv) * (gamma[c] * inv * dGamma[c] / uniforms.count)
             - gamma[c] * inv * dBeta[c] / uniforms.count`;
-  return new ChannelwiseProgram(
+  return channelwiseProgram(
     `wtrainBnInputGrad${reluKey(relu)}`,
     ['dy', 'x', 'mean', 'variance', 'gamma', 'dBeta', 'dGamma'],
     relu ? `select(0.0, ${dx}, x[index] > 0.0)` : dx,

@@ -6,49 +6,28 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { CentredReluFn } from '../ops/centred_relu.js';
 import { ElementwiseProgram, runElementwise } from './elementwise.js';
-import { flatDispatch, type KernelArgs, registerWebgpuKernel, type WebGPUProgram } from './program.js';
+import { type KernelArgs, registerWebgpuKernel } from './program.js';
 
 export const CENTRED_RELU_KERNEL = 'WtrainCentredRelu';
-
-/** mean[f] = Σ_r ReLU(z[r·F + f]) / rows. */
-class ReluColumnMeanProgram implements WebGPUProgram {
-  variableNames = ['z'];
-  uniforms = 'rows : i32,';
-  outputShape: number[];
-  shaderKey = 'wtrainReluColumnMean';
-  dispatchLayout = { x: [0] };
-  dispatch: [number, number, number];
-  workgroupSize: [number, number, number] = [64, 1, 1];
-  size = true;
-
-  constructor(feats: number) {
-    this.outputShape = [feats];
-    this.dispatch = flatDispatch(feats, 64);
-  }
-
-  getUserCode(): string {
-    return `
-      fn main(index : i32) {
-        if (index < uniforms.size) {
-          var acc = 0.0;
-          for (var r = 0; r < uniforms.rows; r = r + 1) {
-            acc = acc + max(z[r * uniforms.size + index], 0.0);
-          }
-          result[index] = acc / f32(uniforms.rows);
-        }
-      }`;
-  }
-}
 
 function centredReluKernel({ inputs, backend }: KernelArgs<'z', Record<string, never>>): tf.TensorInfo {
   const { z } = inputs;
   const rows = z.shape[0];
   const size = tf.util.sizeFromShape(z.shape);
   const feats = size / rows;
-  const flatZ = { ...z, shape: [size] };
-  const mean = backend.runWebGPUProgram(new ReluColumnMeanProgram(feats), [flatZ], 'float32', [
-    { type: 'int32', data: [rows] },
-  ]);
+  // mean[f] = Σ_r ReLU(z[r·F + f]) / rows, one thread per feature
+  const columnMean = new ElementwiseProgram(
+    'wtrainReluColumnMean',
+    ['z'],
+    'acc / f32(uniforms.rows)',
+    feats,
+    'rows : i32,',
+    `var acc = 0.0;
+          for (var r = 0; r < uniforms.rows; r = r + 1) {
+            acc = acc + max(z[r * uniforms.size + index], 0.0);
+          }`,
+  );
+  const mean = runElementwise(backend, columnMean, [z], [feats], [{ type: 'int32', data: [rows] }]);
   const program = new ElementwiseProgram(
     'wtrainCentredRelu',
     ['z', 'mean'],

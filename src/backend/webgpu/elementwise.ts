@@ -1,8 +1,8 @@
 /**
- * One thread per element of rank-1 views: the shape of the project's small fused
- * element-wise kernels (SGD, ReLU backward, running averages). Each replaces a chain of
- * tf ops, their scalar uploads and intermediate buffers with one dispatch whose
- * scalars travel as uniforms.
+ * One thread per element of rank-1 views: the shape of most of the project's tfjs
+ * programs (SGD, ReLU backward, BatchNorm's normalise and dx passes, the second pass of
+ * split reductions, ...). Each replaces a chain of tf ops, their scalar uploads and
+ * intermediate buffers with one dispatch whose scalars travel as uniforms.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {
@@ -24,7 +24,8 @@ export class ElementwiseProgram implements WebGPUProgram {
 
   /**
    * `expr` computes element `index` from the arrays named in `variableNames` (list only
-   * those it reads: WebGPU's 'auto' layout drops unused bindings) and `uniforms.*`.
+   * those it reads: WebGPU's 'auto' layout drops unused bindings) and `uniforms.*`
+   * (`uniforms.size` = `elements`), after the statements in `prelude` (loops, lets).
    */
   constructor(
     readonly shaderKey: string,
@@ -32,6 +33,7 @@ export class ElementwiseProgram implements WebGPUProgram {
     private readonly expr: string,
     elements: number,
     readonly uniforms?: string,
+    private readonly prelude = '',
   ) {
     this.outputShape = [elements];
     this.dispatch = flatDispatch(elements, WORKGROUP);
@@ -41,6 +43,7 @@ export class ElementwiseProgram implements WebGPUProgram {
     return `
       fn main(index : i32) {
         if (index < uniforms.size) {
+          ${this.prelude}
           result[index] = ${this.expr};
         }
       }`;

@@ -19,7 +19,6 @@ import {
   webgpuConv2dFilterGrad,
 } from './conv2d_filter_grad.js';
 import { registerCopyKernel } from './elementwise.js';
-import { registerEmaKernel, webgpuEmaUpdate } from './ema_update.js';
 import { registerMirrorUpdateKernel, webgpuMirrorUpdate } from './mirror_update.js';
 import type { WebGPUBackend } from './program.js';
 import { registerReluGradKernel, webgpuAddRelu, webgpuReluGrad } from './relu_grad.js';
@@ -46,9 +45,9 @@ export interface WebgpuTuning {
   /** The optimiser step: several parameters per dispatch, in place, or 2 dispatches per parameter. */
   sgd: 'grouped' | 'each';
   /**
-   * ReLU's backward, emaUpdate (running averages outside BatchNorm's kernel), the loss
-   * head, SS's sign(W)·M and WM's mirror update and centred ReLU: one or two dispatches
-   * each; the after_relu ReLU inside BatchNorm's passes. Or tf ops.
+   * ReLU's backward, ReLU(a + b), the loss head, SS's sign(W)·M and WM's mirror update
+   * and centred ReLU: one or two dispatches each; the after_relu ReLU inside BatchNorm's
+   * passes. Or tf ops.
    */
   smallOps: 'fused' | 'stock';
 }
@@ -94,14 +93,12 @@ export function registerWebgpuOps(tuning: Partial<WebgpuTuning> = {}): void {
     t.sgd === 'grouped' ? makeWebgpuSgdUpdateMany(() => tf.backend() as unknown as WebGPUBackend) : undefined,
   );
   registerCopyKernel();
-  registerEmaKernel();
   registerReluGradKernel();
   registerSignTimesKernel();
   registerMirrorUpdateKernel();
   registerCentredReluKernel();
   registerTrainLossKernel();
   const fused = t.smallOps === 'fused';
-  registerOpImpl('emaUpdate', 'webgpu', fused ? webgpuEmaUpdate : undefined);
   registerOpImpl('reluGrad', 'webgpu', fused ? webgpuReluGrad : undefined);
   registerOpImpl('addRelu', 'webgpu', fused ? webgpuAddRelu : undefined);
   registerOpImpl('trainLoss', 'webgpu', fused ? webgpuTrainLoss : undefined);

@@ -39,6 +39,30 @@ interface BackendInternals {
   getQueryTime(): Promise<number>;
 }
 
+/** A storage buffer a raw shader declares: its WGSL name, written or read-only, element type. */
+export interface RawBufferDecl {
+  name: string;
+  write?: boolean;
+  type?: 'f32' | 'i32';
+}
+
+/**
+ * The WGSL header of a raw shader, in recordRawDispatch's binding order: struct
+ * `Uniforms` with the fields `uniforms` ('a : i32, b : f32,'), binding i = buffers[i],
+ * then the uniforms as `u`.
+ */
+export function rawShaderHeader(buffers: RawBufferDecl[], uniforms: string): string {
+  const decls = buffers.map(
+    ({ name, write, type }, i) =>
+      `@group(0) @binding(${i}) var<storage, ${write ? 'read_write' : 'read'}> ${name} : array<${type ?? 'f32'}>;`,
+  );
+  return `
+struct Uniforms { ${uniforms} };
+${decls.join('\n')}
+@group(0) @binding(${buffers.length}) var<uniform> u : Uniforms;
+`;
+}
+
 export interface RawBinding {
   tensor: tf.TensorInfo;
   /** Bound read_write and written in place (must pass `writableInPlace`). */

@@ -16,7 +16,13 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { SgdEntry, SgdUpdateManyFn } from '../ops/sgd_update.js';
 import type { ProgramUniforms, WebGPUBackend } from './program.js';
-import { ownBufferForInPlace, type RawBinding, recordRawDispatch } from './raw_dispatch.js';
+import {
+  ownBufferForInPlace,
+  type RawBinding,
+  type RawBufferDecl,
+  rawShaderHeader,
+  recordRawDispatch,
+} from './raw_dispatch.js';
 import { webgpuSgdUpdate } from './sgd.js';
 
 type Mode = 'nesterov' | 'heavyBall' | 'plain';
@@ -49,23 +55,17 @@ export function sgdManyShader(mode: Mode, count: number): string {
 }
 
 function buildShader(mode: Mode, count: number): string {
-  const perParam = mode === 'plain' ? 2 : 3;
-  const decls: string[] = [];
+  const buffers: RawBufferDecl[] = [];
   const branches: string[] = [];
   for (let k = 0; k < count; k++) {
-    const at = k * perParam;
-    decls.push(`@group(0) @binding(${at}) var<storage, read_write> p${k} : array<f32>;`);
-    if (mode !== 'plain')
-      decls.push(`@group(0) @binding(${at + 1}) var<storage, read_write> v${k} : array<f32>;`);
-    decls.push(`@group(0) @binding(${at + perParam - 1}) var<storage, read> g${k} : array<f32>;`);
+    buffers.push({ name: `p${k}`, write: true });
+    if (mode !== 'plain') buffers.push({ name: `v${k}`, write: true });
+    buffers.push({ name: `g${k}` });
     const start = k === 0 ? '0' : `u.end${k - 1}`;
     branches.push(`if (i < u.end${k}) { let j = i - ${start}; ${update(mode, k)} }`);
   }
   const ends = Array.from({ length: count }, (_, k) => `end${k} : i32,`).join(' ');
-  return `
-struct Uniforms { lr : f32, mu : f32, decay : f32, total : i32, ${ends} };
-${decls.join('\n')}
-@group(0) @binding(${count * perParam}) var<uniform> u : Uniforms;
+  return `${rawShaderHeader(buffers, `lr : f32, mu : f32, decay : f32, total : i32, ${ends}`)}
 @compute @workgroup_size(${WORKGROUP})
 fn main(@builtin(global_invocation_id) gid : vec3<u32>, @builtin(num_workgroups) groups : vec3<u32>) {
   let stride = i32(groups.x) * ${WORKGROUP};

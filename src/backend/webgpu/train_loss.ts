@@ -9,18 +9,22 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { stockTrainLoss, type TrainLossFn } from '../ops/train_loss.js';
 import { type KernelArgs, registerWebgpuKernel, type WebGPUBackend } from './program.js';
-import { newOutput, ownBufferForInPlace, recordRawDispatch } from './raw_dispatch.js';
+import { newOutput, ownBufferForInPlace, rawShaderHeader, recordRawDispatch } from './raw_dispatch.js';
 
 const THREADS = 256;
 
-export const TRAIN_LOSS_SHADER = `
-struct Uniforms { n : i32, c : i32, k : i32, step : f32, };
-@group(0) @binding(0) var<storage, read> logits : array<f32>;
-@group(0) @binding(1) var<storage, read> labels : array<i32>;
-@group(0) @binding(2) var<storage, read_write> dLogits : array<f32>;
-@group(0) @binding(3) var<storage, read_write> sums : array<f32>;
-@group(0) @binding(4) var<storage, read_write> badStep : array<f32>;
-@group(0) @binding(5) var<uniform> u : Uniforms;
+const HEADER = rawShaderHeader(
+  [
+    { name: 'logits' },
+    { name: 'labels', type: 'i32' },
+    { name: 'dLogits', write: true },
+    { name: 'sums', write: true },
+    { name: 'badStep', write: true },
+  ],
+  'n : i32, c : i32, k : i32, step : f32,',
+);
+
+export const TRAIN_LOSS_SHADER = `${HEADER}
 var<workgroup> partLoss : array<f32, ${THREADS}>;
 var<workgroup> partTop1 : array<f32, ${THREADS}>;
 var<workgroup> partTopK : array<f32, ${THREADS}>;

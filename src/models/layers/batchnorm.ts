@@ -55,18 +55,11 @@ export class BatchNorm implements Module {
       ctx.mode === 'train'
         ? { mean: this.runningMean.value, variance: this.runningVar.value, momentum: this.momentum }
         : undefined;
-    const { gamma, beta, epsilon } = {
-      gamma: this.gamma.value,
-      beta: this.beta.value,
-      epsilon: this.epsilon,
-    };
-    if (this.reluInput) {
-      const { y, mean, variance, saved } = reluBatchNormTrain(x, gamma, beta, epsilon, running);
-      ctx.save(this, { x: saved, mean, variance } satisfies Saved);
-      return y;
-    }
-    const { y, mean, variance } = batchNormTrain(x, gamma, beta, epsilon, running);
-    ctx.save(this, { x, mean, variance } satisfies Saved);
+    // With reluInput the backward wants back what the op saved (z, or ReLU(z) generically).
+    const { y, mean, variance, saved } = this.reluInput
+      ? reluBatchNormTrain(x, this.gamma.value, this.beta.value, this.epsilon, running)
+      : { ...batchNormTrain(x, this.gamma.value, this.beta.value, this.epsilon, running), saved: x };
+    ctx.save(this, { x: saved, mean, variance } satisfies Saved);
     return y;
   }
 
