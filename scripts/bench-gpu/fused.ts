@@ -3,12 +3,15 @@
  * run, at a net's real shapes: ms per training step summed over all layers (one BN per
  * conv, forward + backward; one SGD step per conv weight and BN γ/β, Nesterov, decay:
  * tf ops, 2 dispatches per parameter, and the grouped in-place kernel the engine uses).
+ * Also WM's mirror noise for one mirror step (one draw per distinct conv input shape,
+ * mirror batch 32): drawn on the host and uploaded, or drawn on the device.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {
   stockBatchNormTrain as referenceBatchNormTrain,
   stockBatchNormTrainGrad as referenceBatchNormTrainGrad,
 } from '../../src/backend/ops/batch_norm_train.js';
+import { hostNormalNoise, type NormalNoiseFn } from '../../src/backend/ops/normal_noise.js';
 import { stockSgdUpdate } from '../../src/backend/ops/sgd_update.js';
 import {
   type BatchNormTrainFn,
@@ -17,6 +20,7 @@ import {
   webgpuBatchNormTrainGrad,
 } from '../../src/backend/webgpu/batch_norm.js';
 import { webgpuFinish } from '../../src/backend/webgpu/index.js';
+import { webgpuNormalNoise } from '../../src/backend/webgpu/normal_noise.js';
 import type { WebGPUBackend } from '../../src/backend/webgpu/program.js';
 import { webgpuSgdUpdate } from '../../src/backend/webgpu/sgd.js';
 import { makeWebgpuSgdUpdateMany } from '../../src/backend/webgpu/sgd_many.js';
@@ -31,7 +35,12 @@ export interface FusedRow {
   sgdStockMs: number;
   sgdFusedMs: number;
   sgdGroupedMs: number;
+  noiseSamples: number;
+  noiseHostMs: number;
+  noiseDeviceMs: number;
 }
+
+const MIRROR_BATCH = 32;
 
 const EPS = 1e-5;
 
@@ -104,6 +113,16 @@ export async function benchFused(
   }));
   const sgdGroupedMs = await timeRepeated(() => grouped(entries, o), reps);
   tf.dispose([...params, ...grads, ...velocities]);
+
+  const noiseShapes = [...new Set(layers.map((l) => [MIRROR_BATCH, ...l.inputShape].join('x')))].map((k) =>
+    k.split('x').map(Number),
+  );
+  let seed = 0;
+  const draw = (noise: NormalNoiseFn) => () => {
+    for (const shape of noiseShapes) noise(shape, seed++, 1).dispose();
+  };
+  const noiseHostMs = await timeRepeated(draw(hostNormalNoise), reps);
+  const noiseDeviceMs = await timeRepeated(draw(webgpuNormalNoise), reps);
   return {
     net,
     bnLayers: bnShapes.length,
@@ -113,5 +132,8 @@ export async function benchFused(
     sgdStockMs,
     sgdFusedMs,
     sgdGroupedMs,
+    noiseSamples: noiseShapes.reduce((a, s) => a + tf.util.sizeFromShape(s), 0),
+    noiseHostMs,
+    noiseDeviceMs,
   };
 }

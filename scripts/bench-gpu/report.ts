@@ -134,7 +134,11 @@ export function markdown(r: BenchResults): string {
     );
   }
   if (r.fused.length > 0) {
-    out.push('', '### Fused BatchNorm and SGD kernels vs the generic tf ops (ms per step, all layers)', '');
+    out.push(
+      '',
+      '### Fused BatchNorm and SGD kernels vs the generic tf ops, WM mirror noise host vs device (ms per step, all layers)',
+      '',
+    );
     out.push(
       table(
         [
@@ -146,6 +150,9 @@ export function markdown(r: BenchResults): string {
           'SGD tf ops',
           'SGD 2 dispatches/param',
           'SGD grouped in place',
+          'WM noise samples',
+          'noise on host + upload',
+          'noise on device',
         ],
         r.fused.map((f) => [
           f.net,
@@ -156,6 +163,9 @@ export function markdown(r: BenchResults): string {
           f1(f.sgdStockMs),
           f1(f.sgdFusedMs),
           f1(f.sgdGroupedMs),
+          f.noiseSamples,
+          f1(f.noiseHostMs),
+          f1(f.noiseDeviceMs),
         ]),
       ),
     );

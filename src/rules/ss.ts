@@ -7,9 +7,10 @@
  *   frsf: |R| drawn once and kept
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { normalNoise } from '../backend/ops/normal_noise.js';
 import { signTimes } from '../backend/ops/sign_times.js';
 import type { FeedbackLayer } from '../models/layers/types.js';
-import { normalArray, seedFrom } from '../util/rng.js';
+import { seedFrom } from '../util/rng.js';
 import { FeedbackWeightsRule } from './base.js';
 import type { RuleContext } from './types.js';
 
@@ -26,16 +27,12 @@ export class SignSymmetry extends FeedbackWeightsRule {
     this.deriveFromW(0);
   }
 
+  /** |R|, R ~ N(0, 2/fan_in) (drawn on the device on webgpu). */
   private randomMagnitude(layer: FeedbackLayer, ...tag: (string | number)[]): tf.Tensor {
-    const shape = layer.W.value.shape;
-    const size = layer.W.value.size;
-    const r = normalArray(
-      size,
-      seedFrom(this.ctx.seed, this.ctx.cfg.feedback_seed, layer.name, ...tag),
-      Math.sqrt(2 / layer.fanIn),
-    );
-    for (let i = 0; i < size; i++) r[i] = Math.abs(r[i]);
-    return tf.tensor(r, shape);
+    return tf.tidy(() => {
+      const seed = seedFrom(this.ctx.seed, this.ctx.cfg.feedback_seed, layer.name, ...tag);
+      return tf.abs(normalNoise(layer.W.value.shape, seed, Math.sqrt(2 / layer.fanIn)));
+    });
   }
 
   override afterStep(step: number): void {

@@ -10,9 +10,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { centredRelu } from '../backend/ops/centred_relu.js';
 import { mirrorUpdate } from '../backend/ops/mirror_update.js';
+import { normalNoise } from '../backend/ops/normal_noise.js';
 import type { FeedbackLayer, Param } from '../models/layers/types.js';
 import { seedFrom } from '../util/rng.js';
-import { fastNormalArray } from '../util/ziggurat.js';
 import { FeedbackWeightsRule } from './base.js';
 import type { RuleContext } from './types.js';
 
@@ -71,10 +71,9 @@ export class WeightMirror extends FeedbackWeightsRule {
     });
   }
 
+  /** The same numbers on every backend; drawn on the device on webgpu. */
   private noise(shape: number[], step: number, tag: string): tf.Tensor {
-    const size = shape.reduce((a, b) => a * b, 1);
-    const seed = seedFrom(this.ctx.seed, 'mirror', step, tag);
-    return tf.tensor(fastNormalArray(size, seed, this.ctx.cfg.wm.noise_std), shape);
+    return normalNoise(shape, seedFrom(this.ctx.seed, 'mirror', step, tag), this.ctx.cfg.wm.noise_std);
   }
 
   /** Eq. 21 for one layer, given its input x and pre-activation output z = x·W. */

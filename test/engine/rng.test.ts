@@ -1,7 +1,9 @@
-// Seeded random numbers: WM's ziggurat noise must be N(0, σ²), and the bulk stream
-// must be the same numbers as the one-at-a-time stream.
+// Seeded random numbers: WM's ziggurat noise must be N(0, σ²) with element n a function
+// of (seed, n) only (Philox, checked against Random123's answers), and the bulk xoshiro
+// stream must be the same numbers as the one-at-a-time stream.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { philox4x32 } from '../../src/util/philox.js';
 import { Rng } from '../../src/util/rng.js';
 import { fastNormalArray } from '../../src/util/ziggurat.js';
 
@@ -59,4 +61,22 @@ test('ziggurat noise is a function of its seed, scaled by std', () => {
   assert.notDeepEqual(fastNormalArray(1000, 3), fastNormalArray(1000, 4));
   const [one, two] = [fastNormalArray(100, 5), fastNormalArray(100, 5, 2)];
   for (let i = 0; i < 100; i++) assert.equal(two[i], Math.fround(2 * one[i]));
+});
+
+test('Philox4x32-10 gives Random123 known answers (tests/kat_vectors)', () => {
+  const hex = (words: Uint32Array) => [...words].map((w) => w.toString(16).padStart(8, '0')).join(' ');
+  const out = new Uint32Array(4);
+  const f = 0xffffffff;
+  assert.equal(hex(philox4x32(0, 0, 0, 0, 0, 0, out)), '6627e8d5 e169c58d bc57ac4c 9b00dbd8');
+  assert.equal(hex(philox4x32(f, f, f, f, f, f, out)), '408f276d 41c83b0e a20bc7c6 6d5451fd');
+  assert.equal(
+    hex(philox4x32(0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344, 0xa4093822, 0x299f31d0, out)),
+    'd16cfe09 94fdcceb 5001e420 24126ea1',
+  );
+});
+
+test('ziggurat noise: element n depends on (seed, n) only, so any prefix is the shorter draw', () => {
+  const long = fastNormalArray(100_003, 9);
+  for (const n of [1, 2, 5, 4097, 99_999])
+    assert.deepEqual(fastNormalArray(n, 9), long.subarray(0, n), `${n}`);
 });

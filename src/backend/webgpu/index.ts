@@ -20,6 +20,7 @@ import {
 } from './conv2d_filter_grad.js';
 import { registerCopyKernel } from './elementwise.js';
 import { registerMirrorUpdateKernel, webgpuMirrorUpdate } from './mirror_update.js';
+import { registerNormalNoiseKernel, webgpuNormalNoise } from './normal_noise.js';
 import type { WebGPUBackend } from './program.js';
 import { registerReluGradKernel, webgpuAddRelu, webgpuReluGrad } from './relu_grad.js';
 import { registerSgdKernel, webgpuSgdUpdate } from './sgd.js';
@@ -50,6 +51,8 @@ export interface WebgpuTuning {
    * passes. Or tf ops.
    */
   smallOps: 'fused' | 'stock';
+  /** WM's mirror noise and SS's random magnitudes: drawn on the device, or on the host and uploaded. */
+  noise: 'device' | 'host';
 }
 
 export const DEFAULT_WEBGPU_TUNING: Readonly<WebgpuTuning> = {
@@ -59,6 +62,7 @@ export const DEFAULT_WEBGPU_TUNING: Readonly<WebgpuTuning> = {
   submitBatch: 15,
   sgd: 'grouped',
   smallOps: 'fused',
+  noise: 'device',
 };
 
 function setFlag(name: string, value: boolean | number): void {
@@ -98,6 +102,7 @@ export function registerWebgpuOps(tuning: Partial<WebgpuTuning> = {}): void {
   registerMirrorUpdateKernel();
   registerCentredReluKernel();
   registerTrainLossKernel();
+  registerNormalNoiseKernel();
   const fused = t.smallOps === 'fused';
   registerOpImpl('reluGrad', 'webgpu', fused ? webgpuReluGrad : undefined);
   registerOpImpl('addRelu', 'webgpu', fused ? webgpuAddRelu : undefined);
@@ -107,6 +112,7 @@ export function registerWebgpuOps(tuning: Partial<WebgpuTuning> = {}): void {
   registerOpImpl('signTimes', 'webgpu', fused ? webgpuSignTimes : undefined);
   registerOpImpl('mirrorUpdate', 'webgpu', fused ? webgpuMirrorUpdate : undefined);
   registerOpImpl('centredRelu', 'webgpu', fused ? webgpuCentredRelu : undefined);
+  registerOpImpl('normalNoise', 'webgpu', t.noise === 'device' ? webgpuNormalNoise : undefined);
   setFlag('WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE', t.inputGrad === 'naive');
   setFlag('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', t.submitBatch);
 }

@@ -63,35 +63,51 @@ ${decls.join('\n')}
 `;
 }
 
-export interface RawBinding {
-  tensor: tf.TensorInfo;
-  /** Bound read_write and written in place (must pass `writableInPlace`). */
-  write: boolean;
-}
+export type RawBinding =
+  | {
+      tensor: tf.TensorInfo;
+      /** Bound read_write and written in place (must pass `writableInPlace`). */
+      write: boolean;
+    }
+  /** A read-only buffer the kernel owns for the device's lifetime (constant tables). */
+  | { buffer: GPUBuffer };
 
 interface CachedPipeline {
   pipeline: GPUComputePipeline;
   layout: GPUBindGroupLayout;
 }
 
+/** A per-device cache: `make()` runs once per device and key. */
+function cachedPerDevice<T>(
+  cache: WeakMap<GPUDevice, Map<string, T>>,
+  device: GPUDevice,
+  key: string,
+  make: () => T,
+): T {
+  let byKey = cache.get(device);
+  if (!byKey) {
+    byKey = new Map();
+    cache.set(device, byKey);
+  }
+  let value = byKey.get(key);
+  if (value === undefined) {
+    value = make();
+    byKey.set(key, value);
+  }
+  return value;
+}
+
 const pipelines = new WeakMap<GPUDevice, Map<string, CachedPipeline>>();
+const constantBuffers = new WeakMap<GPUDevice, Map<string, GPUBuffer>>();
 
 function pipelineFor(device: GPUDevice, code: string): CachedPipeline {
-  let byCode = pipelines.get(device);
-  if (!byCode) {
-    byCode = new Map();
-    pipelines.set(device, byCode);
-  }
-  let cached = byCode.get(code);
-  if (!cached) {
+  return cachedPerDevice(pipelines, device, code, () => {
     const pipeline = device.createComputePipeline({
       layout: 'auto',
       compute: { module: device.createShaderModule({ code }), entryPoint: 'main' },
     });
-    cached = { pipeline, layout: pipeline.getBindGroupLayout(0) };
-    byCode.set(code, cached);
-  }
-  return cached;
+    return { pipeline, layout: pipeline.getBindGroupLayout(0) };
+  });
 }
 
 const internals = (backend: WebGPUBackend): BackendInternals => backend as unknown as BackendInternals;
@@ -141,7 +157,9 @@ export function recordRawDispatch(
 ): void {
   const b = internals(backend);
   const { pipeline, layout } = pipelineFor(b.device, code);
-  const entries: GPUBindGroupEntry[] = bindings.map(({ tensor, write }, i) => {
+  const entries: GPUBindGroupEntry[] = bindings.map((binding, i) => {
+    if ('buffer' in binding) return { binding: i, resource: { buffer: binding.buffer } };
+    const { tensor, write } = binding;
     b.uploadToGPU(tensor.dataId);
     const data = b.tensorMap.get(tensor.dataId);
     if (!data) throw new Error(`${name}: binding ${i} is a disposed tensor`);
@@ -174,6 +192,22 @@ export function recordRawDispatch(
     if (timed) b.activeTimers?.push({ name, query: b.getQueryTime() });
     else b.submitQueue();
   }
+}
+
+/** A read-only storage buffer holding `values()`, made once per device and `key`. */
+export function constantBuffer(
+  backend: WebGPUBackend,
+  key: string,
+  values: () => Float32Array<ArrayBuffer>,
+): GPUBuffer {
+  const { device } = internals(backend);
+  return cachedPerDevice(constantBuffers, device, key, () => {
+    const data = values();
+    const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
+    const buffer = device.createBuffer({ size: data.byteLength, usage });
+    device.queue.writeBuffer(buffer, 0, data);
+    return buffer;
+  });
 }
 
 /** A new float32 tensor with its GPU buffer, for a raw dispatch to write. */
