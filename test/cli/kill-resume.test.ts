@@ -2,86 +2,16 @@
  * Exact resume with the real engine on the cpu backend: a run killed with SIGKILL at a
  * random step and resumed ends with metrics identical to an uninterrupted run. Tiny on
  * purpose (ResNet-20 x1/16 on 8x8 digits). SIGTERM/SIGINT handling: test/runner/signals.test.ts.
+ * The same on webgpu: test/webgpu/kill_resume.test.ts.
  */
-import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { describe, it } from 'node:test';
-import { runPaths } from '../../src/runner/rundir.js';
-import { learningRecords, readLines } from '../runner/helpers.js';
-import { engineMissing, ROOT, start, wtrain } from './helpers.js';
+import { engineMissing } from './helpers.js';
+import { killResumeCase } from './kill_resume.js';
 
 const skip = engineMissing() ?? false;
-const STEPS = 16;
-
-function tinyConfig(dir: string): string {
-  const file = path.join(dir, 'tiny.yaml');
-  writeFileSync(
-    file,
-    `model: { arch: resnet20, width: 0.0625 }
-rule: { name: kp }
-schedule: { warmup_epochs: 1, decay_epochs: [1.5] }
-train: { epochs: 2, batch_size: 4, log_every: 2, angles_every: 4, eval_batches: 2 }
-backend: { name: cpu }
-data:
-  source: mnist
-  path: ${path.join(ROOT, 'data', 'mnist-sample')}
-  image_size: 8
-  train: { from: test, range: [0, 32] }
-  val: { from: test, range: [32, 40] }
-run: { checkpoint_every: 3, checkpoint_unit: step, keep_checkpoints: 2, report: false, progress: lines }
-`,
-  );
-  return file;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Steps logged so far in a run directory. */
-function loggedStep(dir: string): number {
-  const f = runPaths(dir).metrics;
-  if (!existsSync(f)) return 0;
-  const steps = readFileSync(f, 'utf8')
-    .split('\n')
-    .filter((l) => l.endsWith('}'))
-    .map((l) => JSON.parse(l).step as number);
-  return Math.max(0, ...steps);
-}
-
-async function killAt(args: string[], dir: string, step: number, signal: NodeJS.Signals) {
-  const { child, done } = start(args);
-  while (loggedStep(dir) < step && child.exitCode === null) await sleep(20);
-  child.kill(signal);
-  return done;
-}
 
 describe('exact resume with the real engine (cpu backend)', { skip }, () => {
-  const tmp = mkdtempSync(path.join(tmpdir(), 'wtrain-kill-'));
-  const cfg = tinyConfig(tmp);
-  const runA = path.join(tmp, 'a');
-
-  it('an uninterrupted run', async () => {
-    const a = await wtrain(['run', cfg, '--run-dir', runA]);
-    assert.equal(a.code, 0, a.stderr);
-    assert.equal(readLines(runPaths(runA).metrics).at(-1).step, STEPS);
-  });
-
-  it('SIGKILL at a random step, then --resume auto: identical metrics and angles', async () => {
-    const runB = path.join(tmp, 'b');
-    const target = 4 + 2 * Math.floor(Math.random() * 5); // an even step in [4, 12]
-    const killed = await killAt(['run', cfg, '--run-dir', runB], runB, target, 'SIGKILL');
-    assert.equal(killed.signal, 'SIGKILL', `the run ended before step ${target}: ${killed.stderr}`);
-    assert.equal(JSON.parse(readFileSync(runPaths(runB).status, 'utf8')).status, 'running');
-    const resumed = await wtrain(['run', cfg, '--run-dir', runB, '--resume', 'auto']);
-    assert.equal(resumed.code, 0, resumed.stderr);
-    assert.deepEqual(
-      learningRecords(runPaths(runB).metrics),
-      learningRecords(runPaths(runA).metrics),
-      `killed at step ${target}`,
-    );
-    assert.deepEqual(readLines(runPaths(runB).angles), readLines(runPaths(runA).angles));
-    const meta = JSON.parse(readFileSync(runPaths(runB).meta, 'utf8'));
-    assert.equal(meta.resumes.length, 1);
-  });
+  const c = killResumeCase('cpu', '{ name: kp }');
+  it('an uninterrupted run', c.uninterrupted);
+  it('SIGKILL at a random step, then --resume auto: identical metrics and angles', c.killedAndResumed);
 });
