@@ -24,6 +24,7 @@ import { findTorchScript, runTorch } from './bench-gpu/torch.js';
 import { buildTrainer, convLayers } from './bench-gpu/trainer.js';
 
 const VARIANTS: Array<[string, Partial<WebgpuTuning>]> = [
+  ['default', {}], // the baseline, measured first and again last: the two show the drift
   ['stock tfjs dW', { filterGrad: 'stock' }],
   ['naive dx (tfjs default)', { inputGrad: 'naive' }],
   ['submit every 64 dispatches', { submitBatch: 64 }],
@@ -31,6 +32,7 @@ const VARIANTS: Array<[string, Partial<WebgpuTuning>]> = [
   ['split-K 4096 workgroups', { filterGradWorkgroups: 4096 }],
   ['SGD: 2 dispatches per parameter', { sgd: 'each' }],
   ['ReLU, ReLU→BN and loss head as tf ops', { smallOps: 'stock' }],
+  ['default', {}],
 ];
 
 function gpuName(): string | null {

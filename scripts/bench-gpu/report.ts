@@ -74,6 +74,16 @@ function stepTable(r: BenchResults): string {
   );
 }
 
+/**
+ * A variant's pipelined step time over the default's (the mean of the default rows,
+ * measured first and last in the same section, same net and rule).
+ */
+function vsDefault(v: StepRow, rows: StepRow[]): string {
+  const base = rows.filter((s) => s.net === v.net && s.rule === v.rule && s.variant === 'default');
+  const ms = base.reduce((a, s) => a + s.pipelinedMs, 0) / base.length;
+  return ms > 0 ? `${(v.pipelinedMs / ms).toFixed(2)}x` : '-';
+}
+
 export function markdown(r: BenchResults): string {
   const out: string[] = [];
   out.push(`## GPU benchmark: wtrain webgpu vs PyTorch (${r.gpu ?? r.adapter})`);
@@ -103,6 +113,7 @@ export function markdown(r: BenchResults): string {
           'host ms',
           'dispatches',
           'new buffers',
+          'pipelined vs default',
         ],
         r.variants.map((v) => [
           v.net,
@@ -114,8 +125,13 @@ export function markdown(r: BenchResults): string {
           f1(v.hostMs),
           f0(v.dispatches),
           f0(v.buffersCreated),
+          vsDefault(v, r.variants),
         ]),
       ),
+    );
+    out.push(
+      '',
+      'A ratio below 1 means the variant beat the default configuration (the mean of its two `default` rows, measured first and last in this section; their spread is the drift); pick `DEFAULT_WEBGPU_TUNING` from these.',
     );
   }
   for (const p of r.profiles) {
