@@ -8,6 +8,8 @@
  *
  *   node --import tsx scripts/bench-dispatch.ts [--rounds 5] [--steps 3] [--nets resnet20,resnet18] [--rules bp,kp]
  *
+ * Rules: any of bp, fa, ss, kp, wm (ss uses the config's default variant, usf).
+ *
  * Nets are the CIFAR ResNets at width 1/8, batch 2, 16x16 (dispatch count does not
  * depend on size; on lavapipe their GPU work stays small). Commands are recorded in one
  * command buffer per step (no submit mid-step), so lavapipe executing on the same
@@ -17,13 +19,16 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initWebgpuBackend, registerWebgpuOps, type WebgpuTuning } from '../src/backend/webgpu/index.js';
 import { webgpuFinish } from '../src/backend/webgpu/sync.js';
 import { dawnCounts } from './bench-gpu/dispatches.js';
+import type { AnyRule } from './bench-gpu/options.js';
 import { median } from './bench-gpu/steps.js';
 import { buildTrainer, syntheticBatch } from './bench-gpu/trainer.js';
 
-const VARIANTS: Array<[string, Partial<WebgpuTuning>]> = [
+/** [name, tuning, the rules it changes anything for (all when absent)]. */
+const ALL_VARIANTS: Array<[string, Partial<WebgpuTuning>, string[]?]> = [
   ['default', {}],
   ['SGD: 2 dispatches per parameter', { sgd: 'each' }],
   ['ReLU, ReLU→BN and loss head as tf ops', { smallOps: 'stock' }],
+  ['noise drawn on the host and uploaded', { noise: 'host' }, ['wm']],
 ];
 
 function arg(name: string, fallback: string): string {
@@ -34,7 +39,7 @@ function arg(name: string, fallback: string): string {
 const rounds = Number(arg('rounds', '5'));
 const steps = Number(arg('steps', '3'));
 const nets = arg('nets', 'resnet20,resnet18').split(',') as Array<'resnet20' | 'resnet18'>;
-const rules = arg('rules', 'bp,kp').split(',') as Array<'bp' | 'kp'>;
+const rules = arg('rules', 'bp,kp').split(',') as AnyRule[];
 
 const init = await initWebgpuBackend();
 if (!init.ok) {
@@ -48,6 +53,7 @@ for (const arch of nets) {
   for (const rule of rules) {
     const net = { arch, width: 0.125, batch: 2, size: 16, label: arch };
     const batch = syntheticBatch(net.batch, net.size, 1);
+    const VARIANTS = ALL_VARIANTS.filter(([, , only]) => !only || only.includes(rule));
     const stats = VARIANTS.map(() => ({ host: [] as number[], dispatches: 0, buffers: 0, n: 0 }));
     const trainers = [];
     for (const [, tuning] of VARIANTS) {
