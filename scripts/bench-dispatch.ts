@@ -15,80 +15,86 @@
  * command buffer per step (no submit mid-step), so lavapipe executing on the same
  * cores does not contend with the timed recording.
  */
+import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
-import { initWebgpuBackend, registerWebgpuOps, type WebgpuTuning } from '../src/backend/webgpu/index.js';
+import { initWebgpuBackend, registerWebgpuOps } from '../src/backend/webgpu/index.js';
 import { webgpuFinish } from '../src/backend/webgpu/sync.js';
-import { dawnCounts } from './bench-gpu/dispatches.js';
-import type { AnyRule } from './bench-gpu/options.js';
-import { median } from './bench-gpu/steps.js';
+import type { ModelConfig } from '../src/models/config.js';
+import type { Trainer } from '../src/train/types.js';
+import { type AnyRule, FUSION_VARIANTS, type TuningVariant, variantsFor } from './bench-gpu/options.js';
+import { countedStep } from './bench-gpu/steps.js';
 import { buildTrainer, syntheticBatch } from './bench-gpu/trainer.js';
+import { f1, median, table } from './stats.js';
 
-/** [name, tuning, the rules it changes anything for (all when absent)]. */
-const ALL_VARIANTS: Array<[string, Partial<WebgpuTuning>, string[]?]> = [
-  ['default', {}],
-  ['SGD: 2 dispatches per parameter', { sgd: 'each' }],
-  ['ReLU, ReLU→BN and loss head as tf ops', { smallOps: 'stock' }],
-  ['noise drawn on the host and uploaded', { noise: 'host' }, ['wm']],
-];
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-}
-
-const rounds = Number(arg('rounds', '5'));
-const steps = Number(arg('steps', '3'));
-const nets = arg('nets', 'resnet20,resnet18').split(',') as Array<'resnet20' | 'resnet18'>;
-const rules = arg('rules', 'bp,kp').split(',') as AnyRule[];
+const { values: args } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '5' },
+    steps: { type: 'string', default: '3' },
+    nets: { type: 'string', default: 'resnet20,resnet18' },
+    rules: { type: 'string', default: 'bp,kp' },
+  },
+});
+const rounds = Number(args.rounds);
+const steps = Number(args.steps);
+const nets = args.nets.split(',') as Array<ModelConfig['arch']>;
+const rules = args.rules.split(',') as AnyRule[];
+const ALL_VARIANTS: TuningVariant[] = [{ name: 'default', tuning: {} }, ...FUSION_VARIANTS];
 
 const init = await initWebgpuBackend();
 if (!init.ok) {
   console.error(`bench-dispatch: ${init.reason}`);
   process.exit(1);
 }
-console.log(`adapter: ${init.adapter}; ${rounds} rounds x ${steps} steps per variant, interleaved`);
-console.log('| net | rule | variant | dispatches/step | new buffers/step | host ms/step (median) | range |');
-console.log('| --- | --- | --- | --- | --- | --- | --- |');
+console.log(
+  `adapter: ${init.adapter}; ${rounds} rounds x ${steps} steps per variant, interleaved, after one warm-up round`,
+);
+const rows: Array<Array<string | number>> = [];
 for (const arch of nets) {
   for (const rule of rules) {
     const net = { arch, width: 0.125, batch: 2, size: 16, label: arch };
     const batch = syntheticBatch(net.batch, net.size, 1);
-    const VARIANTS = ALL_VARIANTS.filter(([, , only]) => !only || only.includes(rule));
-    const stats = VARIANTS.map(() => ({ host: [] as number[], dispatches: 0, buffers: 0, n: 0 }));
-    const trainers = [];
-    for (const [, tuning] of VARIANTS) {
+    const variants = variantsFor(ALL_VARIANTS, rule);
+    const stats = variants.map(() => ({ host: [] as number[], dispatches: 0, buffers: 0, n: 0 }));
+    const trainers: Trainer[] = [];
+    for (const { tuning } of variants) {
       registerWebgpuOps({ ...tuning, submitBatch: 100_000 });
-      const t = await buildTrainer(net, rule);
-      t.trainStep(batch, 0.01); // pipelines compiled
-      await webgpuFinish();
-      trainers.push(t);
+      trainers.push(await buildTrainer(net, rule));
     }
-    for (let r = 0; r < rounds; r++) {
-      for (let v = 0; v < VARIANTS.length; v++) {
-        registerWebgpuOps({ ...VARIANTS[v][1], submitBatch: 100_000 });
+    for (let r = 0; r <= rounds; r++) {
+      for (let v = 0; v < variants.length; v++) {
+        registerWebgpuOps({ ...variants[v].tuning, submitBatch: 100_000 });
         for (let s = 0; s < steps; s++) {
-          const before = dawnCounts();
-          const t0 = performance.now();
-          trainers[v].trainStep(batch, 0.01);
-          stats[v].host.push(performance.now() - t0);
-          const after = dawnCounts();
-          stats[v].dispatches += after.dispatches - before.dispatches;
-          stats[v].buffers += after.buffers - before.buffers;
-          stats[v].n++;
+          const c = countedStep(trainers[v], batch, 0.01);
           await webgpuFinish();
+          if (r === 0) continue; // warm-up round: pipelines compiled, buffer pools filled
+          stats[v].host.push(c.hostMs);
+          stats[v].dispatches += c.dispatches;
+          stats[v].buffers += c.buffers;
+          stats[v].n++;
         }
       }
     }
-    for (let v = 0; v < VARIANTS.length; v++) {
+    variants.forEach(({ name }, v) => {
       const s = stats[v];
-      const lo = Math.min(...s.host).toFixed(1);
-      const hi = Math.max(...s.host).toFixed(1);
-      console.log(
-        `| ${arch} | ${rule.toUpperCase()} | ${VARIANTS[v][0]} | ${Math.round(s.dispatches / s.n)} | ${Math.round(s.buffers / s.n)} | ${median(s.host).toFixed(1)} | ${lo}-${hi} |`,
-      );
+      const range = `${f1(Math.min(...s.host))}-${f1(Math.max(...s.host))}`;
+      rows.push([
+        arch,
+        rule.toUpperCase(),
+        name,
+        Math.round(s.dispatches / s.n),
+        Math.round(s.buffers / s.n),
+        f1(median(s.host)),
+        range,
+      ]);
       trainers[v].dispose();
-    }
+    });
   }
 }
+console.log(
+  table(
+    ['net', 'rule', 'variant', 'dispatches/step', 'new buffers/step', 'host ms/step (median)', 'range'],
+    rows,
+  ),
+);
 console.log(`tensors at exit: ${tf.memory().numTensors}`);
 process.exit(0);

@@ -25,6 +25,7 @@ import { ruleConfigSchema } from '../src/rules/config.js';
 import { optimizerConfigSchema, trainConfigSchema } from '../src/train/config.js';
 import { Engine } from '../src/train/trainer.js';
 import { probeRange, speedProbe } from './speed-probe.js';
+import { median } from './stats.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -38,7 +39,6 @@ const { values: args } = parseArgs({
 });
 const steps = Number(args.steps);
 const hw = Number(args.size);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const threadCounts = args.backend === 'wasm' ? args.threads.split(',').map(Number) : [1];
 const info = syntheticInfo(hw);

@@ -12,27 +12,35 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { initWebgpuBackend, registerWebgpuOps, type WebgpuTuning } from '../src/backend/webgpu/index.js';
+import { initWebgpuBackend, registerWebgpuOps } from '../src/backend/webgpu/index.js';
 import { cifarEpoch } from './bench-gpu/epoch.js';
 import { benchFused } from './bench-gpu/fused.js';
 import { benchConvKernels } from './bench-gpu/kernels.js';
 import { compareWithCpu } from './bench-gpu/numerics.js';
-import { type BenchOptions, type NetConfig, netConfigs, parseOptions } from './bench-gpu/options.js';
+import {
+  type BenchOptions,
+  FUSION_VARIANTS,
+  type NetConfig,
+  netConfigs,
+  parseOptions,
+  type TuningVariant,
+  variantsFor,
+} from './bench-gpu/options.js';
 import { type BenchResults, markdown } from './bench-gpu/report.js';
 import { benchStep, profileStep, type StepRow } from './bench-gpu/steps.js';
 import { findTorchScript, runTorch } from './bench-gpu/torch.js';
-import { buildTrainer, convLayers } from './bench-gpu/trainer.js';
+import { buildTrainer, convLayers, mirrorNoiseShapes } from './bench-gpu/trainer.js';
 
-const VARIANTS: Array<[string, Partial<WebgpuTuning>]> = [
-  ['default', {}], // the baseline, measured first and again last: the two show the drift
-  ['stock tfjs dW', { filterGrad: 'stock' }],
-  ['naive dx (tfjs default)', { inputGrad: 'naive' }],
-  ['submit every 64 dispatches', { submitBatch: 64 }],
-  ['split-K 256 workgroups', { filterGradWorkgroups: 256 }],
-  ['split-K 4096 workgroups', { filterGradWorkgroups: 4096 }],
-  ['SGD: 2 dispatches per parameter', { sgd: 'each' }],
-  ['ReLU, ReLU→BN and loss head as tf ops', { smallOps: 'stock' }],
-  ['default', {}],
+/** BP's variants, between two runs of the default configuration (their spread is the drift). */
+const VARIANTS: TuningVariant[] = [
+  { name: 'default', tuning: {} },
+  { name: 'stock tfjs dW', tuning: { filterGrad: 'stock' } },
+  { name: 'naive dx (tfjs default)', tuning: { inputGrad: 'naive' } },
+  { name: 'submit every 64 dispatches', tuning: { submitBatch: 64 } },
+  { name: 'split-K 256 workgroups', tuning: { filterGradWorkgroups: 256 } },
+  { name: 'split-K 4096 workgroups', tuning: { filterGradWorkgroups: 4096 } },
+  ...variantsFor(FUSION_VARIANTS, 'bp'),
+  { name: 'default', tuning: {} },
 ];
 
 function gpuName(): string | null {
@@ -167,7 +175,7 @@ async function main(): Promise<number> {
   if (o.variants) {
     await section('tuning variants', r, o, t0, budgetS, async () => {
       for (const net of big.filter((n) => n.label.includes('32px'))) {
-        for (const [name, tuning] of VARIANTS) {
+        for (const { name, tuning } of VARIANTS) {
           registerWebgpuOps(tuning);
           const steps = tuning.filterGrad === 'stock' ? Math.min(o.steps, 3) : o.steps;
           const row: StepRow = await benchStep(net, 'bp', Math.min(o.warmup, 2), steps, name);
@@ -184,8 +192,9 @@ async function main(): Promise<number> {
       for (const net of big) {
         const trainer = await buildTrainer(net, 'bp');
         const layers = convLayers(trainer);
+        const noiseShapes = mirrorNoiseShapes(trainer);
         trainer.dispose();
-        r.fused.push(await benchFused(net.label, layers, net.batch, o.tiny ? 1 : 3));
+        r.fused.push(await benchFused(net.label, layers, noiseShapes, net.batch, o.tiny ? 1 : 3));
         save(r, o, t0);
         r.kernels[net.label] = await benchConvKernels(layers, net.batch, o.tiny ? 1 : 3);
         save(r, o, t0);

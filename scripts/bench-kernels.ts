@@ -25,6 +25,7 @@ import {
   scratchFloats,
 } from '../src/backend/wasm/simd/conv_plans.js';
 import { kernelHarness } from './kernel-harness.js';
+import { median } from './stats.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -142,7 +143,7 @@ for (const net of args.nets.split(',')) {
       });
     const macs = n * ho * ho * o * k * k * c;
     const cells = variants.map(([name], i) => {
-      const ms = times[i].sort((a, b) => a - b)[reps >> 1];
+      const ms = median(times[i]);
       return `${name} ${ms.toFixed(1)} (${(macs / ms / 1e6).toFixed(1)})`;
     });
     console.log(`  ${h}x${h}x${c}->${o} k${k} s${s}`.padEnd(26), cells.join('  '));

@@ -3,19 +3,23 @@
  * wasm pay per sample), and on webgpu the host time one mirror step's draws cost with
  * the noise drawn on the host and uploaded, or drawn on the device (recording only: the
  * call returns before the GPU runs; wall time to finish is shown too). One draw per
- * distinct conv input shape at mirror batch 32, as src/rules/wm.ts does.
+ * distinct feedback-layer input shape at the default mirror batch, as src/rules/wm.ts does.
  *
  *   node --import tsx scripts/bench-noise.ts [--reps 5] [--no-gpu]
  *
  * With --no-gpu it imports only the generator, so a copy of it runs on older checkouts
  * too (the baseline in docs/gpu.md).
  */
+import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import type { NormalNoiseFn } from '../src/backend/ops/normal_noise.js';
 import { fastNormalArray } from '../src/util/ziggurat.js';
-import { median } from './bench-gpu/steps.js';
+import { f1, median, table } from './stats.js';
 
-const reps = Number(process.argv[process.argv.indexOf('--reps') + 1]) || 5;
+const { values: args } = parseArgs({
+  options: { reps: { type: 'string', default: '5' }, 'no-gpu': { type: 'boolean', default: false } },
+});
+const reps = Math.max(1, Number(args.reps));
 
 const gen: number[] = [];
 for (let r = 0; r <= reps; r++) {
@@ -24,28 +28,26 @@ for (let r = 0; r <= reps; r++) {
   if (r > 0) gen.push((1e6 * (performance.now() - t)) / 4_000_000);
 }
 console.log(
-  `host generator: ${median(gen).toFixed(1)} ns/sample (median of ${reps} x 4M; range ${Math.min(...gen).toFixed(1)}-${Math.max(...gen).toFixed(1)})`,
+  `host generator: ${f1(median(gen))} ns/sample (median of ${reps} x 4M; range ${f1(Math.min(...gen))}-${f1(Math.max(...gen))})`,
 );
 
-const gpu = process.argv.includes('--no-gpu') ? null : await import('../src/backend/webgpu/index.js');
+const gpu = args['no-gpu'] ? null : await import('../src/backend/webgpu/index.js');
 const init = gpu ? await gpu.initWebgpuBackend() : null;
 if (gpu && init?.ok) {
   const { registerWebgpuOps, webgpuFinish } = gpu;
   const { hostNormalNoise } = await import('../src/backend/ops/normal_noise.js');
   const { webgpuNormalNoise } = await import('../src/backend/webgpu/normal_noise.js');
-  const { buildTrainer, convLayers } = await import('./bench-gpu/trainer.js');
+  const { uploadNow } = await import('./bench-gpu/dispatches.js');
+  const { buildTrainer, mirrorNoiseShapes } = await import('./bench-gpu/trainer.js');
   registerWebgpuOps();
   console.log(`adapter: ${init.adapter}`);
-  console.log('| net | samples per mirror step | variant | host ms (median) | ms to GPU finish (median) |');
-  console.log('| --- | --- | --- | --- | --- |');
+  const rows: Array<Array<string | number>> = [];
   for (const [arch, size] of [
     ['resnet18', 32],
     ['resnet18', 224],
   ] as const) {
     const trainer = await buildTrainer({ arch, width: 1, batch: 2, size, label: arch }, 'bp');
-    const shapes = [...new Set(convLayers(trainer).map((l) => [32, ...l.inputShape].join('x')))].map((k) =>
-      k.split('x').map(Number),
-    );
+    const shapes = mirrorNoiseShapes(trainer);
     trainer.dispose();
     const samples = shapes.reduce((a, s) => a + tf.util.sizeFromShape(s), 0);
     const variants: Array<[string, NormalNoiseFn]> = [
@@ -56,7 +58,9 @@ if (gpu && init?.ok) {
     for (let r = 0; r <= reps; r++) {
       for (let v = 0; v < variants.length; v++) {
         const t = performance.now();
-        const out = shapes.map((s, i) => variants[v][1](s, 1000 * r + i, 1));
+        // tf.tensor() on webgpu only keeps the values; the upload happens when a kernel
+        // first reads them, as WM's mirror step does at once: make it happen here.
+        const out = shapes.map((s, i) => uploadNow(variants[v][1](s, 1000 * r + i, 1)));
         const host = performance.now() - t;
         await webgpuFinish();
         const wall = performance.now() - t;
@@ -66,18 +70,16 @@ if (gpu && init?.ok) {
         stats[v].wall.push(wall);
       }
     }
-    for (let v = 0; v < variants.length; v++) {
-      const { host, wall } = stats[v];
-      const row = [
-        `${arch} ${size}px`,
-        samples,
-        variants[v][0],
-        median(host).toFixed(1),
-        median(wall).toFixed(1),
-      ];
-      console.log(`| ${row.join(' | ')} |`);
-    }
+    variants.forEach(([name], v) => {
+      rows.push([`${arch} ${size}px`, samples, name, f1(median(stats[v].host)), f1(median(stats[v].wall))]);
+    });
   }
+  console.log(
+    table(
+      ['net', 'samples per mirror step', 'variant', 'host ms (median)', 'ms to GPU finish (median)'],
+      rows,
+    ),
+  );
 } else if (init && !init.ok) {
   console.log(`no webgpu: ${init.reason.split('\n')[0]}`);
 }

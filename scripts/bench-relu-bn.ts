@@ -9,23 +9,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/backend/index.js';
 import { registerOpImpl } from '../src/backend/ops/registry.js';
 import { wasmReluBatchNormTrain, wasmReluBatchNormTrainGrad } from '../src/backend/wasm/simd/batch_norm.js';
-import { syntheticBatch, syntheticInfo } from '../src/data/synthetic.js';
-import { modelConfigSchema } from '../src/models/config.js';
-import { ruleConfigSchema } from '../src/rules/config.js';
-import { optimizerConfigSchema, trainConfigSchema } from '../src/train/config.js';
-import { Engine } from '../src/train/trainer.js';
+import type { ModelConfig } from '../src/models/config.js';
+import { buildTrainer, syntheticBatch } from './bench-gpu/trainer.js';
+import { median } from './stats.js';
 
 const [arch = 'resnet20', bs = '128', rounds = '8', threads = '1'] = process.argv.slice(2);
 await initBackend({ name: 'wasm', threads: Number(threads) });
-const engine = new Engine(
-  {
-    model: modelConfigSchema.parse({ arch }),
-    rule: ruleConfigSchema.parse({ name: 'bp' }),
-    optimizer: optimizerConfigSchema.parse({}),
-    train: trainConfigSchema.parse({}),
-  },
-  syntheticInfo(32),
-);
+const net = { arch: arch as ModelConfig['arch'], width: 1, batch: Number(bs), size: 32, label: arch };
+const engine = await buildTrainer(net, 'bp');
 const batch = syntheticBatch(Number(bs), 32, 1);
 const use = (fused: boolean) => {
   registerOpImpl('reluBatchNormTrain', 'wasm', fused ? wasmReluBatchNormTrain : undefined);
@@ -41,14 +32,14 @@ for (const [, fused] of variants) {
 }
 const times: Record<string, number[]> = { fused: [], separate: [] };
 for (let r = 0; r < Number(rounds); r++) {
-  for (const [name, fused] of variants) {
+  // alternate which goes first, so neither always runs on a machine just warmed by the other
+  for (const [name, fused] of r % 2 ? [...variants].reverse() : variants) {
     use(fused);
     const t0 = performance.now();
     engine.trainStep(batch, 0.01);
     times[name].push(performance.now() - t0);
   }
 }
-const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
 console.log(`${arch} b${bs} BP, wasm ${threads} thread(s), ${rounds} interleaved rounds`);
 for (const [name, fused] of variants) {
   use(fused);

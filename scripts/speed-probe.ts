@@ -5,7 +5,7 @@
  * without tfjs. Timing it between a benchmark's rounds shows how fast the machine was
  * while each was measured.
  */
-import { forwardPlan } from '../src/backend/wasm/simd/conv_plans.js';
+import { forwardPlan, scratchFloats } from '../src/backend/wasm/simd/conv_plans.js';
 import { kernelHarness } from './kernel-harness.js';
 
 let probe: (() => void) | null = null;
@@ -18,7 +18,7 @@ function setup(): () => void {
     9 * 32 * 32,
     9 * 32 * 32,
     64 * 16 * 16 * 32,
-    64 * plan.scratchPerRow,
+    scratchFloats(plan, 64),
   ]);
   fill(x, 64 * 16 * 16 * 32, 1);
   fill(w, 9 * 32 * 32, 2);

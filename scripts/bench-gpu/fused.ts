@@ -3,14 +3,15 @@
  * run, at a net's real shapes: ms per training step summed over all layers (one BN per
  * conv, forward + backward; one SGD step per conv weight and BN γ/β, Nesterov, decay:
  * tf ops, 2 dispatches per parameter, and the grouped in-place kernel the engine uses).
- * Also WM's mirror noise for one mirror step (one draw per distinct conv input shape,
- * mirror batch 32): drawn on the host and uploaded, or drawn on the device.
+ * Also WM's mirror noise for one mirror step (one draw per distinct feedback-layer input
+ * shape at the default mirror batch): drawn on the host and uploaded, or on the device.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {
   stockBatchNormTrain as referenceBatchNormTrain,
   stockBatchNormTrainGrad as referenceBatchNormTrainGrad,
 } from '../../src/backend/ops/batch_norm_train.js';
+import { convOutSize } from '../../src/backend/ops/conv2d.js';
 import { hostNormalNoise, type NormalNoiseFn } from '../../src/backend/ops/normal_noise.js';
 import { stockSgdUpdate } from '../../src/backend/ops/sgd_update.js';
 import {
@@ -24,6 +25,8 @@ import { webgpuNormalNoise } from '../../src/backend/webgpu/normal_noise.js';
 import type { WebGPUBackend } from '../../src/backend/webgpu/program.js';
 import { webgpuSgdUpdate } from '../../src/backend/webgpu/sgd.js';
 import { makeWebgpuSgdUpdateMany } from '../../src/backend/webgpu/sgd_many.js';
+import { ownedVariable } from '../../src/models/layers/types.js';
+import { uploadNow } from './dispatches.js';
 import type { ConvLayerShape } from './trainer.js';
 
 export interface FusedRow {
@@ -39,8 +42,6 @@ export interface FusedRow {
   noiseHostMs: number;
   noiseDeviceMs: number;
 }
-
-const MIRROR_BATCH = 32;
 
 const EPS = 1e-5;
 
@@ -68,14 +69,16 @@ async function timeRepeated(fn: () => void, reps: number): Promise<number> {
   return (performance.now() - t) / reps;
 }
 
+/** `noiseShapes`: one WM mirror step's draws (trainer.ts mirrorNoiseShapes). */
 export async function benchFused(
   net: string,
   layers: ConvLayerShape[],
+  noiseShapes: number[][],
   n: number,
   reps: number,
 ): Promise<FusedRow> {
   const bnShapes = layers.map((l) => {
-    const o = (s: number) => Math.floor((s + 2 * l.pad - l.filterShape[0]) / l.stride) + 1;
+    const o = (s: number) => convOutSize(s, l.filterShape[0], l.stride, l.pad);
     return [n, o(l.inputShape[0]), o(l.inputShape[1]), l.filterShape[3]];
   });
   const bnData = bnShapes.map((s) => ({
@@ -92,9 +95,9 @@ export async function benchFused(
   tf.dispose(bnData.flatMap((d) => [d.x, d.dy, d.gamma, d.beta]));
 
   const shapes = layers.flatMap((l) => [l.filterShape as number[], [l.filterShape[3]], [l.filterShape[3]]]);
-  // Made inside tidy so each variable alone owns its buffer (the grouped kernel's in-place condition).
-  const params = tf.tidy(() => shapes.map((s) => tf.variable(tf.randomNormal(s))));
-  const velocities = tf.tidy(() => shapes.map((s) => tf.variable(tf.zeros(s))));
+  // Variables that alone own their buffers (the grouped kernel's in-place condition).
+  const params = shapes.map((s) => ownedVariable(tf.randomNormal(s)));
+  const velocities = shapes.map((s) => ownedVariable(tf.zeros(s)));
   const grads = shapes.map((s) => tf.randomNormal(s));
   const o = { lr: 0.1, momentum: 0.9, weightDecay: 1e-4, nesterov: true };
   const each = (update: typeof stockSgdUpdate) => () => {
@@ -114,12 +117,10 @@ export async function benchFused(
   const sgdGroupedMs = await timeRepeated(() => grouped(entries, o), reps);
   tf.dispose([...params, ...grads, ...velocities]);
 
-  const noiseShapes = [...new Set(layers.map((l) => [MIRROR_BATCH, ...l.inputShape].join('x')))].map((k) =>
-    k.split('x').map(Number),
-  );
   let seed = 0;
   const draw = (noise: NormalNoiseFn) => () => {
-    for (const shape of noiseShapes) noise(shape, seed++, 1).dispose();
+    // uploadNow: a host-made tensor is otherwise uploaded only when a kernel first reads it
+    for (const shape of noiseShapes) uploadNow(noise(shape, seed++, 1)).dispose();
   };
   const noiseHostMs = await timeRepeated(draw(hostNormalNoise), reps);
   const noiseDeviceMs = await timeRepeated(draw(webgpuNormalNoise), reps);

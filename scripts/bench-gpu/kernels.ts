@@ -3,6 +3,7 @@
  * split-K kernel), input gradient (tfjs's naive vs matmul program), forward conv.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { convOutSize } from '../../src/backend/ops/conv2d.js';
 import { stockConv2dFilterGrad } from '../../src/backend/ops/conv2d_filter_grad.js';
 import { stockConv2dInputGrad } from '../../src/backend/ops/conv2d_input_grad.js';
 import { webgpuConv2dFilterGrad } from '../../src/backend/webgpu/conv2d_filter_grad.js';
@@ -35,7 +36,7 @@ async function timeOp(fn: () => tf.Tensor, reps: number): Promise<number> {
 function outDims(l: ConvLayerShape): [number, number] {
   const [h, w] = l.inputShape;
   const k = l.filterShape[0];
-  const o = (n: number) => Math.floor((n + 2 * l.pad - k) / l.stride) + 1;
+  const o = (n: number) => convOutSize(n, k, l.stride, l.pad);
   return [o(h), o(w)];
 }
 

@@ -1,9 +1,29 @@
 /** Command line of scripts/bench-gpu.ts and the benchmark matrix it implies. */
+import type { WebgpuTuning } from '../../src/backend/webgpu/index.js';
 import type { ModelConfig } from '../../src/models/config.js';
+import type { RuleConfig } from '../../src/rules/config.js';
 
 /** The rules the step benchmark times (the numerics check and tests take any rule). */
 export type Rule = 'bp' | 'kp';
-export type AnyRule = 'bp' | 'fa' | 'ss' | 'kp' | 'wm';
+export type AnyRule = RuleConfig['name'];
+
+/** A webgpu tuning to compare with the default; `rules`: the rules it changes anything for (all when absent). */
+export interface TuningVariant {
+  name: string;
+  tuning: Partial<WebgpuTuning>;
+  rules?: AnyRule[];
+}
+
+/** The fusions that can be switched off, for bench-gpu's variants and bench-dispatch. */
+export const FUSION_VARIANTS: TuningVariant[] = [
+  { name: 'SGD: 2 dispatches per parameter', tuning: { sgd: 'each' } },
+  { name: 'ReLU, ReLU→BN and loss head as tf ops', tuning: { smallOps: 'stock' } },
+  { name: 'noise drawn on the host and uploaded', tuning: { noise: 'host' }, rules: ['wm'] },
+];
+
+/** The variants of `list` that matter for `rule`. */
+export const variantsFor = (list: TuningVariant[], rule: AnyRule): TuningVariant[] =>
+  list.filter((v) => !v.rules || v.rules.includes(rule));
 
 export interface NetConfig {
   /** Row label, e.g. `resnet18 b512 32px`. */

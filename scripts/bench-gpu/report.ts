@@ -1,5 +1,6 @@
 /** The benchmark's results as markdown (for the README) and JSON. */
 
+import { f0, f1, table } from '../stats.js';
 import type { EpochResult } from './epoch.js';
 import type { FusedRow } from './fused.js';
 import type { ConvKernelRow } from './kernels.js';
@@ -24,15 +25,6 @@ export interface BenchResults {
   epoch: EpochResult | { skipped: string } | null;
   errors: string[];
   wallS: number;
-}
-
-const f1 = (x: number | null | undefined) => (x == null || Number.isNaN(x) ? '–' : x.toFixed(1));
-const f0 = (x: number | null | undefined) =>
-  x == null || Number.isNaN(x) ? '–' : Math.round(x).toLocaleString('en');
-
-function table(head: string[], rows: Array<Array<string | number>>): string {
-  const line = (cells: Array<string | number>) => `| ${cells.join(' | ')} |`;
-  return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
 function stepTable(r: BenchResults): string {
@@ -81,7 +73,7 @@ function stepTable(r: BenchResults): string {
 function vsDefault(v: StepRow, rows: StepRow[]): string {
   const base = rows.filter((s) => s.net === v.net && s.rule === v.rule && s.variant === 'default');
   const ms = base.reduce((a, s) => a + s.pipelinedMs, 0) / base.length;
-  return ms > 0 ? `${(v.pipelinedMs / ms).toFixed(2)}x` : '-';
+  return ms > 0 ? `${(v.pipelinedMs / ms).toFixed(2)}x` : '–';
 }
 
 export function markdown(r: BenchResults): string {
@@ -131,7 +123,7 @@ export function markdown(r: BenchResults): string {
     );
     out.push(
       '',
-      'A ratio below 1 means the variant beat the default configuration (the mean of its two `default` rows, measured first and last in this section; their spread is the drift); pick `DEFAULT_WEBGPU_TUNING` from these.',
+      'A ratio below 1 means the variant beat the default configuration (the mean of its `default` rows, measured first and last in this section, their spread being the drift; one row if the time budget cut the section short); pick `DEFAULT_WEBGPU_TUNING` from these.',
     );
   }
   for (const p of r.profiles) {

@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { webgpuThrottle } from '../../src/backend/webgpu/index.js';
 import type { Batch } from '../../src/data/types.js';
 import type { Trainer } from '../../src/train/types.js';
+import { median } from '../stats.js';
 import { dawnCounts } from './dispatches.js';
 import type { NetConfig, Rule } from './options.js';
 import { buildTrainer, syntheticBatch } from './trainer.js';
@@ -34,10 +35,22 @@ export interface StepRow extends StepTiming {
 
 const LR = 0.05;
 
-export function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+/** One trainStep(): host ms of the call (tfjs + Dawn recording) and what it recorded at Dawn's API. */
+export function countedStep(
+  trainer: Trainer,
+  batch: Batch,
+  lr: number,
+): { hostMs: number; dispatches: number; buffers: number } {
+  const before = dawnCounts();
+  const t = performance.now();
+  trainer.trainStep(batch, lr);
+  const hostMs = performance.now() - t;
+  const after = dawnCounts();
+  return {
+    hostMs,
+    dispatches: after.dispatches - before.dispatches,
+    buffers: after.buffers - before.buffers,
+  };
 }
 
 export async function timeSteps(
@@ -55,17 +68,18 @@ export async function timeSteps(
     await trainer.lossIsFinite();
   }
   const before = tf.memory().numTensors;
-  const counted = dawnCounts();
   const times: number[] = [];
   const host: number[] = [];
+  let [dispatches, buffers] = [0, 0];
   for (let i = 0; i < steps; i++) {
     t = performance.now();
-    trainer.trainStep(batch, LR);
-    host.push(performance.now() - t);
+    const c = countedStep(trainer, batch, LR);
+    host.push(c.hostMs);
+    dispatches += c.dispatches;
+    buffers += c.buffers;
     await trainer.lossIsFinite();
     times.push(performance.now() - t);
   }
-  const after = dawnCounts();
   t = performance.now();
   for (let i = 0; i < steps; i++) {
     trainer.trainStep(batch, LR);
@@ -80,9 +94,8 @@ export async function timeSteps(
     firstMs,
     imgPerSec: (batch.n * 1000) / Math.min(medianMs, pipelinedMs),
     hostMs: median(host),
-    // lossIsFinite's readback adds a few dispatches and buffers; they are counted too.
-    dispatches: (after.dispatches - counted.dispatches) / steps,
-    buffersCreated: (after.buffers - counted.buffers) / steps,
+    dispatches: dispatches / steps,
+    buffersCreated: buffers / steps,
     tensorDelta: tf.memory().numTensors - before,
     lossFinite,
   };

@@ -52,3 +52,14 @@ export function convLayers(trainer: Trainer): ConvLayerShape[] {
       pad: l.pad as number,
     }));
 }
+
+/**
+ * The noise shapes of one WM mirror step (src/rules/wm.ts, one_at_a_time): one draw per
+ * distinct input shape of the feedback layers (conv and dense), at the default mirror batch.
+ */
+export function mirrorNoiseShapes(trainer: Trainer): number[][] {
+  const batch = ruleConfigSchema.parse({ name: 'wm' }).wm.mirror_batch_size;
+  const layers = (trainer as unknown as { layers?: Array<{ inputShape?: number[] }> }).layers ?? [];
+  const keys = new Set(layers.flatMap((l) => (l.inputShape ? [[batch, ...l.inputShape].join('x')] : [])));
+  return [...keys].map((k) => k.split('x').map(Number));
+}

@@ -188,7 +188,7 @@ const FINALIZE_SHADERS = [buildFinalizeShader(false), buildFinalizeShader(true)]
 
 /**
  * Raw WGSL for the second pass of the gradient partials: dβ[c] = Σ_s partials[s·C + c]
- * and dγ[c] = Σ_s partials[(S + s)·C + c] in one dispatch (summed in sum_partials.ts's
+ * and dγ[c] = Σ_s partials[(S + s)·C + c] in one dispatch (summed in sum_rows.ts's
  * order). Bindings: partials, dBeta, dGamma, uniforms.
  */
 export const GRAD_SUMS_SHADER = perChannelShader(

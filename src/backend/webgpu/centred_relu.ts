@@ -1,12 +1,13 @@
 /**
  * Op `centredRelu` (WM's y − ȳ, y = ReLU(z), ȳ the mean over the mirror batch) in two
- * dispatches instead of ~6 tf ops: the per-feature means of ReLU(z) (one thread per
- * feature, over the batch rows), then ReLU(z) − ȳ.
+ * dispatches instead of ~6 tf ops: the per-feature means of ReLU(z) (sum_rows.ts,
+ * one thread per feature, over the batch rows), then ReLU(z) − ȳ.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { CentredReluFn } from '../ops/centred_relu.js';
 import { ElementwiseProgram, runElementwise } from './elementwise.js';
 import { type KernelArgs, registerWebgpuKernel } from './program.js';
+import { sumRows } from './sum_rows.js';
 
 export const CENTRED_RELU_KERNEL = 'WtrainCentredRelu';
 
@@ -15,19 +16,7 @@ function centredReluKernel({ inputs, backend }: KernelArgs<'z', Record<string, n
   const rows = z.shape[0];
   const size = tf.util.sizeFromShape(z.shape);
   const feats = size / rows;
-  // mean[f] = Σ_r ReLU(z[r·F + f]) / rows, one thread per feature
-  const columnMean = new ElementwiseProgram(
-    'wtrainReluColumnMean',
-    ['z'],
-    'acc / f32(uniforms.rows)',
-    feats,
-    'rows : i32,',
-    `var acc = 0.0;
-          for (var r = 0; r < uniforms.rows; r = r + 1) {
-            acc = acc + max(z[r * uniforms.size + index], 0.0);
-          }`,
-  );
-  const mean = runElementwise(backend, columnMean, [z], [feats], [{ type: 'int32', data: [rows] }]);
+  const mean = sumRows(backend, z, rows, [feats], { relu: true, mean: true });
   const program = new ElementwiseProgram(
     'wtrainCentredRelu',
     ['z', 'mean'],

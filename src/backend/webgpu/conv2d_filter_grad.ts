@@ -7,7 +7,7 @@
  * all N·Ho·Wo positions (~98 % of a ResNet training step on an H100). Here each
  * workgroup computes a TK×TC tile of dW over one chunk of m, staging the im2col patch
  * (read straight from x, never materialised) and dy in workgroup memory; the chunks'
- * partial tiles are then summed by a second dispatch (sum_partials.ts).
+ * partial tiles are then summed by a second dispatch (sum_rows.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Conv2dFilterGradFn, FilterShape } from '../ops/conv2d_filter_grad.js';
@@ -18,7 +18,7 @@ import {
   registerWebgpuKernel,
   type WebGPUProgram,
 } from './program.js';
-import { sumPartials } from './sum_partials.js';
+import { sumRows } from './sum_rows.js';
 
 export const FILTER_GRAD_KERNEL = 'WtrainConv2DBackpropFilter';
 
@@ -238,7 +238,7 @@ function conv2dFilterGradKernel({
   const flat = (t: tf.TensorInfo): tf.TensorInfo => ({ ...t, shape: [tf.util.sizeFromShape(t.shape)] });
   const partials = backend.runWebGPUProgram(program, [flat(x), flat(dy)], 'float32', uniforms);
   if (splits === 1) return { ...partials, shape: [...filterShape] };
-  const out = sumPartials(backend, partials, splits, [...filterShape]);
+  const out = sumRows(backend, partials, splits, [...filterShape]);
   backend.disposeData(partials.dataId);
   return out;
 }

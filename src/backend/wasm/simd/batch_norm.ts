@@ -150,45 +150,44 @@ const batchMeanKernel = simdKernel<'x'>('WtrainBatchMean', (k, { x }) => {
   return mean;
 });
 
-export const wasmBatchNormTrain: BatchNormTrainFn = (x, gamma, beta, epsilon, running) => {
-  const out = batchNormTrainKernel.run({ x, gamma, beta }, { epsilon, relu: false });
-  if (!out) return stockBatchNormTrain(x, gamma, beta, epsilon, running);
-  const [y, mean, variance] = out;
-  updateRunningStats(x, mean, variance, running);
-  return { y, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
-};
+/**
+ * The forward op on our kernel; `relu` normalises ReLU(x) read on the fly (no ReLU pass,
+ * no ReLU(x) tensor), and `saved` is x itself either way.
+ */
+const trainForward =
+  (relu: boolean): ReluBatchNormTrainFn =>
+  (x, gamma, beta, epsilon, running) => {
+    const out = batchNormTrainKernel.run({ x, gamma, beta }, { epsilon, relu });
+    if (!out) {
+      return relu
+        ? stockReluBatchNormTrain(x, gamma, beta, epsilon, running)
+        : { ...stockBatchNormTrain(x, gamma, beta, epsilon, running), saved: x };
+    }
+    const [y, mean, variance] = out;
+    updateRunningStats(x, mean, variance, running);
+    return { y, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D, saved: x };
+  };
 
-export const wasmBatchNormTrainGrad: BatchNormTrainGradFn = (dy, x, mean, variance, gamma, epsilon) => {
-  const out = batchNormTrainGradKernel.run({ dy, x, mean, variance, gamma }, { epsilon, relu: false });
-  if (!out) return stockBatchNormTrainGrad(dy, x, mean, variance, gamma, epsilon);
-  const [dx, dGamma, dBeta] = out;
-  return { dx, dGamma: dGamma as tf.Tensor1D, dBeta: dBeta as tf.Tensor1D };
-};
+/**
+ * The backward op on our kernel; with `relu`, dx is dL/dx through the ReLU, and `saved`
+ * may be x or ReLU(x) (the kernel applies the ReLU again: it is idempotent).
+ */
+const trainBackward =
+  (relu: boolean): BatchNormTrainGradFn =>
+  (dy, saved, mean, variance, gamma, epsilon) => {
+    const out = batchNormTrainGradKernel.run({ dy, x: saved, mean, variance, gamma }, { epsilon, relu });
+    if (!out) {
+      if (!relu) return stockBatchNormTrainGrad(dy, saved, mean, variance, gamma, epsilon);
+      return tf.tidy(() => stockReluBatchNormTrainGrad(dy, tf.relu(saved), mean, variance, gamma, epsilon));
+    }
+    const [dx, dGamma, dBeta] = out;
+    return { dx, dGamma: dGamma as tf.Tensor1D, dBeta: dBeta as tf.Tensor1D };
+  };
 
-/** BN(ReLU(z)) with the ReLU read on the fly: no ReLU pass, no ReLU(z) tensor; `saved` is z. */
-export const wasmReluBatchNormTrain: ReluBatchNormTrainFn = (z, gamma, beta, epsilon, running) => {
-  const out = batchNormTrainKernel.run({ x: z, gamma, beta }, { epsilon, relu: true });
-  if (!out) return stockReluBatchNormTrain(z, gamma, beta, epsilon, running);
-  const [y, mean, variance] = out;
-  updateRunningStats(z, mean, variance, running);
-  return { y, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D, saved: z };
-};
-
-/** dL/dz; `saved` may be z or ReLU(z) (the kernel applies the ReLU again: it is idempotent). */
-export const wasmReluBatchNormTrainGrad: ReluBatchNormTrainGradFn = (
-  dy,
-  saved,
-  mean,
-  variance,
-  gamma,
-  epsilon,
-) => {
-  const out = batchNormTrainGradKernel.run({ dy, x: saved, mean, variance, gamma }, { epsilon, relu: true });
-  if (!out)
-    return tf.tidy(() => stockReluBatchNormTrainGrad(dy, tf.relu(saved), mean, variance, gamma, epsilon));
-  const [dx, dGamma, dBeta] = out;
-  return { dx, dGamma: dGamma as tf.Tensor1D, dBeta: dBeta as tf.Tensor1D };
-};
+export const wasmBatchNormTrain: BatchNormTrainFn = trainForward(false);
+export const wasmBatchNormTrainGrad: BatchNormTrainGradFn = trainBackward(false);
+export const wasmReluBatchNormTrain: ReluBatchNormTrainFn = trainForward(true);
+export const wasmReluBatchNormTrainGrad: ReluBatchNormTrainGradFn = trainBackward(true);
 
 /** Mean over the leading (batch) axis, as a [1, …] tensor. */
 export const wasmBatchMean: BatchMeanFn = (t) =>
