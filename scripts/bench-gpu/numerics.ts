@@ -57,6 +57,8 @@ export async function compareWithCpu(
   const got = await stepDeltas('webgpu', net, rule);
   let worstTensor = '';
   let worstRelErr = 0;
+  const extra = [...got.keys()].filter((k) => !ref.has(k));
+  if (extra.length > 0) throw new Error(`numerics: tensors only on webgpu: ${extra.join(', ')}`);
   for (const [k, r] of ref) {
     const g = got.get(k);
     if (!g || g.length !== r.length) throw new Error(`numerics: tensor ${k} differs in presence or size`);

@@ -46,11 +46,13 @@ function loggedStep(dir: string): number {
   return Math.max(0, ...steps);
 }
 
+/** Start a run, kill it once it has logged `step`; also the last step it had logged then. */
 async function killAt(args: string[], dir: string, step: number, signal: NodeJS.Signals) {
   const { child, done } = start(args);
   while (loggedStep(dir) < step && child.exitCode === null) await sleep(20);
+  const reached = loggedStep(dir);
   child.kill(signal);
-  return done;
+  return { ...(await done), reached };
 }
 
 /**
@@ -70,9 +72,11 @@ export function killResumeCase(backend: string, rule: string, lastStep = 16) {
     },
     async killedAndResumed(): Promise<void> {
       const runB = path.join(tmp, 'b');
-      // an even step in [4, lastStep − 4]
-      const target = 4 + 2 * Math.floor(Math.random() * ((lastStep - 6) / 2));
+      // an even step in [4, lastStep − 4]; WTRAIN_KILL_STEP replays a given one
+      const target =
+        Number(process.env.WTRAIN_KILL_STEP) || 4 + 2 * Math.floor(Math.random() * ((lastStep - 6) / 2));
       const killed = await killAt(['run', cfg, '--run-dir', runB], runB, target, 'SIGKILL');
+      const at = `killed at logged step ${killed.reached} (target ${target}; replay: WTRAIN_KILL_STEP=${target})`;
       assert.equal(killed.signal, 'SIGKILL', `the run ended before step ${target}: ${killed.stderr}`);
       assert.equal(JSON.parse(readFileSync(runPaths(runB).status, 'utf8')).status, 'running');
       const resumed = await wtrain(['run', cfg, '--run-dir', runB, '--resume', 'auto']);
@@ -80,11 +84,12 @@ export function killResumeCase(backend: string, rule: string, lastStep = 16) {
       assert.deepEqual(
         learningRecords(runPaths(runB).metrics),
         learningRecords(runPaths(runA).metrics),
-        `killed at step ${target}`,
+        `metrics, ${at}`,
       );
-      assert.deepEqual(readLines(runPaths(runB).angles), readLines(runPaths(runA).angles));
+      assert.deepEqual(readLines(runPaths(runB).angles), readLines(runPaths(runA).angles), `angles, ${at}`);
       const meta = JSON.parse(readFileSync(runPaths(runB).meta, 'utf8'));
       assert.equal(meta.resumes.length, 1);
+      assert.equal(meta.backend.name, backend, 'the run used the backend under test');
     },
   };
 }

@@ -157,12 +157,16 @@ for (const shape of [
     for (let j = 0; j < c; j += 2) d.x[j] = -Math.abs(d.x[j]); // first row ≤ 0 in half the channels
     const { cpu, wasm } = await onCpuAndWasm(
       () => [tf.tensor(d.x, shape), tf.tensor(d.dy, shape), tf.tensor1d(d.gamma), tf.tensor1d(d.beta)],
-      ([z, dy, gamma, beta]) =>
-        tf.tidy(() => {
+      ([z, dy, gamma, beta]) => {
+        const run = () => {
           const f = reluBatchNormTrain(z, gamma, beta, 1e-5);
           const b = reluBatchNormTrainGrad(dy, f.saved, f.mean, f.variance, gamma, 1e-5);
           return [f.y, f.mean, f.variance, b.dx, b.dGamma, b.dBeta];
-        }),
+        };
+        // The stock ops (cpu) leave ReLU(z) to the caller's tidy; the fused kernels keep
+        // no ReLU(z) (saved is z itself) and make nothing else.
+        return tf.getBackend() === 'cpu' ? tf.tidy(run) : run();
+      },
     );
     ['y', 'mean', 'variance', 'dz', 'dGamma', 'dBeta'].forEach((name, k) => {
       const err = relErr(wasm[k], cpu[k]);

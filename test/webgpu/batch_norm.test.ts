@@ -14,6 +14,7 @@ import { reluBatchNormTrain, reluBatchNormTrainGrad } from '../../src/backend/op
 import {
   type BatchNormTrainFn,
   type BatchNormTrainGradFn,
+  BN_TRAIN_KERNEL,
   webgpuBatchNormTrain,
   webgpuBatchNormTrainGrad,
 } from '../../src/backend/webgpu/batch_norm.js';
@@ -54,13 +55,16 @@ for (const [i, { shape, why }] of SHAPES.entries()) {
     tf.dispose(refT);
 
     await tf.setBackend('webgpu');
+    // No tidy: the fused kernels must leave nothing behind but their outputs.
+    const inputs = make();
     const before = tf.memory().numTensors;
-    const gotT = tf.tidy(() => both(webgpuBatchNormTrain, webgpuBatchNormTrainGrad, make()));
+    const gotT = both(webgpuBatchNormTrain, webgpuBatchNormTrainGrad, inputs);
     assert.deepEqual(gotT[0].shape, shape);
     assert.deepEqual(gotT[3].shape, shape);
     const got = await Promise.all(gotT.map((g) => g.data()));
     tf.dispose(gotT);
     assert.equal(tf.memory().numTensors, before, 'tensors leaked');
+    tf.dispose(inputs);
     const names = ['y', 'mean', 'variance', 'dx', 'dGamma', 'dBeta'];
     names.forEach((name, k) => {
       const err = relErr(got[k] as Float32Array, ref[k] as Float32Array);
@@ -78,19 +82,28 @@ test('reluBatchNormTrain / Grad webgpu (ReLU fused into the passes) = ReLU, BN, 
   const dyv = randomArray(size, 51);
   const gv = randomArray(c, 52).map((v) => 1 + 0.5 * v);
   const bv = randomArray(c, 53);
+  let gpuKernels: string[] = [];
+  // No tidy: on webgpu (onCpuThenGpu counts tensors) nothing may be left but the outputs.
   const run = async () => {
-    const outs = tf.tidy(() => {
-      const z = tf.tensor(zv, shape);
-      const [g, b] = [tf.tensor1d(gv), tf.tensor1d(bv)];
+    const [z, dy, g, b] = [tf.tensor(zv, shape), tf.tensor(dyv, shape), tf.tensor1d(gv), tf.tensor1d(bv)];
+    let outs: tf.Tensor[] = [];
+    let saved: tf.Tensor | null = null;
+    const { kernelNames } = await tf.profile(() => {
       const f = reluBatchNormTrain(z, g, b, EPS);
-      const d = reluBatchNormTrainGrad(tf.tensor(dyv, shape), f.saved, f.mean, f.variance, g, EPS);
-      return [f.y, f.mean, f.variance, d.dx, d.dGamma, d.dBeta];
+      const d = reluBatchNormTrainGrad(dy, f.saved, f.mean, f.variance, g, EPS);
+      saved = f.saved;
+      outs = [f.y, f.mean, f.variance, d.dx, d.dGamma, d.dBeta];
+      return outs;
     });
+    gpuKernels = kernelNames;
     const values = await Promise.all(outs.map(async (o) => (await o.data()) as Float32Array));
-    tf.dispose(outs);
+    tf.dispose([...outs, z, dy, g, b]);
+    if (saved !== z) tf.dispose(saved ?? []); // ReLU(z) on cpu, z itself where fused
     return values;
   };
   const { want: ref, got } = await onCpuThenGpu(run);
+  assert.ok(!gpuKernels.includes('Relu'), `the ReLU ran as its own kernel: ${gpuKernels.join(', ')}`);
+  assert.ok(gpuKernels.includes(BN_TRAIN_KERNEL), `${BN_TRAIN_KERNEL} did not run`);
   ['y', 'mean', 'variance', 'dz', 'dGamma', 'dBeta'].forEach((name, k) => {
     const err = relErr(got[k], ref[k]);
     assert.ok(err <= TOLERANCE, `${name}: rel. error ${err.toExponential(2)} > ${TOLERANCE}`);

@@ -9,10 +9,11 @@ import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { addRelu } from '../../src/backend/ops/add_relu.js';
 import { reluGrad } from '../../src/backend/ops/relu_grad.js';
+import { ADD_RELU_KERNEL, RELU_GRAD_KERNEL } from '../../src/backend/webgpu/relu_grad.js';
 import { BatchNorm } from '../../src/models/layers/batchnorm.js';
 import { ForwardContext } from '../../src/models/layers/types.js';
 import { randomArray, relErr } from '../helpers.js';
-import { onCpu, onCpuThenGpu, onGpu, TOLERANCE, useWebgpu } from './gpu.js';
+import { onCpuThenGpu, opOnCpuAndGpu, TOLERANCE, useWebgpu } from './gpu.js';
 
 test('reluGrad webgpu = cpu (zeros, negatives and positives in y)', async (t) => {
   if (!(await useWebgpu(t))) return;
@@ -20,14 +21,14 @@ test('reluGrad webgpu = cpu (zeros, negatives and positives in y)', async (t) =>
   const size = 600;
   const dy = randomArray(size, 3);
   const y = randomArray(size, 4).map((v, i) => (i % 7 === 0 ? 0 : Math.max(0, v)));
-  const fn = () => reluGrad(tf.tensor(dy, shape), tf.tensor(y, shape));
-  const want = await onCpu(fn);
-  const before = tf.memory().numTensors;
-  const got = await onGpu(fn);
-  assert.equal(tf.memory().numTensors, before);
-  assert.deepEqual(got.shape, shape);
+  const r = await opOnCpuAndGpu(
+    () => [tf.tensor(dy, shape), tf.tensor(y, shape)],
+    (a, b) => reluGrad(a, b),
+    RELU_GRAD_KERNEL,
+  );
+  assert.deepEqual(r.shape, shape);
   const unsigned = (a: Float32Array) => [...a].map((v) => v + 0); // dy·0 on cpu may be −0
-  assert.deepEqual(unsigned(got.data), unsigned(want));
+  assert.deepEqual(unsigned(r.got), unsigned(r.want));
 });
 
 test('addRelu webgpu = cpu', async (t) => {
@@ -35,11 +36,13 @@ test('addRelu webgpu = cpu', async (t) => {
   const shape = [2, 6, 6, 8];
   const a = randomArray(576, 7);
   const b = randomArray(576, 8);
-  const fn = () => addRelu(tf.tensor(a, shape), tf.tensor(b, shape));
-  const want = await onCpu(fn);
-  const got = await onGpu(fn);
-  assert.deepEqual(got.shape, shape);
-  assert.deepEqual([...got.data], [...want]);
+  const r = await opOnCpuAndGpu(
+    () => [tf.tensor(a, shape), tf.tensor(b, shape)],
+    (x, y) => addRelu(x, y),
+    ADD_RELU_KERNEL,
+  );
+  assert.deepEqual(r.shape, shape);
+  assert.deepEqual([...r.got], [...r.want]);
 });
 
 test('BatchNorm training step: running statistics webgpu = cpu', async (t) => {

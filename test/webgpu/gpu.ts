@@ -69,3 +69,40 @@ export async function onCpuThenGpu<T>(run: () => Promise<T>): Promise<{ want: T;
   assert.equal(tf.memory().numTensors, before, 'webgpu: tensors leaked');
   return { want, got };
 }
+
+/**
+ * `op` on the cpu backend (the reference), then on webgpu, each on fresh `inputs()`.
+ * On webgpu the op runs without tf.tidy, so a tensor it forgets counts as a leak, and
+ * it must run `kernel` (tf.profile's kernel names): a silent fallback to the generic tf
+ * ops fails. Ends on webgpu.
+ */
+export async function opOnCpuAndGpu(
+  inputs: () => tf.Tensor[],
+  op: (...xs: tf.Tensor[]) => tf.Tensor,
+  kernel: string,
+): Promise<{ want: Float32Array; got: Float32Array; shape: number[] }> {
+  const run = async (check: boolean) => {
+    const xs = inputs();
+    const before = tf.memory().numTensors;
+    let out: tf.Tensor | undefined;
+    const { kernelNames } = await tf.profile(() => {
+      out = op(...xs);
+      return out;
+    });
+    const y = out as tf.Tensor;
+    const data = (await y.data()) as Float32Array;
+    const shape = y.shape;
+    y.dispose();
+    if (check) {
+      assert.equal(tf.memory().numTensors, before, `${kernel}: tensors leaked`);
+      assert.ok(kernelNames.includes(kernel), `${kernel} did not run (ran: ${kernelNames.join(', ')})`);
+    }
+    tf.dispose(xs);
+    return { data, shape };
+  };
+  await tf.setBackend('cpu');
+  const want = await run(false);
+  await tf.setBackend('webgpu');
+  const got = await run(true);
+  return { want: want.data, got: got.data, shape: got.shape };
+}

@@ -86,5 +86,6 @@ test('trainLoss webgpu: a NaN logit marks its step as the first bad one; a later
   assert.equal(want.badStep, 2);
   assert.equal(got.badStep, 2);
   const third = await compare(second, second, labels, 4);
+  assert.equal(third.want.badStep, 1);
   assert.equal(third.got.badStep, 1);
 });

@@ -28,7 +28,10 @@ for (const rule of ['bp', 'fa', 'ss', 'kp', 'wm'] as AnyRule[]) {
       size: 16,
       label: 'resnet20 w1/8 b2 16px',
     };
+    const before = tf.memory().numTensors;
     const r = await compareWithCpu(net, rule);
+    // Both trainers built, stepped and disposed: nothing may be left (rules' own tensors included).
+    assert.equal(tf.memory().numTensors, before, 'tensors left behind');
     assert.ok(r.tensors > 100, `only ${r.tensors} state tensors compared`);
     assert.ok(r.ok, `${r.worstTensor}: rel. error ${r.worstRelErr.toExponential(2)} > ${r.tolerance}`);
   });
@@ -44,6 +47,7 @@ test('webgpu: a snapshot survives the steps after it (no in-place write into sha
     return out;
   };
   for (const rule of ['kp', 'wm'] as const) {
+    const before = tf.memory().numTensors;
     const a = smallEngine({ rule: { name: rule } });
     a.trainStep(batches[0], 0.1);
     a.trainStep(batches[1], 0.1);
@@ -60,5 +64,6 @@ test('webgpu: a snapshot survives the steps after it (no in-place write into sha
     for (const k of Object.keys(sa)) assert.deepEqual(sb[k], sa[k], `${rule} ${k}`);
     a.dispose();
     b.dispose();
+    assert.equal(tf.memory().numTensors, before, `${rule}: tensors left behind`);
   }
 });

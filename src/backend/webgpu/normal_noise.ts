@@ -16,9 +16,9 @@ import type { NormalNoiseFn } from '../ops/normal_noise.js';
 import { type KernelArgs, registerWebgpuKernel } from './program.js';
 import { constantBuffer, newOutput, rawShaderHeader, recordRawDispatch } from './raw_dispatch.js';
 
-const THREADS = 256;
+export const THREADS = 256;
 /** Enough workgroups to fill a large GPU; bigger tensors loop. */
-const MAX_WORKGROUPS = 16384;
+export const MAX_WORKGROUPS = 16384;
 const L = ZIGGURAT_LAYERS;
 
 /** kn (as f32: every bound is below 2^24, so exact), wn, fn. */
