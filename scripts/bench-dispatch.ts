@@ -17,7 +17,9 @@
  */
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
+import { hostCacheStats } from '../src/backend/webgpu/host_caches.js';
 import { initWebgpuBackend, registerWebgpuOps } from '../src/backend/webgpu/index.js';
+import type { WebGPUBackend } from '../src/backend/webgpu/program.js';
 import { webgpuFinish } from '../src/backend/webgpu/sync.js';
 import type { ModelConfig } from '../src/models/config.js';
 import type { Trainer } from '../src/train/types.js';
@@ -54,7 +56,14 @@ for (const arch of nets) {
     const net = { arch, width: 0.125, batch: 2, size: 16, label: arch };
     const batch = syntheticBatch(net.batch, net.size, 1);
     const variants = variantsFor(ALL_VARIANTS, rule);
-    const stats = variants.map(() => ({ host: [] as number[], dispatches: 0, buffers: 0, n: 0 }));
+    const stats = variants.map(() => ({
+      host: [] as number[],
+      dispatches: 0,
+      buffers: 0,
+      n: 0,
+      hits: 0,
+      groups: 0,
+    }));
     const trainers: Trainer[] = [];
     for (const { tuning } of variants) {
       registerWebgpuOps({ ...tuning, submitBatch: 100_000 });
@@ -64,9 +73,16 @@ for (const arch of nets) {
       for (let v = 0; v < variants.length; v++) {
         registerWebgpuOps({ ...variants[v].tuning, submitBatch: 100_000 });
         for (let s = 0; s < steps; s++) {
+          const cache = hostCacheStats(tf.backend() as unknown as WebGPUBackend);
+          const h0 = cache ? cache.bindGroupHits : 0;
+          const g0 = cache ? cache.bindGroupHits + cache.bindGroupMisses : 0;
           const c = countedStep(trainers[v], batch, 0.01);
           await webgpuFinish();
           if (r === 0) continue; // warm-up round: pipelines compiled, buffer pools filled
+          if (cache) {
+            stats[v].hits += cache.bindGroupHits - h0;
+            stats[v].groups += cache.bindGroupHits + cache.bindGroupMisses - g0;
+          }
           stats[v].host.push(c.hostMs);
           stats[v].dispatches += c.dispatches;
           stats[v].buffers += c.buffers;
@@ -83,6 +99,7 @@ for (const arch of nets) {
         name,
         Math.round(s.dispatches / s.n),
         Math.round(s.buffers / s.n),
+        s.groups ? `${Math.round((100 * s.hits) / s.groups)} %` : '-',
         f1(median(s.host)),
         range,
       ]);
@@ -92,7 +109,16 @@ for (const arch of nets) {
 }
 console.log(
   table(
-    ['net', 'rule', 'variant', 'dispatches/step', 'new buffers/step', 'host ms/step (median)', 'range'],
+    [
+      'net',
+      'rule',
+      'variant',
+      'dispatches/step',
+      'new buffers/step',
+      'bind groups reused',
+      'host ms/step (median)',
+      'range',
+    ],
     rows,
   ),
 );

@@ -18,6 +18,7 @@ export interface TuningVariant {
 export const FUSION_VARIANTS: TuningVariant[] = [
   { name: 'SGD: 2 dispatches per parameter', tuning: { sgd: 'each' } },
   { name: 'ReLU, ReLU→BN and loss head as tf ops', tuning: { smallOps: 'stock' } },
+  { name: 'bind groups and uniform buffers made per dispatch', tuning: { hostCaches: 'off' } },
   { name: 'noise drawn on the host and uploaded', tuning: { noise: 'host' }, rules: ['wm'] },
 ];
 

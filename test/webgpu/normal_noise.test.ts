@@ -6,7 +6,6 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import * as tf from '@tensorflow/tfjs-core';
 import { normalNoise } from '../../src/backend/ops/normal_noise.js';
 import { MAX_WORKGROUPS, NORMAL_NOISE_KERNEL, THREADS } from '../../src/backend/webgpu/normal_noise.js';
 import { onCpu, onGpu, opOnCpuAndGpu, useWebgpu } from './gpu.js';

@@ -19,6 +19,7 @@ import {
   webgpuConv2dFilterGrad,
 } from './conv2d_filter_grad.js';
 import { registerCopyKernel } from './elementwise.js';
+import { setHostCaches } from './host_caches.js';
 import { registerMirrorUpdateKernel, webgpuMirrorUpdate } from './mirror_update.js';
 import { registerNormalNoiseKernel, webgpuNormalNoise } from './normal_noise.js';
 import type { WebGPUBackend } from './program.js';
@@ -53,6 +54,8 @@ export interface WebgpuTuning {
   smallOps: 'fused' | 'stock';
   /** WM's mirror noise and SS's random magnitudes: drawn on the device, or on the host and uploaded. */
   noise: 'device' | 'host';
+  /** Reuse bind groups and write-once uniform buffers across dispatches (host_caches.ts), or make them per dispatch as tfjs does. */
+  hostCaches: 'on' | 'off';
 }
 
 export const DEFAULT_WEBGPU_TUNING: Readonly<WebgpuTuning> = {
@@ -63,6 +66,7 @@ export const DEFAULT_WEBGPU_TUNING: Readonly<WebgpuTuning> = {
   sgd: 'grouped',
   smallOps: 'fused',
   noise: 'device',
+  hostCaches: 'on',
 };
 
 function setFlag(name: string, value: boolean | number): void {
@@ -113,6 +117,7 @@ export function registerWebgpuOps(tuning: Partial<WebgpuTuning> = {}): void {
   registerOpImpl('mirrorUpdate', 'webgpu', fused ? webgpuMirrorUpdate : undefined);
   registerOpImpl('centredRelu', 'webgpu', fused ? webgpuCentredRelu : undefined);
   registerOpImpl('normalNoise', 'webgpu', t.noise === 'device' ? webgpuNormalNoise : undefined);
+  setHostCaches(t.hostCaches === 'on');
   setFlag('WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE', t.inputGrad === 'naive');
   setFlag('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', t.submitBatch);
 }

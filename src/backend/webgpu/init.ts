@@ -8,6 +8,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { describeVulkanSetup } from './diagnose.js';
+import { installHostCaches } from './host_caches.js';
+import type { WebGPUBackend } from './program.js';
 
 export type WebgpuInitResult =
   | { ok: true; adapter: string; software: boolean }
@@ -102,6 +104,7 @@ export async function initWebgpuBackend(): Promise<WebgpuInitResult> {
       return { ok: false, reason: `the webgpu backend failed to start on ${found.adapter}` };
     }
     await tf.ready();
+    installHostCaches(tf.backend() as unknown as WebGPUBackend);
   } catch (err) {
     return { ok: false, reason: `the webgpu backend failed to start on ${found.adapter}: ${firstLine(err)}` };
   }

@@ -9,6 +9,7 @@
  * training step (it is a no-op on other backends).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { canonicalBufferOrder } from './host_caches.js';
 import type { WebGPUBackend } from './program.js';
 
 function activeWebgpu(): WebGPUBackend | null {
@@ -26,7 +27,10 @@ function submitAll(backend: WebGPUBackend): Promise<undefined> {
 /** Wait until the GPU has run everything queued so far (for timing). */
 export async function webgpuFinish(): Promise<void> {
   const backend = activeWebgpu();
-  if (backend) await submitAll(backend);
+  if (!backend) return;
+  const done = submitAll(backend);
+  canonicalBufferOrder(backend);
+  await done;
 }
 
 const inFlight: Array<Promise<undefined>> = [];
@@ -39,5 +43,6 @@ export async function webgpuThrottle(maxInFlight = 2): Promise<void> {
   const backend = activeWebgpu();
   if (!backend) return;
   inFlight.push(submitAll(backend));
+  canonicalBufferOrder(backend);
   while (inFlight.length > maxInFlight) await inFlight.shift();
 }
