@@ -68,6 +68,7 @@ test('bind groups: the same layout and buffer ranges give the same object, anyth
   } finally {
     setHostCaches(true);
   }
+  assert.throws(() => setHostCacheCaps({ bindGroups: 0 }), /≥ 1/);
   const before = setHostCacheCaps({ bindGroups: 2 });
   try {
     const first = group(a, 0, 16);
@@ -80,30 +81,34 @@ test('bind groups: the same layout and buffer ranges give the same object, anyth
   for (const buf of [a, b, u]) buf.destroy();
 });
 
-test('uniforms: equal contents share one write-once buffer kept out of the pool; the LRU gives it back', async (t) => {
+test('uniforms: a content seen twice gets one write-once buffer kept out of the pool; the LRU gives it back', async (t) => {
   if (!(await useWebgpu(t))) return;
   const be = internals();
+  const stats = hostCacheStats(tf.backend() as unknown as WebGPUBackend) as HostCacheStats;
   const u = (type: 'int32' | 'float32', ...data: number[]): ProgramUniforms => [
     { type: 'int32', data: [4, 8] },
     { type, data },
   ];
-  const first = be.makeUniforms(u('float32', 0.5, 1));
-  assert.ok(
-    !be.uniformPendingDisposal.includes(first.buffer),
-    'a cached buffer must never return to the pool',
-  );
-  assert.equal(be.makeUniforms(u('float32', 0.5, 1)).buffer, first.buffer);
+  const pooled = (b: GPUBufferBinding) => be.uniformPendingDisposal.includes(b.buffer);
+  /** Make `x` cached (first sight goes through tfjs's pool) and return its buffer. */
+  const cache = (x: ProgramUniforms) => {
+    assert.ok(pooled(be.makeUniforms(x)), 'first sight: tfjs pooled buffer');
+    const binding = be.makeUniforms(x);
+    assert.ok(!pooled(binding), 'a cached buffer must never return to the pool');
+    return binding.buffer;
+  };
+  const first = cache(u('float32', 0.5, 1));
+  assert.equal(be.makeUniforms(u('float32', 0.5, 1)).buffer, first);
   const distinct = [u('float32', 0.5, 2), u('int32', 0.5, 1), u('float32', -0, 1), u('float32', 0, 1)].map(
-    (x) => be.makeUniforms(x).buffer,
+    cache,
   );
-  assert.equal(new Set([first.buffer, ...distinct]).size, 5, 'value, type and the sign of zero all count');
-  const before = setHostCacheCaps({ uniforms: 1 });
+  assert.equal(new Set([first, ...distinct]).size, 5, 'value, type and the sign of zero all count');
+  const before = setHostCacheCaps({ uniforms: 1 }); // evicts all but the last
   try {
-    const stats = hostCacheStats(tf.backend() as unknown as WebGPUBackend) as HostCacheStats;
-    const kept = be.makeUniforms(u('float32', 7)); // evicts all the others
-    assert.ok(be.uniformPendingDisposal.includes(first.buffer), 'evicted buffers handed back to tfjs');
-    be.makeUniforms(u('float32', 8)); // evicts `kept`
-    assert.ok(be.uniformPendingDisposal.includes(kept.buffer));
+    assert.ok(be.uniformPendingDisposal.includes(first), 'evicted buffers handed back to tfjs');
+    const kept = cache(u('float32', 7));
+    cache(u('float32', 8)); // evicts `kept`
+    assert.ok(be.uniformPendingDisposal.includes(kept));
     const misses = stats.uniformMisses;
     be.makeUniforms(u('float32', 8));
     assert.equal(stats.uniformMisses, misses, 'still cached');
@@ -114,7 +119,7 @@ test('uniforms: equal contents share one write-once buffer kept out of the pool;
   }
 });
 
-test('training with the host caches = without them, bit for bit; after warm-up a step reuses ≥ 95 % of its bind groups', async (t) => {
+test('training with the host caches = without them, bit for bit (also with tiny LRUs); after warm-up a step reuses ≥ 95 % of its bind groups', async (t) => {
   if (!(await useWebgpu(t))) return;
   const batches = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((i) => fakeBatch(4, 8, i));
   const stats = hostCacheStats(tf.backend() as unknown as WebGPUBackend);
@@ -148,6 +153,21 @@ test('training with the host caches = without them, bit for bit; after warm-up a
     assert.ok(rate >= 0.95, `bind groups reused in the last 3 steps: ${(100 * rate).toFixed(1)} %`);
     assert.ok(Object.keys(on.out).length > 50);
     for (const k of Object.keys(off.out)) assert.deepEqual(on.out[k], off.out[k], k);
+    // Tiny LRUs: uniform buffers are evicted, go back to tfjs's pool and are rewritten
+    // while earlier steps may still be queued; bind groups are evicted all the time.
+    const caps = setHostCacheCaps({ bindGroups: 16, uniforms: 4 });
+    const evictedBefore = stats.uniformMisses;
+    let tiny: Awaited<ReturnType<typeof run>>;
+    try {
+      tiny = await run('on');
+    } finally {
+      setHostCacheCaps(caps);
+    }
+    for (const k of Object.keys(off.out)) assert.deepEqual(tiny.out[k], off.out[k], `tiny LRUs: ${k}`);
+    assert.ok(
+      stats.uniformMisses - evictedBefore > 100,
+      `the tiny uniform LRU was exercised: ${stats.uniformMisses - evictedBefore} misses`,
+    );
   } finally {
     registerWebgpuOps();
   }

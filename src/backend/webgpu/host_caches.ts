@@ -2,8 +2,10 @@
  * Host-side caches that cut the CPU cost of each dispatch (tfjs's recordAndSubmit and
  * ours in raw_dispatch.ts both go through them):
  *
- * - **Bind groups.** `device.createBindGroup` is the dearest call per dispatch (~33 µs
- *   on lavapipe; `scripts/bench-dispatch.ts`). A bind group only names a layout and
+ * - **Bind groups.** `device.createBindGroup` is the dearest call per dispatch (~26 µs
+ *   on lavapipe, against ~2 µs for setPipeline + setBindGroup + dispatch).
+ *   Only bind groups made of buffers are cached (a texture view is a new object
+ *   every time). A bind group only names a layout and
  *   buffer ranges, never their contents, so the same (layout, buffers, offsets, sizes)
  *   can reuse the same bind group. tfjs's buffer pool hands the same buffers out again
  *   from step to step, so most of a step's bind groups recur. LRU (`setHostCacheCaps`).
@@ -12,25 +14,36 @@
  *   memoised per pipeline (an 'auto' layout is only valid with its own pipeline).
  * - **Uniform buffers.** tfjs writes every dispatch's uniforms (shapes, strides, the
  *   program's values) into a pooled buffer. Nearly all of them are the same every step,
- *   so each distinct content gets one buffer, written once and never changed; a bind
- *   group naming it stays right. Contents that change (a scheduled learning rate)
- *   fill the cache slowly; when it is full every cached buffer goes back to tfjs's pool
- *   (released at the next submit, as tfjs does with its own).
+ *   so a content seen a second time gets one buffer, written once and never changed;
+ *   a bind group naming it stays right. Contents that change every step (WM's noise
+ *   seed) stay on tfjs's pooled path; when the cache is full the least recently used
+ *   content's buffer goes back to tfjs's pool (released at the next submit, as tfjs
+ *   releases its own). Cached buffers count as in use in `tf.memory()` (a few KB).
  *
  * A buffer is never bound through a stale bind group: the key holds the buffer's
- * identity, and tfjs never reuses a destroyed buffer object.
+ * identity, and tfjs never reuses a destroyed buffer object. With the caches off
+ * (`setHostCaches(false)`) every call goes to tfjs/Dawn as before; buffers cached
+ * earlier stay out of the pool.
  */
 import type { ProgramUniforms, WebGPUBackend } from './program.js';
 
-/** LRU sizes; a training step of the nets here uses 800-3,800 bind groups and ~150 uniform contents. */
+/** LRU sizes; a training step of the nets here uses ~800-3,800 bind groups and ~100-200 uniform contents. */
 const caps = { bindGroups: 8192, uniforms: 2048 };
 
-/** Change the LRU sizes (tests); returns the previous ones. */
+/** Change the LRU sizes (tests; each ≥ 1); returns the previous ones. */
 export function setHostCacheCaps(next: Partial<typeof caps>): typeof caps {
+  for (const [name, n] of Object.entries(next)) {
+    if (!Number.isInteger(n) || n < 1)
+      throw new Error(`setHostCacheCaps: ${name} must be a whole number ≥ 1, not ${n}`);
+  }
   const previous = { ...caps };
   Object.assign(caps, next);
+  for (const trim of trimmers) trim();
   return previous;
 }
+
+/** Per installed device: evict down to the caps (after they shrink). */
+const trimmers: Array<() => void> = [];
 
 interface BackendInternals {
   device: GPUDevice;
@@ -84,6 +97,7 @@ function memoiseLayouts(device: GPUDevice): void {
   const proto = Object.getPrototypeOf(probe) as GPUComputePipeline;
   const original = proto.getBindGroupLayout;
   proto.getBindGroupLayout = function (this: GPUComputePipeline, index: number) {
+    if (!enabled) return original.call(this, index);
     let layouts = layoutsByPipeline.get(this);
     if (!layouts) {
       layouts = [];
@@ -107,15 +121,16 @@ export function installHostCaches(backend: WebGPUBackend): void {
 
   const createBindGroup = device.createBindGroup.bind(device);
   const bindGroups = new Map<string, GPUBindGroup>();
+  const trimBindGroups = (size: number) => {
+    while (bindGroups.size > size) bindGroups.delete(bindGroups.keys().next().value as string);
+  };
   device.createBindGroup = (descriptor: GPUBindGroupDescriptor): GPUBindGroup => {
     if (!enabled) return createBindGroup(descriptor);
     let key = String(idOf(descriptor.layout));
     for (const e of descriptor.entries) {
       const r = e.resource as GPUBufferBinding;
-      key +=
-        r.buffer !== undefined
-          ? `,${e.binding}:${idOf(r.buffer)}:${r.offset ?? 0}:${r.size ?? -1}`
-          : `,${e.binding}:r${idOf(e.resource as object)}`;
+      if (r.buffer === undefined) return createBindGroup(descriptor);
+      key += `,${e.binding}:${idOf(r.buffer)}:${r.offset ?? 0}:${r.size ?? -1}`;
     }
     let group = bindGroups.get(key);
     if (group) {
@@ -124,7 +139,7 @@ export function installHostCaches(backend: WebGPUBackend): void {
     } else {
       stats.bindGroupMisses++;
       group = createBindGroup(descriptor);
-      while (bindGroups.size >= caps.bindGroups) bindGroups.delete(bindGroups.keys().next().value as string);
+      trimBindGroups(caps.bindGroups - 1);
     }
     bindGroups.set(key, group);
     return group;
@@ -132,11 +147,25 @@ export function installHostCaches(backend: WebGPUBackend): void {
 
   const makeUniforms = b.makeUniforms.bind(b);
   const uniforms = new Map<string, GPUBufferBinding>();
+  const seenOnce = new Map<string, true>();
+  const trimUniforms = (size: number) => {
+    // The least recently used contents (values that change every step, typically) give
+    // their buffers back to tfjs's pool, released at the next submit.
+    for (const [key, binding] of uniforms) {
+      if (uniforms.size <= size) break;
+      uniforms.delete(key);
+      b.uniformPendingDisposal.push(binding.buffer);
+    }
+  };
+  trimmers.push(() => {
+    trimBindGroups(caps.bindGroups);
+    trimUniforms(caps.uniforms);
+  });
   b.makeUniforms = (values: ProgramUniforms): GPUBufferBinding => {
     if (!enabled) return makeUniforms(values);
     let key = '';
     for (const v of values) {
-      key += v.type[0];
+      key += v.type;
       for (const x of v.data) key += `${Object.is(x, -0) ? '-0' : x},`;
     }
     const cached = uniforms.get(key);
@@ -147,13 +176,14 @@ export function installHostCaches(backend: WebGPUBackend): void {
       return cached;
     }
     stats.uniformMisses++;
-    while (uniforms.size >= caps.uniforms) {
-      // The least recently used content (a value that changes every step, typically)
-      // gives its buffer back to tfjs's pool, released at the next submit.
-      const [oldKey, old] = uniforms.entries().next().value as [string, GPUBufferBinding];
-      uniforms.delete(oldKey);
-      b.uniformPendingDisposal.push(old.buffer);
+    if (!seenOnce.delete(key)) {
+      // First sight: tfjs's pooled buffer, as before. Contents that change every step
+      // (WM's noise seed) stay on this path and never pin a buffer.
+      seenOnce.set(key, true);
+      while (seenOnce.size > 2 * caps.uniforms) seenOnce.delete(seenOnce.keys().next().value as string);
+      return makeUniforms(values);
     }
+    trimUniforms(caps.uniforms - 1);
     const binding = makeUniforms(values);
     // Keep the buffer out of tfjs's pool: it now holds `key` for good.
     const pending = b.uniformPendingDisposal;
@@ -165,8 +195,8 @@ export function installHostCaches(backend: WebGPUBackend): void {
 }
 
 /**
- * Put tfjs's free-buffer lists in one fixed order (pop() gives the oldest buffer), at a
- * step boundary. The pool is a stack per size, so without this the buffers a step gets
+ * Put tfjs's free-buffer lists in one fixed order at a step boundary: pop() gives the
+ * buffer these caches saw first (bound or sorted first). The pool is a stack per size, so without this the buffers a step gets
  * are a permutation of the last step's, and the bind groups naming them recur only
  * after many steps; with it a step gets the same buffers as the step before.
  */
