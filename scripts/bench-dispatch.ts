@@ -26,7 +26,7 @@ import type { Trainer } from '../src/train/types.js';
 import { type AnyRule, FUSION_VARIANTS, type TuningVariant, variantsFor } from './bench-gpu/options.js';
 import { countedStep } from './bench-gpu/steps.js';
 import { buildTrainer, syntheticBatch } from './bench-gpu/trainer.js';
-import { f1, median, table } from './stats.js';
+import { f1, median, pct, table } from './stats.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -99,7 +99,7 @@ for (const arch of nets) {
         name,
         Math.round(s.dispatches / s.n),
         Math.round(s.buffers / s.n),
-        s.groups ? `${Math.round((100 * s.hits) / s.groups)} %` : '-',
+        pct(s.hits / s.groups),
         f1(median(s.host)),
         range,
       ]);

@@ -19,3 +19,6 @@ export function table(head: string[], rows: Array<Array<string | number>>): stri
 /** A whole number with thousands separators, or '–' for a missing value. */
 export const f0 = (x: number | null | undefined) =>
   x == null || Number.isNaN(x) ? '–' : Math.round(x).toLocaleString('en');
+
+/** A share as a whole percentage; '–' when undefined (NaN). */
+export const pct = (x: number): string => (Number.isFinite(x) ? `${Math.round(100 * x)} %` : '–');

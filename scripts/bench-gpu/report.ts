@@ -1,6 +1,6 @@
 /** The benchmark's results as markdown (for the README) and JSON. */
 
-import { f0, f1, table } from '../stats.js';
+import { f0, f1, pct, table } from '../stats.js';
 import type { EpochResult } from './epoch.js';
 import type { FusedRow } from './fused.js';
 import type { ConvKernelRow } from './kernels.js';
@@ -45,6 +45,7 @@ function stepTable(r: BenchResults): string {
       f32 ? `${(ms / f32.medianMs).toFixed(1)}×` : '–',
       f1(s.hostMs),
       f0(s.dispatches),
+      pct(s.bindGroupReuse),
       s.tensorDelta === 0 ? 'yes' : `+${s.tensorDelta}`,
     ];
   });
@@ -60,6 +61,7 @@ function stepTable(r: BenchResults): string {
       'webgpu / PyTorch fp32',
       'host ms/step',
       'dispatches/step',
+      'bind groups reused',
       'tensors flat',
     ],
     rows,
@@ -105,6 +107,7 @@ export function markdown(r: BenchResults): string {
           'host ms',
           'dispatches',
           'new buffers',
+          'bind groups reused',
           'pipelined vs default',
         ],
         r.variants.map((v) => [
@@ -117,6 +120,7 @@ export function markdown(r: BenchResults): string {
           f1(v.hostMs),
           f0(v.dispatches),
           f0(v.buffersCreated),
+          pct(v.bindGroupReuse),
           vsDefault(v, r.variants),
         ]),
       ),

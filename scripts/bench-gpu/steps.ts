@@ -1,6 +1,8 @@
 /** Median training-step time of a Trainer, its kernel profile, and tuning variants. */
 import * as tf from '@tensorflow/tfjs-core';
+import { hostCacheStats } from '../../src/backend/webgpu/host_caches.js';
 import { webgpuThrottle } from '../../src/backend/webgpu/index.js';
+import type { WebGPUBackend } from '../../src/backend/webgpu/program.js';
 import type { Batch } from '../../src/data/types.js';
 import type { Trainer } from '../../src/train/types.js';
 import { median } from '../stats.js';
@@ -21,6 +23,8 @@ export interface StepTiming {
   /** Compute dispatches and new GPU buffers per step. */
   dispatches: number;
   buffersCreated: number;
+  /** Share of the timed steps' bind groups the host caches reused (NaN when they are off). */
+  bindGroupReuse: number;
   /** Live tensors after the timed steps minus before (0 = flat). */
   tensorDelta: number;
   lossFinite: boolean;
@@ -65,8 +69,11 @@ export async function timeSteps(
   const firstMs = performance.now() - t;
   for (let i = 1; i < warmup; i++) {
     trainer.trainStep(batch, LR);
+    await trainer.settle(); // a step boundary, as in training (host_caches.ts: canonicalBufferOrder)
     await trainer.lossIsFinite();
   }
+  const cache = hostCacheStats(tf.backend() as unknown as WebGPUBackend);
+  const [hits0, misses0] = cache ? [cache.bindGroupHits, cache.bindGroupMisses] : [0, 0];
   const before = tf.memory().numTensors;
   const times: number[] = [];
   const host: number[] = [];
@@ -77,9 +84,12 @@ export async function timeSteps(
     host.push(c.hostMs);
     dispatches += c.dispatches;
     buffers += c.buffers;
+    await trainer.settle();
     await trainer.lossIsFinite();
     times.push(performance.now() - t);
   }
+  const hits = cache ? cache.bindGroupHits - hits0 : 0;
+  const made = cache ? cache.bindGroupMisses - misses0 : 0;
   t = performance.now();
   for (let i = 0; i < steps; i++) {
     trainer.trainStep(batch, LR);
@@ -96,6 +106,7 @@ export async function timeSteps(
     hostMs: median(host),
     dispatches: dispatches / steps,
     buffersCreated: buffers / steps,
+    bindGroupReuse: hits / (hits + made),
     tensorDelta: tf.memory().numTensors - before,
     lossFinite,
   };
