@@ -169,6 +169,9 @@ export class Engine implements Trainer {
           const out = softmaxCrossEntropy(logits, y, false);
           acc.add(out.loss, out.correct1, out.correct5, batch.n);
         });
+        // As after a training step: on webgpu at most 2 batches stay queued (a large val
+        // set from a fast loader would otherwise queue every batch's input at once).
+        await this.settle();
         count++;
       }
       return await acc.take();

@@ -54,6 +54,23 @@ test('tensor count is flat over 50 training steps for every rule (wasm, the defa
   }
 });
 
+test('evaluate ends every batch with settle() (on webgpu: at most 2 batches queued)', async () => {
+  await useBackend('cpu');
+  const engine = smallEngine();
+  let settled = 0;
+  engine.settle = async () => {
+    settled++;
+  };
+  const m = await engine.evaluate(
+    (async function* () {
+      for (let i = 0; i < 5; i++) yield fakeBatch(2, 8, i);
+    })(),
+  );
+  assert.equal(m.samples, 10);
+  assert.equal(settled, 5);
+  engine.dispose();
+});
+
 test('δ angles: zero under backprop, large under feedback alignment at init', async () => {
   await useBackend('cpu');
   const batch = fakeBatch(8, 8, 2);
