@@ -39,6 +39,7 @@ const VARIANTS: TuningVariant[] = [
   { name: 'submit every 64 dispatches', tuning: { submitBatch: 64 } },
   { name: 'split-K 256 workgroups', tuning: { filterGradWorkgroups: 256 } },
   { name: 'split-K 4096 workgroups', tuning: { filterGradWorkgroups: 4096 } },
+  { name: 'narrow-layer conv kernels (< 32 channels)', tuning: { narrowConv: 'on' } },
   ...variantsFor(FUSION_VARIANTS, 'bp'),
   { name: 'default', tuning: {} },
 ];

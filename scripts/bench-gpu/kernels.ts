@@ -1,12 +1,18 @@
 /**
  * Per-layer conv kernels at a net's real shapes: filter gradient (stock tfjs vs the
- * split-K kernel), input gradient (tfjs's naive vs matmul program), forward conv.
+ * split-K kernel), input gradient (tfjs's naive vs matmul program), forward conv, and
+ * for narrow layers (< 32 channels) the narrow-tile kernel's forward and dx.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { convOutSize } from '../../src/backend/ops/conv2d.js';
 import { stockConv2dFilterGrad } from '../../src/backend/ops/conv2d_filter_grad.js';
 import { stockConv2dInputGrad } from '../../src/backend/ops/conv2d_input_grad.js';
 import { webgpuConv2dFilterGrad } from '../../src/backend/webgpu/conv2d_filter_grad.js';
+import {
+  NARROW_BELOW,
+  webgpuNarrowConv2d,
+  webgpuNarrowConv2dInputGrad,
+} from '../../src/backend/webgpu/conv2d_narrow.js';
 import { registerWebgpuOps, webgpuFinish } from '../../src/backend/webgpu/index.js';
 import type { ConvLayerShape } from './trainer.js';
 
@@ -21,6 +27,9 @@ export interface ConvKernelRow {
   inputGradNaiveMs: number;
   inputGradMmMs: number;
   forwardMs: number;
+  /** The narrow-tile kernel (conv2d_narrow.ts), where it applies. */
+  forwardNarrowMs: number | null;
+  inputGradNarrowMs: number | null;
 }
 
 /** Mean ms of `reps` runs of `fn` after one warm-up (outputs disposed, GPU waited for). */
@@ -73,6 +82,12 @@ export async function benchConvKernels(
     const inputGradMmMs = await timeOp(() => stockConv2dInputGrad(dy, w, xShape, s, p), reps);
     registerWebgpuOps();
     const forwardMs = await timeOp(() => tf.conv2d(x, w, s, p), reps);
+    const forwardNarrowMs =
+      f[3] < NARROW_BELOW ? await timeOp(() => webgpuNarrowConv2d(x, w, s, p), reps) : null;
+    const inputGradNarrowMs =
+      f[2] < NARROW_BELOW && s === 1
+        ? await timeOp(() => webgpuNarrowConv2dInputGrad(dy, w, xShape, s, p), reps)
+        : null;
     tf.dispose([x, dy, w]);
     rows.push({
       layer: l.name,
@@ -85,6 +100,8 @@ export async function benchConvKernels(
       inputGradNaiveMs,
       inputGradMmMs,
       forwardMs,
+      forwardNarrowMs,
+      inputGradNarrowMs,
     });
   }
   return rows;

@@ -38,15 +38,13 @@ import {
   statsFinalizeShader,
   statsPartialsProgram,
 } from './batch_norm_programs.js';
-import { type KernelArgs, registerWebgpuKernel, type WebGPUBackend } from './program.js';
+import { rank1 as flat, type KernelArgs, registerWebgpuKernel, type WebGPUBackend } from './program.js';
 import { newOutput, ownBufferForInPlace, recordRawDispatch } from './raw_dispatch.js';
 
 export type { BatchNormTrainFn, BatchNormTrainGradFn } from '../ops/batch_norm_train.js';
 
 export const BN_TRAIN_KERNEL = 'WtrainBatchNormTrain';
 export const BN_TRAIN_GRAD_KERNEL = 'WtrainBatchNormTrainGrad';
-
-const flat = (t: tf.TensorInfo): tf.TensorInfo => ({ ...t, shape: [tf.util.sizeFromShape(t.shape)] });
 
 function dims(x: tf.TensorInfo): { rows: number; channels: number; size: number } {
   return {

@@ -15,19 +15,25 @@ import {
   ceilDiv,
   type KernelArgs,
   type ProgramUniforms,
+  rank1,
   registerWebgpuKernel,
   type WebGPUProgram,
 } from './program.js';
+import {
+  CONV_SIZES,
+  type RegisterTile,
+  storeTile,
+  THREAD_IDS,
+  tileFma,
+  tileRegisters,
+  workgroupTiles,
+} from './register_tile.js';
 import { sumRows } from './sum_rows.js';
 
 export const FILTER_GRAD_KERNEL = 'WtrainConv2DBackpropFilter';
 
 /** Workgroup of wx×wy threads; each thread owns tr rows (k) × tc columns (co); tm rows of m per stage. */
-export interface FilterGradTile {
-  wx: number;
-  wy: number;
-  tr: number;
-  tc: number;
+export interface FilterGradTile extends RegisterTile {
   tm: number;
 }
 
@@ -57,7 +63,7 @@ export function splitK(m: number, tiles: number, tm: number): { splits: number; 
 class Conv2dFilterGradProgram implements WebGPUProgram {
   variableNames = ['x', 'dy'];
   uniforms =
-    'xDims : vec4<i32>, dyDims : vec4<i32>, pad : i32, stride : i32, kw : i32, kDim : i32, mDim : i32, chunk : i32, numSteps : i32,';
+    'xDims : vec4<i32>, yDims : vec4<i32>, pad : i32, stride : i32, kw : i32, kDim : i32, mDim : i32, chunk : i32, numSteps : i32,';
   outputShape: number[];
   shaderKey: string;
   dispatchLayout = { x: [0], y: [1], z: [2] };
@@ -99,7 +105,7 @@ class Conv2dFilterGradProgram implements WebGPUProgram {
             let iy = oy * uniforms.stride + offY;
             let ix = (rest - oy * wo) * uniforms.stride + offX;
             if (iy >= 0 && iy < h && ix >= 0 && ix < w) {
-              v = x[((n * h + iy) * w + ix) * ci + cIn];
+              v = x[((n * h + iy) * w + ix) * c + cIn];
             }
           }
           tileA[mm * ${tk} + kCol] = v;
@@ -109,24 +115,16 @@ class Conv2dFilterGradProgram implements WebGPUProgram {
           let m = m0 + mm;
           var v = 0.0;
           if (cValid && m < mEnd) {
-            v = dy[m * co + cB];
+            v = dy[m * d + cB];
           }
           tileB[mm * ${tcols} + cCol] = v;
         }`;
     return `
-      var<workgroup> tileA : array<f32, ${tm * tk}>;
-      var<workgroup> tileB : array<f32, ${tm * tcols}>;
+      ${workgroupTiles(tm * tk, tm * tcols)}
 
       fn main() {
-        let lx = i32(localId.x);
-        let ly = i32(localId.y);
-        let li = i32(localIndex);
-        let h = uniforms.xDims.y;
-        let w = uniforms.xDims.z;
-        let ci = uniforms.xDims.w;
-        let wo = uniforms.dyDims.z;
-        let hoWo = uniforms.dyDims.y * wo;
-        let co = uniforms.dyDims.w;
+        ${THREAD_IDS}
+        ${CONV_SIZES}
         let kDim = uniforms.kDim;
         let k0 = i32(workgroupId.y) * ${tk};
         let c0 = i32(workgroupId.x) * ${tcols};
@@ -137,52 +135,35 @@ class Conv2dFilterGradProgram implements WebGPUProgram {
         let kCol = li % ${tk};
         let kA = k0 + kCol;
         let kValid = kA < kDim;
-        let kwCi = uniforms.kw * ci;
-        let fy = kA / kwCi;
-        let fx = (kA - fy * kwCi) / ci;
-        let cIn = kA - fy * kwCi - fx * ci;
+        let kwC = uniforms.kw * c;
+        let fy = kA / kwC;
+        let fx = (kA - fy * kwC) / c;
+        let cIn = kA - fy * kwC - fx * c;
         let offY = fy - uniforms.pad;
         let offX = fx - uniforms.pad;
         let mA = li / ${tk};
         // This thread's fixed column of the dy tile.
         let cCol = li % ${tcols};
         let cB = c0 + cCol;
-        let cValid = cB < co;
+        let cValid = cB < d;
         let mB = li / ${tcols};
 
-        var acc : array<f32, ${tr * tc}>;
-        var a : array<f32, ${tr}>;
-        var b : array<f32, ${tc}>;
+        ${tileRegisters(this.t)}
         for (var step = 0; step < uniforms.numSteps; step = step + 1) {
           let m0 = mStart + step * ${tm};
           ${loadA}
           ${loadB}
           workgroupBarrier();
-          for (var mm = 0; mm < ${tm}; mm = mm + 1) {
-            for (var r = 0; r < ${tr}; r = r + 1) {
-              a[r] = tileA[mm * ${tk} + ly + r * ${wy}];
-            }
-            for (var c = 0; c < ${tc}; c = c + 1) {
-              b[c] = tileB[mm * ${tcols} + lx + c * ${wx}];
-            }
-            for (var r = 0; r < ${tr}; r = r + 1) {
-              for (var c = 0; c < ${tc}; c = c + 1) {
-                acc[r * ${tc} + c] = fma(a[r], b[c], acc[r * ${tc} + c]);
-              }
-            }
-          }
+          ${tileFma(
+            this.t,
+            tm,
+            (mm, row) => `${mm} * ${tk} + ${row}`,
+            (mm, col) => `${mm} * ${tcols} + ${col}`,
+          )}
           workgroupBarrier();
         }
-        let outBase = i32(workgroupId.z) * kDim * co;
-        for (var r = 0; r < ${tr}; r = r + 1) {
-          let k = k0 + ly + r * ${wy};
-          for (var c = 0; c < ${tc}; c = c + 1) {
-            let col = c0 + lx + c * ${wx};
-            if (k < kDim && col < co) {
-              result[outBase + k * co + col] = acc[r * ${tc} + c];
-            }
-          }
-        }
+        let outBase = i32(workgroupId.z) * kDim * d;
+        ${storeTile(this.t, { row0: 'k0', col0: 'c0', rows: 'kDim', cols: 'd', base: 'outBase' })}
       }`;
   }
 }
@@ -233,10 +214,8 @@ function conv2dFilterGradKernel({
     { type: 'int32', data: [chunk] },
     { type: 'int32', data: [ceilDiv(chunk, tile.tm)] },
   ];
-  // Rank-1 views in and out: tfjs's shader key includes ranks and broadcast patterns, so
-  // this way every layer shape shares one compiled pipeline per tile shape.
-  const flat = (t: tf.TensorInfo): tf.TensorInfo => ({ ...t, shape: [tf.util.sizeFromShape(t.shape)] });
-  const partials = backend.runWebGPUProgram(program, [flat(x), flat(dy)], 'float32', uniforms);
+  // Rank-1 views: one compiled pipeline per tile shape, whatever the layer's shape.
+  const partials = backend.runWebGPUProgram(program, [rank1(x), rank1(dy)], 'float32', uniforms);
   if (splits === 1) return { ...partials, shape: [...filterShape] };
   const out = sumRows(backend, partials, splits, [...filterShape]);
   backend.disposeData(partials.dataId);

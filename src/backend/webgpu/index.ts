@@ -18,6 +18,11 @@ import {
   setFilterGradTargetWorkgroups,
   webgpuConv2dFilterGrad,
 } from './conv2d_filter_grad.js';
+import {
+  registerConv2dNarrowKernel,
+  webgpuNarrowConv2d,
+  webgpuNarrowConv2dInputGrad,
+} from './conv2d_narrow.js';
 import { registerCopyKernel } from './elementwise.js';
 import { setHostCaches } from './host_caches.js';
 import { registerMirrorUpdateKernel, webgpuMirrorUpdate } from './mirror_update.js';
@@ -40,6 +45,11 @@ export interface WebgpuTuning {
   filterGrad: 'splitk' | 'stock';
   /** conv2dInputGrad: tfjs's tiled matmul-style program, or its naive one (tfjs's default). */
   inputGrad: 'mm' | 'naive';
+  /**
+   * Layers with fewer than 32 output channels (dx: input channels, stride 1) on our
+   * narrow-tile implicit-GEMM kernel (conv2d_narrow.ts), or all on tfjs's 32-wide tiles.
+   */
+  narrowConv: 'on' | 'off';
   /** How many workgroups the split-K filter gradient aims for. */
   filterGradWorkgroups: number;
   /** Kernel dispatches per command-buffer submit (tfjs's WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE). */
@@ -61,6 +71,7 @@ export interface WebgpuTuning {
 export const DEFAULT_WEBGPU_TUNING: Readonly<WebgpuTuning> = {
   filterGrad: 'splitk',
   inputGrad: 'mm',
+  narrowConv: 'off',
   filterGradWorkgroups: 1024,
   submitBatch: 15,
   sgd: 'grouped',
@@ -90,6 +101,10 @@ export function registerWebgpuOps(tuning: Partial<WebgpuTuning> = {}): void {
     'webgpu',
     t.filterGrad === 'splitk' ? webgpuConv2dFilterGrad : stockConv2dFilterGrad,
   );
+  registerConv2dNarrowKernel();
+  const narrow = t.narrowConv === 'on';
+  registerOpImpl('conv2d', 'webgpu', narrow ? webgpuNarrowConv2d : undefined);
+  registerOpImpl('conv2dInputGrad', 'webgpu', narrow ? webgpuNarrowConv2dInputGrad : undefined);
   registerBatchNormKernels();
   registerOpImpl('batchNormTrain', 'webgpu', webgpuBatchNormTrain);
   registerOpImpl('batchNormTrainGrad', 'webgpu', webgpuBatchNormTrainGrad);

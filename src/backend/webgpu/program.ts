@@ -21,6 +21,12 @@ export interface KernelArgs<I extends string, A> {
 
 export const ceilDiv = (a: number, b: number): number => Math.ceil(a / b);
 
+/**
+ * A rank-1 view of a tensor: tfjs's shader key includes ranks and broadcast patterns,
+ * so kernels that index flat arrays themselves share one compiled pipeline across shapes.
+ */
+export const rank1 = (t: tf.TensorInfo): tf.TensorInfo => ({ ...t, shape: [tf.util.sizeFromShape(t.shape)] });
+
 /** One thread per output element, workgroups of `size` threads along x (tfjs reshapes > 65535). */
 export function flatDispatch(elements: number, size: number): [number, number, number] {
   return [Math.max(1, ceilDiv(elements, size)), 1, 1];

@@ -1,0 +1,212 @@
+/**
+ * 2-D convolution for narrow layers (fewer than 32 output channels) on WebGPU, as an
+ * implicit GEMM with tiles as narrow as the layer:
+ *
+ *   y[m, d] = Σ_k patch(m, k) · F(k, d),  m = (n, oy, ox), k = (fy, fx, c)
+ *
+ * tfjs's Conv2DMMProgram and Conv2DDerInputMMProgram tile the output 32 channels wide,
+ * so on a 16-channel layer (ResNet-20's first stage, a third of its FLOPs) half of
+ * every tile is padding. Here a workgroup computes a TM×TC tile (TC = 8 or 16), staging
+ * the im2col patch (read straight from x, never materialised) and the filter in
+ * workgroup memory, TK taps of k per stage.
+ *
+ * `transposed` computes dx of a stride-1 convolution, which is the convolution of dy
+ * with the filter flipped in space and with its channel axes swapped (eq. 3's B δ for a
+ * conv layer): F(fy, fx, c, d) = W[kh−1−fy, kw−1−fx, d, c], padding kh−1−pad.
+ *
+ * Not the default until measured on a GPU (`narrowConv` in WebgpuTuning; bench-gpu
+ * compares it). Layers it does not cover go to tfjs's kernels.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Conv2dFn } from '../ops/conv2d.js';
+import { type Conv2dInputGradFn, stockConv2dInputGrad } from '../ops/conv2d_input_grad.js';
+import {
+  ceilDiv,
+  type KernelArgs,
+  type ProgramUniforms,
+  rank1,
+  registerWebgpuKernel,
+  type WebGPUProgram,
+} from './program.js';
+import {
+  CONV_SIZES,
+  type RegisterTile,
+  storeTile,
+  THREAD_IDS,
+  tileFma,
+  tileRegisters,
+  workgroupTiles,
+} from './register_tile.js';
+
+export const NARROW_CONV_KERNEL = 'WtrainConv2DNarrow';
+
+/** Output channels below this go to the narrow kernel. */
+export const NARROW_BELOW = 32;
+
+/** Workgroup wx×wy threads; each owns tr rows (m) × tc columns (d); tk taps of k per stage. */
+interface NarrowTile extends RegisterTile {
+  tk: number;
+}
+
+const pickTile = (d: number): NarrowTile =>
+  d <= 8 ? { wx: 2, wy: 32, tr: 2, tc: 4, tk: 16 } : { wx: 4, wy: 16, tr: 4, tc: 4, tk: 16 };
+
+class Conv2dNarrowProgram implements WebGPUProgram {
+  variableNames = ['x', 'weights'];
+  uniforms =
+    'xDims : vec4<i32>, yDims : vec4<i32>, pad : i32, stride : i32, kh : i32, kw : i32, kDim : i32, mDim : i32,';
+  outputShape: number[];
+  shaderKey: string;
+  dispatchLayout = { x: [0], y: [1], z: [2] };
+  dispatch: [number, number, number];
+  workgroupSize: [number, number, number];
+
+  constructor(
+    private readonly t: NarrowTile,
+    private readonly transposed: boolean,
+    mDim: number,
+    d: number,
+  ) {
+    this.outputShape = [mDim * d];
+    this.workgroupSize = [t.wx, t.wy, 1];
+    const cols = ceilDiv(d, t.wx * t.tc);
+    const rows = ceilDiv(mDim, t.wy * t.tr);
+    // [1, 1, 1] would change tfjs's shader key (flat dispatch): one idle row avoids a recompile.
+    this.dispatch = [cols, cols === 1 && rows === 1 ? 2 : rows, 1];
+    this.shaderKey = `wtrainConv2dNarrow_${t.wx}_${t.wy}_${t.tr}_${t.tc}_${t.tk}_${transposed}`;
+  }
+
+  getUserCode(): string {
+    const { wx, wy, tr, tc, tk } = this.t;
+    const tm = wy * tr;
+    const tcols = wx * tc;
+    const threads = wx * wy;
+    // F(k, d): the filter tap for patch column k = (fy, fx, c) and output channel d.
+    const filterAt = this.transposed
+      ? `let fy = k / kwC; let r = k - fy * kwC; let fx = r / c; let ci = r - fx * c;
+            v = weights[(((uniforms.kh - 1 - fy) * uniforms.kw + (uniforms.kw - 1 - fx)) * d + od) * c + ci];`
+      : 'v = weights[k * d + od];';
+    return `
+      ${workgroupTiles(tm * tk, tk * tcols)}
+
+      fn main() {
+        ${THREAD_IDS}
+        ${CONV_SIZES}
+        let kDim = uniforms.kDim;
+        let mDim = uniforms.mDim;
+        let kwC = uniforms.kw * c;
+        let m0 = i32(workgroupId.y) * ${tm};
+        let d0 = i32(workgroupId.x) * ${tcols};
+
+        ${tileRegisters(this.t)}
+        for (var k0 = 0; k0 < kDim; k0 = k0 + ${tk}) {
+          for (var j = 0; j < ${(tm * tk) / threads}; j = j + 1) {
+            let idx = li + j * ${threads};
+            let mm = idx / ${tk};
+            let kk = idx - mm * ${tk};
+            let m = m0 + mm;
+            let k = k0 + kk;
+            var v = 0.0;
+            if (m < mDim && k < kDim) {
+              let n = m / hoWo;
+              let rest = m - n * hoWo;
+              let oy = rest / wo;
+              let fy = k / kwC;
+              let r = k - fy * kwC;
+              let fx = r / c;
+              let iy = oy * uniforms.stride + fy - uniforms.pad;
+              let ix = (rest - oy * wo) * uniforms.stride + fx - uniforms.pad;
+              if (iy >= 0 && iy < h && ix >= 0 && ix < w) {
+                v = x[((n * h + iy) * w + ix) * c + r - fx * c];
+              }
+            }
+            tileA[mm * ${tk} + kk] = v;
+          }
+          for (var j = 0; j < ${(tk * tcols) / threads}; j = j + 1) {
+            let idx = li + j * ${threads};
+            let kk = idx / ${tcols};
+            let dd = idx - kk * ${tcols};
+            let k = k0 + kk;
+            let od = d0 + dd;
+            var v = 0.0;
+            if (k < kDim && od < d) {
+              ${filterAt}
+            }
+            tileB[kk * ${tcols} + dd] = v;
+          }
+          workgroupBarrier();
+          ${tileFma(
+            this.t,
+            tk,
+            (kk, row) => `(${row}) * ${tk} + ${kk}`,
+            (kk, col) => `${kk} * ${tcols} + ${col}`,
+          )}
+          workgroupBarrier();
+        }
+        ${storeTile(this.t, { row0: 'm0', col0: 'd0', rows: 'mDim', cols: 'd', base: '0' })}
+      }`;
+  }
+}
+
+interface NarrowAttrs {
+  outShape: [number, number, number, number];
+  kh: number;
+  kw: number;
+  stride: number;
+  pad: number;
+  transposed: boolean;
+}
+
+function conv2dNarrowKernel({ inputs, backend, attrs }: KernelArgs<'x' | 'w', NarrowAttrs>): tf.TensorInfo {
+  const { x, w } = inputs;
+  const { outShape, kh, kw, stride, pad, transposed } = attrs;
+  if (x.dtype !== 'float32' || w.dtype !== 'float32') throw new Error('conv2dNarrow: float32 only');
+  const [n, ho, wo, d] = outShape;
+  const mDim = n * ho * wo;
+  const kDim = kh * kw * x.shape[3];
+  const program = new Conv2dNarrowProgram(pickTile(d), transposed, mDim, d);
+  const uniforms: ProgramUniforms = [
+    { type: 'int32', data: [...x.shape] },
+    { type: 'int32', data: [...outShape] },
+    { type: 'int32', data: [pad] },
+    { type: 'int32', data: [stride] },
+    { type: 'int32', data: [kh] },
+    { type: 'int32', data: [kw] },
+    { type: 'int32', data: [kDim] },
+    { type: 'int32', data: [mDim] },
+  ];
+  // Rank-1 views: one compiled pipeline per tile shape, whatever the layer's shape.
+  const out = backend.runWebGPUProgram(program, [rank1(x), rank1(w)], 'float32', uniforms);
+  return { ...out, shape: [...outShape] };
+}
+
+export function registerConv2dNarrowKernel(): void {
+  registerWebgpuKernel(NARROW_CONV_KERNEL, conv2dNarrowKernel);
+}
+
+/** Fits the kernel: narrow output, and the grid's rows within WebGPU's 65,535 per dimension. */
+const fits = (mDim: number, d: number) =>
+  d < NARROW_BELOW && ceilDiv(mDim, pickTile(d).wy * pickTile(d).tr) <= 65535;
+
+const runNarrow = (x: tf.Tensor4D, w: tf.Tensor4D, attrs: NarrowAttrs): tf.Tensor4D =>
+  tf.engine().runKernel(NARROW_CONV_KERNEL, { x, w }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+
+/** The `conv2d` op on webgpu: narrow layers here, the rest through tf.conv2d. */
+export const webgpuNarrowConv2d: Conv2dFn = (x, filter, stride, pad) => {
+  const [n, h, w] = x.shape;
+  const [kh, kw, , d] = filter.shape;
+  const ho = Math.floor((h + 2 * pad - kh) / stride) + 1;
+  const wo = Math.floor((w + 2 * pad - kw) / stride) + 1;
+  if (!fits(n * ho * wo, d)) return tf.conv2d(x, filter, stride, pad);
+  return runNarrow(x, filter, { outShape: [n, ho, wo, d], kh, kw, stride, pad, transposed: false });
+};
+
+/** The `conv2dInputGrad` op on webgpu: stride-1 layers with a narrow input here, the rest through tfjs. */
+export const webgpuNarrowConv2dInputGrad: Conv2dInputGradFn = (dy, filter, xShape, stride, pad) => {
+  const [kh, kw] = filter.shape;
+  const [n, h, w, c] = xShape;
+  if (stride !== 1 || kh !== kw || pad > kh - 1 || !fits(n * h * w, c)) {
+    return stockConv2dInputGrad(dy, filter, xShape, stride, pad);
+  }
+  return runNarrow(dy, filter, { outShape: xShape, kh, kw, stride: 1, pad: kh - 1 - pad, transposed: true });
+};
