@@ -7,6 +7,7 @@
  * asks for timestamp queries, which tf.profile needs for kernel times).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { watchDeviceErrors } from './device_errors.js';
 import { describeVulkanSetup } from './diagnose.js';
 import { installHostCaches } from './host_caches.js';
 import type { WebGPUBackend } from './program.js';
@@ -104,7 +105,9 @@ export async function initWebgpuBackend(): Promise<WebgpuInitResult> {
       return { ok: false, reason: `the webgpu backend failed to start on ${found.adapter}` };
     }
     await tf.ready();
-    installHostCaches(tf.backend() as unknown as WebGPUBackend);
+    const backend = tf.backend() as unknown as WebGPUBackend;
+    watchDeviceErrors(backend.device);
+    installHostCaches(backend);
   } catch (err) {
     return { ok: false, reason: `the webgpu backend failed to start on ${found.adapter}: ${firstLine(err)}` };
   }

@@ -9,6 +9,7 @@
  * training step (it is a no-op on other backends).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { throwIfDeviceError } from './device_errors.js';
 import { canonicalBufferOrder } from './host_caches.js';
 import type { WebGPUBackend } from './program.js';
 
@@ -31,6 +32,7 @@ export async function webgpuFinish(): Promise<void> {
   const done = submitAll(backend);
   canonicalBufferOrder(backend);
   await done;
+  throwIfDeviceError(backend.device);
 }
 
 const inFlight: Array<Promise<undefined>> = [];
@@ -45,4 +47,5 @@ export async function webgpuThrottle(maxInFlight = 2): Promise<void> {
   inFlight.push(submitAll(backend));
   canonicalBufferOrder(backend);
   while (inFlight.length > maxInFlight) await inFlight.shift();
+  throwIfDeviceError(backend.device);
 }

@@ -1,0 +1,37 @@
+/**
+ * Dawn reports a shader that fails to compile, a validation error or running out of GPU
+ * memory on the device's 'uncapturederror' event (and prints it), then carries on: the
+ * kernels concerned do nothing and every result after them is silently wrong. tfjs
+ * installs no handler. `watchDeviceErrors` records the first such error (or the loss of
+ * the device), and `throwIfDeviceError`, called at every step boundary
+ * (`webgpuThrottle`, `webgpuFinish`), turns it into an exception that stops the run.
+ * The record stays: a device that failed once is not trusted again.
+ */
+const firstError = new WeakMap<GPUDevice, string>();
+const watched = new WeakSet<GPUDevice>();
+
+export function watchDeviceErrors(device: GPUDevice): void {
+  if (watched.has(device)) return;
+  watched.add(device);
+  const record = (what: string) => {
+    if (!firstError.has(device)) firstError.set(device, what);
+  };
+  device.addEventListener('uncapturederror', (event) => {
+    const error = (event as GPUUncapturedErrorEvent).error;
+    record(`${error?.constructor?.name ?? 'GPUError'}: ${error?.message ?? String(event)}`);
+  });
+  void device.lost.then((info) => {
+    if (info.reason !== 'destroyed') record(`device lost (${info.reason}): ${info.message}`);
+  });
+}
+
+/** Throw if the device has reported an error since it was watched. */
+export function throwIfDeviceError(device: GPUDevice): void {
+  const error = firstError.get(device);
+  if (error === undefined) return;
+  const lines = error.split('\n').filter((l) => l.trim().length > 0);
+  throw new Error(
+    `WebGPU reported an error, so results since are wrong: ${lines.slice(0, 4).join(' | ')}` +
+      (lines.length > 4 ? ' | … (full message on stderr)' : ''),
+  );
+}
