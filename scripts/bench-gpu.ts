@@ -12,7 +12,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+import { clearDeviceError } from '../src/backend/webgpu/device_errors.js';
 import { initWebgpuBackend, registerWebgpuOps } from '../src/backend/webgpu/index.js';
+import type { WebGPUBackend } from '../src/backend/webgpu/program.js';
 import { cifarEpoch } from './bench-gpu/epoch.js';
 import { benchFused } from './bench-gpu/fused.js';
 import { benchConvKernels } from './bench-gpu/kernels.js';
@@ -67,13 +69,18 @@ async function section(
     return;
   }
   log(`${name} (${elapsed.toFixed(0)} s elapsed)`);
+  let threw = false;
   try {
     await fn();
   } catch (err) {
+    threw = true;
     r.errors.push(`${name}: ${(err as Error).stack?.split('\n').slice(0, 3).join(' ') ?? String(err)}`);
     log(`${name} failed: ${(err as Error).message}`);
   } finally {
     if (tf.getBackend() !== 'webgpu') await tf.setBackend('webgpu');
+    // A device error fails this section only (its kernels did nothing); the next starts clean.
+    const deviceError = clearDeviceError((tf.backend() as unknown as WebGPUBackend).device);
+    if (deviceError && !threw) r.errors.push(`${name}: device error: ${deviceError.split('\n')[0]}`);
     registerWebgpuOps();
     save(r, o, t0);
   }

@@ -5,7 +5,8 @@
  * installs no handler. `watchDeviceErrors` records the first such error (or the loss of
  * the device), and `throwIfDeviceError`, called at every step boundary
  * (`webgpuThrottle`, `webgpuFinish`), turns it into an exception that stops the run.
- * The record stays: a device that failed once is not trusted again.
+ * The record stays (a device that failed once is not trusted again) until
+ * `clearDeviceError`, which only the benchmark uses to go on to its next section.
  */
 const firstError = new WeakMap<GPUDevice, string>();
 const watched = new WeakSet<GPUDevice>();
@@ -34,4 +35,11 @@ export function throwIfDeviceError(device: GPUDevice): void {
     `WebGPU reported an error, so results since are wrong: ${lines.slice(0, 4).join(' | ')}` +
       (lines.length > 4 ? ' | … (full message on stderr)' : ''),
   );
+}
+
+/** Forget the recorded error (bench-gpu, after reporting a failed section); returns it. */
+export function clearDeviceError(device: GPUDevice): string | undefined {
+  const error = firstError.get(device);
+  firstError.delete(device);
+  return error;
 }
