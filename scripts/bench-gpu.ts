@@ -13,7 +13,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { clearDeviceError } from '../src/backend/webgpu/device_errors.js';
-import { initWebgpuBackend, registerWebgpuOps } from '../src/backend/webgpu/index.js';
+import { initWebgpuBackend, registerWebgpuOps, webgpuFinish } from '../src/backend/webgpu/index.js';
 import type { WebGPUBackend } from '../src/backend/webgpu/program.js';
 import { cifarEpoch } from './bench-gpu/epoch.js';
 import { benchFused } from './bench-gpu/fused.js';
@@ -78,9 +78,12 @@ async function section(
     log(`${name} failed: ${(err as Error).message}`);
   } finally {
     if (tf.getBackend() !== 'webgpu') await tf.setBackend('webgpu');
-    // A device error fails this section only (its kernels did nothing); the next starts clean.
+    // A device error fails this section only (its kernels did nothing); the next starts
+    // clean. Wait for this section's work first, so a late error is charged to it.
+    await webgpuFinish().catch(() => {});
     const deviceError = clearDeviceError((tf.backend() as unknown as WebGPUBackend).device);
-    if (deviceError && !threw) r.errors.push(`${name}: device error: ${deviceError.split('\n')[0]}`);
+    if (deviceError && !threw)
+      r.errors.push(`${name}: device error, its numbers are not valid: ${deviceError.split('\n')[0]}`);
     registerWebgpuOps();
     save(r, o, t0);
   }

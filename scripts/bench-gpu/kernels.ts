@@ -9,7 +9,8 @@ import { stockConv2dFilterGrad } from '../../src/backend/ops/conv2d_filter_grad.
 import { stockConv2dInputGrad } from '../../src/backend/ops/conv2d_input_grad.js';
 import { webgpuConv2dFilterGrad } from '../../src/backend/webgpu/conv2d_filter_grad.js';
 import {
-  NARROW_BELOW,
+  narrowForward,
+  narrowInputGrad,
   webgpuNarrowConv2d,
   webgpuNarrowConv2dInputGrad,
 } from '../../src/backend/webgpu/conv2d_narrow.js';
@@ -82,12 +83,12 @@ export async function benchConvKernels(
     const inputGradMmMs = await timeOp(() => stockConv2dInputGrad(dy, w, xShape, s, p), reps);
     registerWebgpuOps();
     const forwardMs = await timeOp(() => tf.conv2d(x, w, s, p), reps);
-    const forwardNarrowMs =
-      f[3] < NARROW_BELOW ? await timeOp(() => webgpuNarrowConv2d(x, w, s, p), reps) : null;
-    const inputGradNarrowMs =
-      f[2] < NARROW_BELOW && s === 1
-        ? await timeOp(() => webgpuNarrowConv2dInputGrad(dy, w, xShape, s, p), reps)
-        : null;
+    const forwardNarrowMs = narrowForward(xShape, f, s, p)
+      ? await timeOp(() => webgpuNarrowConv2d(x, w, s, p), reps)
+      : null;
+    const inputGradNarrowMs = narrowInputGrad(xShape, f, s, p)
+      ? await timeOp(() => webgpuNarrowConv2dInputGrad(dy, w, xShape, s, p), reps)
+      : null;
     tf.dispose([x, dy, w]);
     rows.push({
       layer: l.name,

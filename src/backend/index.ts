@@ -10,7 +10,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import type { BackendConfig } from '../train/config.js';
 import { registerWasmOps } from './wasm/index.js';
 import { startWasmThreads, stopWasmThreads } from './wasm/threads/index.js';
-import { webgpuThrottle } from './webgpu/sync.js';
+import { webgpuFinish, webgpuThrottle } from './webgpu/sync.js';
 
 export interface BackendChoice {
   name: string;
@@ -147,4 +147,9 @@ function report(choice: BackendChoice, log?: Log): BackendChoice {
  */
 export function settleDevice(): Promise<void> {
   return webgpuThrottle();
+}
+
+/** All queued device work done, and no device error reported (webgpu); immediate elsewhere. */
+export function verifyDevice(): Promise<void> {
+  return webgpuFinish();
 }

@@ -164,6 +164,7 @@ export async function trainLoop(ctx: LoopContext): Promise<LoopOutcome> {
     await checkFinite(); // never write a checkpoint of diverged weights
     await flush();
     const raw = await stateToRaw(trainer.getState());
+    await trainer.verifyDevice(); // never write a checkpoint of weights a failed kernel left wrong
     ctx.tb?.flush();
     const runner: RunnerState = { ...state, files: log.sizes(), wallSeconds: wall(), skipped: skipped() };
     lastCheckpoint = ctx.store.save({ ...raw, runner }, state.iter, isBest && cfg.run.keep_best);

@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Logger } from 'pino';
-import { settleDevice } from '../backend/index.js';
+import { settleDevice, verifyDevice } from '../backend/index.js';
 import { addToMetricSums, trainLoss } from '../backend/ops/train_loss.js';
 import type { Batch, DatasetInfo } from '../data/types.js';
 import { angleBetween } from '../metrics/angles.js';
@@ -155,6 +155,10 @@ export class Engine implements Trainer {
 
   settle(): Promise<void> {
     return settleDevice();
+  }
+
+  verifyDevice(): Promise<void> {
+    return verifyDevice();
   }
 
   async evaluate(batches: AsyncIterable<Batch>, maxBatches?: number): Promise<ClassMetrics> {

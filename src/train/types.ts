@@ -62,6 +62,12 @@ export interface Trainer {
    * (tfjs never blocks, and each queued step pins its buffers); immediate elsewhere.
    */
   settle(): Promise<void>;
+  /**
+   * Waits for all queued device work and throws if the device reported an error since
+   * the start (webgpu: a shader that failed to compile, validation, out of memory, device
+   * lost; results since are wrong). Before every checkpoint; immediate elsewhere.
+   */
+  verifyDevice(): Promise<void>;
   /** A snapshot (tensors are clones the caller must dispose). */
   getState(): TrainerState;
   setState(state: TrainerState): void;

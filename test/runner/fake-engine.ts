@@ -18,6 +18,8 @@ export interface FakeOptions {
   nanAtStep?: number;
   /** Called after every train step (e.g. to request a stop). */
   onStep?: (step: number) => void;
+  /** From this optimiser step on, verifyDevice() throws (a device error, as on webgpu). */
+  deviceErrorAtStep?: number;
 }
 
 const INFO: DatasetInfo = {
@@ -144,6 +146,11 @@ export class FakeTrainer implements Trainer {
   }
 
   async settle(): Promise<void> {}
+
+  async verifyDevice(): Promise<void> {
+    const at = this.o.deviceErrorAtStep;
+    if (at !== undefined && this.step >= at) throw new Error(`fake device error since step ${at}`);
+  }
 
   getState(): TrainerState {
     return {

@@ -221,6 +221,24 @@ describe('stops', () => {
     assert.equal(JSON.parse(readFileSync(p.status, 'utf8')).status, 'failed');
   });
 
+  it('a device error stops the run before the next checkpoint: none is written after it', async () => {
+    const dir = tempDir();
+    let error: unknown;
+    try {
+      await runFromConfig(
+        { configFile: writeConfig(dir), runDir: path.join(dir, 'run') },
+        { ...quietOpts, engine: fakeEngine({ deviceErrorAtStep: 6 }) },
+      );
+    } catch (e) {
+      error = e;
+    }
+    assert.match(String(error), /fake device error since step 6/);
+    const p = runPaths(path.join(dir, 'run'));
+    const files = readdirSync(p.checkpoints).filter((f) => f.startsWith('ckpt-'));
+    assert.deepEqual(files.sort(), ['ckpt-000000004.wtc', 'ckpt-000000005.wtc']);
+    assert.equal(JSON.parse(readFileSync(p.status, 'utf8')).status, 'failed');
+  });
+
   it('mirror-only warm-up epochs come first, then the warm-up of the learning rate', async () => {
     const dir = tempDir();
     const r = await run(dir, fakeEngine({ warmupEpochs: 1 }));

@@ -8,7 +8,10 @@
  * so on a 16-channel layer (ResNet-20's first stage, a third of its FLOPs) half of
  * every tile is padding. Here a workgroup computes a TM×TC tile (TC = 8 or 16), staging
  * the im2col patch (read straight from x, never materialised) and the filter in
- * workgroup memory, TK taps of k per stage.
+ * workgroup memory, TK taps of k per stage. Threads load the patch along k (neighbouring
+ * channels of x: coalesced) and store it k-major in rows of TM + 2 words (2 mod 32), so
+ * the 32 stores of a warp (16 taps × 2 rows) fall in 32 different banks and the reads
+ * along m are contiguous.
  *
  * `transposed` computes dx of a stride-1 convolution, which is the convolution of dy
  * with the filter flipped in space and with its channel axes swapped (eq. 3's B δ for a
@@ -71,8 +74,9 @@ class Conv2dNarrowProgram implements WebGPUProgram {
     this.workgroupSize = [t.wx, t.wy, 1];
     const cols = ceilDiv(d, t.wx * t.tc);
     const rows = ceilDiv(mDim, t.wy * t.tr);
-    // [1, 1, 1] would change tfjs's shader key (flat dispatch): one idle row avoids a recompile.
-    this.dispatch = [cols, cols === 1 && rows === 1 ? 2 : rows, 1];
+    // [x, 1, 1] counts as a flat dispatch in tfjs's shader key (a second compile of the
+    // same shader): at least 2 rows, an idle one if need be.
+    this.dispatch = [cols, Math.max(2, rows), 1];
     this.shaderKey = `wtrainConv2dNarrow_${t.wx}_${t.wy}_${t.tr}_${t.tc}_${t.tk}_${transposed}`;
   }
 
@@ -87,7 +91,7 @@ class Conv2dNarrowProgram implements WebGPUProgram {
             v = weights[(((uniforms.kh - 1 - fy) * uniforms.kw + (uniforms.kw - 1 - fx)) * d + od) * c + ci];`
       : 'v = weights[k * d + od];';
     return `
-      ${workgroupTiles(tm * tk, tk * tcols)}
+      ${workgroupTiles(tk * (tm + 2), tk * tcols)}
 
       fn main() {
         ${THREAD_IDS}
@@ -120,7 +124,7 @@ class Conv2dNarrowProgram implements WebGPUProgram {
                 v = x[((n * h + iy) * w + ix) * c + r - fx * c];
               }
             }
-            tileA[mm * ${tk} + kk] = v;
+            tileA[kk * ${tm + 2} + mm] = v;
           }
           for (var j = 0; j < ${(tk * tcols) / threads}; j = j + 1) {
             let idx = li + j * ${threads};
@@ -138,7 +142,7 @@ class Conv2dNarrowProgram implements WebGPUProgram {
           ${tileFma(
             this.t,
             tk,
-            (kk, row) => `(${row}) * ${tk} + ${kk}`,
+            (kk, row) => `${kk} * ${tm + 2} + ${row}`,
             (kk, col) => `${kk} * ${tcols} + ${col}`,
           )}
           workgroupBarrier();
@@ -175,7 +179,7 @@ function conv2dNarrowKernel({ inputs, backend, attrs }: KernelArgs<'x' | 'w', Na
     { type: 'int32', data: [kDim] },
     { type: 'int32', data: [mDim] },
   ];
-  // Rank-1 views: one compiled pipeline per tile shape, whatever the layer's shape.
+  // Rank-1 views: few compiled pipelines per tile shape, whatever the layer's shape.
   const out = backend.runWebGPUProgram(program, [rank1(x), rank1(w)], 'float32', uniforms);
   return { ...out, shape: [...outShape] };
 }
@@ -188,24 +192,43 @@ export function registerConv2dNarrowKernel(): void {
 const fits = (mDim: number, d: number) =>
   d < NARROW_BELOW && ceilDiv(mDim, pickTile(d).wy * pickTile(d).tr) <= 65535;
 
+type Shape4 = readonly number[];
+
+/** Whether `conv2d` of x with this filter runs on the narrow kernel. */
+export function narrowForward(xShape: Shape4, filterShape: Shape4, stride: number, pad: number): boolean {
+  const [n, h, w, c] = xShape;
+  const [kh, kw, ci, d] = filterShape;
+  const ho = Math.floor((h + 2 * pad - kh) / stride) + 1;
+  const wo = Math.floor((w + 2 * pad - kw) / stride) + 1;
+  return c === ci && ho > 0 && wo > 0 && fits(n * ho * wo, d);
+}
+
+/** Whether `conv2dInputGrad` for an input of `xShape` runs on the narrow kernel (stride 1, square filter). */
+export function narrowInputGrad(xShape: Shape4, filterShape: Shape4, stride: number, pad: number): boolean {
+  const [n, h, w, c] = xShape;
+  const [kh, kw, ci] = filterShape;
+  return stride === 1 && kh === kw && pad <= kh - 1 && c === ci && fits(n * h * w, c);
+}
+
 const runNarrow = (x: tf.Tensor4D, w: tf.Tensor4D, attrs: NarrowAttrs): tf.Tensor4D =>
   tf.engine().runKernel(NARROW_CONV_KERNEL, { x, w }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
 
 /** The `conv2d` op on webgpu: narrow layers here, the rest through tf.conv2d. */
 export const webgpuNarrowConv2d: Conv2dFn = (x, filter, stride, pad) => {
+  if (x.dtype !== 'float32' || !narrowForward(x.shape, filter.shape, stride, pad)) {
+    return tf.conv2d(x, filter, stride, pad);
+  }
   const [n, h, w] = x.shape;
   const [kh, kw, , d] = filter.shape;
   const ho = Math.floor((h + 2 * pad - kh) / stride) + 1;
   const wo = Math.floor((w + 2 * pad - kw) / stride) + 1;
-  if (!fits(n * ho * wo, d)) return tf.conv2d(x, filter, stride, pad);
   return runNarrow(x, filter, { outShape: [n, ho, wo, d], kh, kw, stride, pad, transposed: false });
 };
 
 /** The `conv2dInputGrad` op on webgpu: stride-1 layers with a narrow input here, the rest through tfjs. */
 export const webgpuNarrowConv2dInputGrad: Conv2dInputGradFn = (dy, filter, xShape, stride, pad) => {
   const [kh, kw] = filter.shape;
-  const [n, h, w, c] = xShape;
-  if (stride !== 1 || kh !== kw || pad > kh - 1 || !fits(n * h * w, c)) {
+  if (dy.dtype !== 'float32' || !narrowInputGrad(xShape, filter.shape, stride, pad)) {
     return stockConv2dInputGrad(dy, filter, xShape, stride, pad);
   }
   return runNarrow(dy, filter, { outShape: xShape, kh, kw, stride: 1, pad: kh - 1 - pad, transposed: true });

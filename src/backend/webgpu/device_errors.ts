@@ -6,9 +6,14 @@
  * the device), and `throwIfDeviceError`, called at every step boundary
  * (`webgpuThrottle`, `webgpuFinish`), turns it into an exception that stops the run.
  * The record stays (a device that failed once is not trusted again) until
- * `clearDeviceError`, which only the benchmark uses to go on to its next section.
+ * `clearDeviceError`, which only the benchmark uses to go on to its next section; a
+ * lost device stays lost. Errors arrive asynchronously, so the boundary that throws may
+ * be a step or two after the failing kernel; checkpoints wait for all work and check
+ * first (`Trainer.verifyDevice`).
  */
 const firstError = new WeakMap<GPUDevice, string>();
+/** Lost devices: never cleared (nothing runs on them any more). */
+const lost = new WeakMap<GPUDevice, string>();
 const watched = new WeakSet<GPUDevice>();
 
 export function watchDeviceErrors(device: GPUDevice): void {
@@ -22,13 +27,13 @@ export function watchDeviceErrors(device: GPUDevice): void {
     record(`${error?.constructor?.name ?? 'GPUError'}: ${error?.message ?? String(event)}`);
   });
   void device.lost.then((info) => {
-    if (info.reason !== 'destroyed') record(`device lost (${info.reason}): ${info.message}`);
+    if (info.reason !== 'destroyed') lost.set(device, `device lost (${info.reason}): ${info.message}`);
   });
 }
 
 /** Throw if the device has reported an error since it was watched. */
 export function throwIfDeviceError(device: GPUDevice): void {
-  const error = firstError.get(device);
+  const error = lost.get(device) ?? firstError.get(device);
   if (error === undefined) return;
   const lines = error.split('\n').filter((l) => l.trim().length > 0);
   throw new Error(
@@ -37,7 +42,7 @@ export function throwIfDeviceError(device: GPUDevice): void {
   );
 }
 
-/** Forget the recorded error (bench-gpu, after reporting a failed section); returns it. */
+/** Forget the recorded error (bench-gpu, after reporting a failed section); returns it. A lost device stays lost. */
 export function clearDeviceError(device: GPUDevice): string | undefined {
   const error = firstError.get(device);
   firstError.delete(device);
