@@ -44,12 +44,17 @@ export async function runMain(args: string[]): Promise<{ code: number; stdout: s
   let stderr = '';
   const ow = process.stdout.write.bind(process.stdout);
   const ew = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    stdout += String(chunk);
+  // The CLI writes strings. node:test's child process reports each finished test to the
+  // parent as Buffers on stdout, possibly while main() runs: those must pass through, or
+  // the parent never hears of the test (it silently vanished from the counts before).
+  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    if (typeof chunk !== 'string') return (ow as (...a: unknown[]) => boolean)(chunk, ...rest);
+    stdout += chunk;
     return true;
   }) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => {
-    stderr += String(chunk);
+  process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    if (typeof chunk !== 'string') return (ew as (...a: unknown[]) => boolean)(chunk, ...rest);
+    stderr += chunk;
     return true;
   }) as typeof process.stderr.write;
   try {
