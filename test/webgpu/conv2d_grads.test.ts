@@ -23,19 +23,9 @@ import {
 } from '../../src/backend/webgpu/conv2d_filter_grad.js';
 import { registerWebgpuOps } from '../../src/backend/webgpu/index.js';
 import { randomArray, relErr } from '../helpers.js';
-import { onCpu, onGpu, TOLERANCE, useWebgpu } from './gpu.js';
+import { type ConvCase, convLabel, convOutShape, onCpu, onGpu, TOLERANCE, useWebgpu } from './gpu.js';
 
-type Shape4 = [number, number, number, number];
-interface Case {
-  x: Shape4;
-  k: number;
-  co: number;
-  stride: number;
-  pad: number;
-  why: string;
-}
-
-const CASES: Case[] = [
+const CASES: ConvCase[] = [
   { x: [2, 8, 8, 3], k: 3, co: 4, stride: 1, pad: 1, why: 'narrow tile, RGB input' },
   { x: [2, 9, 9, 16], k: 3, co: 32, stride: 2, pad: 1, why: '32-wide tile, odd size, stride 2' },
   { x: [2, 16, 16, 8], k: 7, co: 64, stride: 2, pad: 3, why: '64-wide tile, 7x7 stem' },
@@ -46,14 +36,9 @@ const CASES: Case[] = [
   { x: [2, 12, 12, 16], k: 3, co: 160, stride: 2, pad: 3, why: 'partial 128 tiles, pad 3' },
 ];
 
-function outShape(c: Case): Shape4 {
-  const out = (n: number) => Math.floor((n + 2 * c.pad - c.k) / c.stride) + 1;
-  return [c.x[0], out(c.x[1]), out(c.x[2]), c.co];
-}
-
-function inputs(c: Case, seed: number) {
+function inputs(c: ConvCase, seed: number) {
   const filterShape: FilterShape = [c.k, c.k, c.x[3], c.co];
-  const dyShape = outShape(c);
+  const dyShape = convOutShape(c);
   return {
     filterShape,
     dyShape,
@@ -72,10 +57,8 @@ function inputs(c: Case, seed: number) {
   };
 }
 
-const label = (c: Case) => `[${c.x}] k${c.k} co${c.co} s${c.stride} p${c.pad} (${c.why})`;
-
 for (const [i, c] of CASES.entries()) {
-  test(`conv2dFilterGrad webgpu = cpu: ${label(c)}`, async (t) => {
+  test(`conv2dFilterGrad webgpu = cpu: ${convLabel(c)}`, async (t) => {
     if (!(await useWebgpu(t))) return;
     const d = inputs(c, 100 + i);
     const call = (impl: Conv2dFilterGradFn) => () =>
@@ -92,7 +75,7 @@ for (const [i, c] of CASES.entries()) {
 const INPUT_GRAD_CASES = [CASES[0], CASES[2], CASES[3], CASES[4]];
 
 for (const [i, c] of INPUT_GRAD_CASES.entries()) {
-  test(`conv2dInputGrad webgpu = cpu: ${label(c)}${i === 0 ? ' (mm and naive programs)' : ''}`, async (t) => {
+  test(`conv2dInputGrad webgpu = cpu: ${convLabel(c)}${i === 0 ? ' (mm and naive programs)' : ''}`, async (t) => {
     if (!(await useWebgpu(t))) return;
     const d = inputs(c, 200 + i);
     const call = (impl: Conv2dInputGradFn) => () =>

@@ -12,29 +12,24 @@ import { conv2dInputGrad } from '../../src/backend/ops/conv2d_input_grad.js';
 import { NARROW_CONV_KERNEL } from '../../src/backend/webgpu/conv2d_narrow.js';
 import { registerWebgpuOps } from '../../src/backend/webgpu/index.js';
 import { randomArray, relErr } from '../helpers.js';
-import { opOnCpuAndGpu, TOLERANCE, useWebgpu } from './gpu.js';
+import {
+  type ConvCase,
+  convLabel,
+  convOutShape,
+  opOnCpuAndGpu,
+  type Shape4,
+  TOLERANCE,
+  useWebgpu,
+} from './gpu.js';
 
-type Shape4 = [number, number, number, number];
-interface Case {
-  x: Shape4;
-  k: number;
-  d: number;
-  stride: number;
-  pad: number;
-  why: string;
-}
-
-const CASES: Case[] = [
-  { x: [2, 8, 8, 3], k: 3, d: 16, stride: 1, pad: 1, why: 'RGB stem, k = 27 not a multiple of 16' },
-  { x: [3, 9, 9, 16], k: 3, d: 16, stride: 1, pad: 1, why: 'ResNet-20 stage 1, ragged m' },
-  { x: [2, 9, 9, 8], k: 3, d: 8, stride: 2, pad: 1, why: '8-wide tile, stride 2' },
-  { x: [2, 6, 6, 5], k: 3, d: 7, stride: 1, pad: 0, why: 'odd channels, no padding' },
-  { x: [2, 7, 7, 4], k: 7, d: 12, stride: 1, pad: 3, why: 'k 7 pad 3, a partial 16-wide tile' },
-  { x: [2, 8, 8, 16], k: 1, d: 16, stride: 2, pad: 0, why: '1x1 shortcut' },
+const CASES: ConvCase[] = [
+  { x: [2, 8, 8, 3], k: 3, co: 16, stride: 1, pad: 1, why: 'RGB stem, k = 27 not a multiple of 16' },
+  { x: [3, 9, 9, 16], k: 3, co: 16, stride: 1, pad: 1, why: 'ResNet-20 stage 1, ragged m' },
+  { x: [2, 9, 9, 8], k: 3, co: 8, stride: 2, pad: 1, why: '8-wide tile, stride 2' },
+  { x: [2, 6, 6, 5], k: 3, co: 7, stride: 1, pad: 0, why: 'odd channels, no padding' },
+  { x: [2, 7, 7, 4], k: 7, co: 12, stride: 1, pad: 3, why: 'k 7 pad 3, a partial 16-wide tile' },
+  { x: [2, 8, 8, 16], k: 1, co: 16, stride: 2, pad: 0, why: '1x1 shortcut' },
 ];
-
-const label = (c: Case) => `[${c.x}] k${c.k} d${c.d} s${c.stride} p${c.pad} (${c.why})`;
-const out = (c: Case, n: number) => Math.floor((n + 2 * c.pad - c.k) / c.stride) + 1;
 
 async function withNarrow(run: () => Promise<void>): Promise<void> {
   registerWebgpuOps({ narrowConv: 'on' });
@@ -46,20 +41,20 @@ async function withNarrow(run: () => Promise<void>): Promise<void> {
 }
 
 for (const [i, c] of CASES.entries()) {
-  test(`narrow conv2d webgpu = cpu: ${label(c)}`, async (t) => {
+  test(`narrow conv2d webgpu = cpu: ${convLabel(c)}`, async (t) => {
     if (!(await useWebgpu(t))) return;
     const xs = randomArray(
       c.x.reduce((a, b) => a * b),
       400 + i,
     );
-    const ws = randomArray(c.k * c.k * c.x[3] * c.d, 500 + i);
+    const ws = randomArray(c.k * c.k * c.x[3] * c.co, 500 + i);
     await withNarrow(async () => {
       const r = await opOnCpuAndGpu(
-        () => [tf.tensor4d(xs, c.x), tf.tensor4d(ws, [c.k, c.k, c.x[3], c.d])],
+        () => [tf.tensor4d(xs, c.x), tf.tensor4d(ws, [c.k, c.k, c.x[3], c.co])],
         (x, w) => conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.stride, c.pad),
         NARROW_CONV_KERNEL,
       );
-      assert.deepEqual(r.shape, [c.x[0], out(c, c.x[1]), out(c, c.x[2]), c.d]);
+      assert.deepEqual(r.shape, convOutShape(c));
       const err = relErr(r.got, r.want);
       assert.ok(err <= TOLERANCE, `rel. error ${err.toExponential(2)} > ${TOLERANCE}`);
     });
@@ -68,17 +63,17 @@ for (const [i, c] of CASES.entries()) {
 
 // dx: stride 1 only (the kernel's transposed mode); the layer's input channels are dx's width.
 for (const [i, c] of CASES.filter((c) => c.stride === 1).entries()) {
-  test(`narrow conv2dInputGrad webgpu = cpu: ${label(c)}`, async (t) => {
+  test(`narrow conv2dInputGrad webgpu = cpu: ${convLabel(c)}`, async (t) => {
     if (!(await useWebgpu(t))) return;
-    const dyShape: Shape4 = [c.x[0], out(c, c.x[1]), out(c, c.x[2]), c.d];
+    const dyShape = convOutShape(c);
     const dys = randomArray(
       dyShape.reduce((a, b) => a * b),
       600 + i,
     );
-    const ws = randomArray(c.k * c.k * c.x[3] * c.d, 700 + i);
+    const ws = randomArray(c.k * c.k * c.x[3] * c.co, 700 + i);
     await withNarrow(async () => {
       const r = await opOnCpuAndGpu(
-        () => [tf.tensor4d(dys, dyShape), tf.tensor4d(ws, [c.k, c.k, c.x[3], c.d])],
+        () => [tf.tensor4d(dys, dyShape), tf.tensor4d(ws, [c.k, c.k, c.x[3], c.co])],
         (dy, w) => conv2dInputGrad(dy as tf.Tensor4D, w as tf.Tensor4D, c.x, 1, c.pad),
         NARROW_CONV_KERNEL,
       );

@@ -106,3 +106,23 @@ export async function opOnCpuAndGpu(
   const got = await run(true);
   return { want: want.data, got: got.data, shape: got.shape };
 }
+
+export type Shape4 = [number, number, number, number];
+
+/** One conv layer shape for the conv kernel tests: input x (NHWC), k×k filter to co channels. */
+export interface ConvCase {
+  x: Shape4;
+  k: number;
+  co: number;
+  stride: number;
+  pad: number;
+  why: string;
+}
+
+/** The conv's output (= dy) shape. */
+export function convOutShape(c: ConvCase): Shape4 {
+  const out = (n: number) => Math.floor((n + 2 * c.pad - c.k) / c.stride) + 1;
+  return [c.x[0], out(c.x[1]), out(c.x[2]), c.co];
+}
+
+export const convLabel = (c: ConvCase) => `[${c.x}] k${c.k} co${c.co} s${c.stride} p${c.pad} (${c.why})`;
