@@ -17,9 +17,7 @@
  */
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
-import { hostCacheStats } from '../src/backend/webgpu/host_caches.js';
 import { initWebgpuBackend, registerWebgpuOps } from '../src/backend/webgpu/index.js';
-import type { WebGPUBackend } from '../src/backend/webgpu/program.js';
 import { webgpuFinish } from '../src/backend/webgpu/sync.js';
 import type { ModelConfig } from '../src/models/config.js';
 import type { Trainer } from '../src/train/types.js';
@@ -73,16 +71,11 @@ for (const arch of nets) {
       for (let v = 0; v < variants.length; v++) {
         registerWebgpuOps({ ...variants[v].tuning, submitBatch: 100_000 });
         for (let s = 0; s < steps; s++) {
-          const cache = hostCacheStats(tf.backend() as unknown as WebGPUBackend);
-          const h0 = cache ? cache.bindGroupHits : 0;
-          const g0 = cache ? cache.bindGroupHits + cache.bindGroupMisses : 0;
           const c = countedStep(trainers[v], batch, 0.01);
           await webgpuFinish();
           if (r === 0) continue; // warm-up round: pipelines compiled, buffer pools filled
-          if (cache) {
-            stats[v].hits += cache.bindGroupHits - h0;
-            stats[v].groups += cache.bindGroupHits + cache.bindGroupMisses - g0;
-          }
+          stats[v].hits += c.groupsReused;
+          stats[v].groups += c.groupsReused + c.groupsMade;
           stats[v].host.push(c.hostMs);
           stats[v].dispatches += c.dispatches;
           stats[v].buffers += c.buffers;

@@ -39,21 +39,35 @@ export interface StepRow extends StepTiming {
 
 const LR = 0.05;
 
-/** One trainStep(): host ms of the call (tfjs + Dawn recording) and what it recorded at Dawn's API. */
+/** Bind groups the host caches reused and made so far (zeros when not installed). */
+function bindGroupCounts(): { reused: number; made: number } {
+  const cache = hostCacheStats(tf.backend() as unknown as WebGPUBackend);
+  return { reused: cache?.bindGroupHits ?? 0, made: cache?.bindGroupMisses ?? 0 };
+}
+
+/**
+ * One trainStep(): host ms of the call (tfjs + Dawn recording), what it recorded at
+ * Dawn's API, and the bind groups the host caches reused or made for it (both 0 when
+ * the caches are off).
+ */
 export function countedStep(
   trainer: Trainer,
   batch: Batch,
   lr: number,
-): { hostMs: number; dispatches: number; buffers: number } {
+): { hostMs: number; dispatches: number; buffers: number; groupsReused: number; groupsMade: number } {
   const before = dawnCounts();
+  const groups = bindGroupCounts();
   const t = performance.now();
   trainer.trainStep(batch, lr);
   const hostMs = performance.now() - t;
   const after = dawnCounts();
+  const groupsAfter = bindGroupCounts();
   return {
     hostMs,
     dispatches: after.dispatches - before.dispatches,
     buffers: after.buffers - before.buffers,
+    groupsReused: groupsAfter.reused - groups.reused,
+    groupsMade: groupsAfter.made - groups.made,
   };
 }
 
@@ -72,24 +86,22 @@ export async function timeSteps(
     await trainer.settle(); // a step boundary, as in training (host_caches.ts: canonicalBufferOrder)
     await trainer.lossIsFinite();
   }
-  const cache = hostCacheStats(tf.backend() as unknown as WebGPUBackend);
-  const [hits0, misses0] = cache ? [cache.bindGroupHits, cache.bindGroupMisses] : [0, 0];
   const before = tf.memory().numTensors;
   const times: number[] = [];
   const host: number[] = [];
-  let [dispatches, buffers] = [0, 0];
+  let [dispatches, buffers, reused, made] = [0, 0, 0, 0];
   for (let i = 0; i < steps; i++) {
     t = performance.now();
     const c = countedStep(trainer, batch, LR);
     host.push(c.hostMs);
     dispatches += c.dispatches;
     buffers += c.buffers;
+    reused += c.groupsReused;
+    made += c.groupsMade;
     await trainer.settle();
     await trainer.lossIsFinite();
     times.push(performance.now() - t);
   }
-  const hits = cache ? cache.bindGroupHits - hits0 : 0;
-  const made = cache ? cache.bindGroupMisses - misses0 : 0;
   t = performance.now();
   for (let i = 0; i < steps; i++) {
     trainer.trainStep(batch, LR);
@@ -106,7 +118,7 @@ export async function timeSteps(
     hostMs: median(host),
     dispatches: dispatches / steps,
     buffersCreated: buffers / steps,
-    bindGroupReuse: hits / (hits + made),
+    bindGroupReuse: reused / (reused + made),
     tensorDelta: tf.memory().numTensors - before,
     lossFinite,
   };

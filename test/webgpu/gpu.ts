@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import type { TestContext } from 'node:test';
+import { convOutSize } from '../../src/backend/ops/conv2d.js';
 import {
   initWebgpuBackend,
   registerWebgpuOps,
@@ -121,7 +122,7 @@ export interface ConvCase {
 
 /** The conv's output (= dy) shape. */
 export function convOutShape(c: ConvCase): Shape4 {
-  const out = (n: number) => Math.floor((n + 2 * c.pad - c.k) / c.stride) + 1;
+  const out = (n: number) => convOutSize(n, c.k, c.stride, c.pad);
   return [c.x[0], out(c.x[1]), out(c.x[2]), c.co];
 }
 

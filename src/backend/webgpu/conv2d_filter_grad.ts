@@ -20,7 +20,9 @@ import {
   type WebGPUProgram,
 } from './program.js';
 import {
-  CONV_SIZES,
+  PATCH_FNS,
+  PATCH_UNIFORMS,
+  patchUniforms,
   type RegisterTile,
   storeTile,
   THREAD_IDS,
@@ -62,8 +64,7 @@ export function splitK(m: number, tiles: number, tm: number): { splits: number; 
 
 class Conv2dFilterGradProgram implements WebGPUProgram {
   variableNames = ['x', 'dy'];
-  uniforms =
-    'xDims : vec4<i32>, yDims : vec4<i32>, pad : i32, stride : i32, kw : i32, kDim : i32, mDim : i32, chunk : i32, numSteps : i32,';
+  uniforms = `${PATCH_UNIFORMS} kDim : i32, mDim : i32, chunk : i32, numSteps : i32,`;
   outputShape: number[];
   shaderKey: string;
   dispatchLayout = { x: [0], y: [1], z: [2] };
@@ -99,14 +100,7 @@ class Conv2dFilterGradProgram implements WebGPUProgram {
           let m = m0 + mm;
           var v = 0.0;
           if (kValid && m < mEnd) {
-            let n = m / hoWo;
-            let rest = m - n * hoWo;
-            let oy = rest / wo;
-            let iy = oy * uniforms.stride + offY;
-            let ix = (rest - oy * wo) * uniforms.stride + offX;
-            if (iy >= 0 && iy < h && ix >= 0 && ix < w) {
-              v = x[((n * h + iy) * w + ix) * c + cIn];
-            }
+            v = patchAt(m, tap);
           }
           tileA[mm * ${tk} + kCol] = v;
         }`;
@@ -121,26 +115,22 @@ class Conv2dFilterGradProgram implements WebGPUProgram {
         }`;
     return `
       ${workgroupTiles(tm * tk, tm * tcols)}
+      ${PATCH_FNS}
 
       fn main() {
         ${THREAD_IDS}
-        ${CONV_SIZES}
+        let d = uniforms.yDims.w;
         let kDim = uniforms.kDim;
         let k0 = i32(workgroupId.y) * ${tk};
         let c0 = i32(workgroupId.x) * ${tcols};
         let mStart = i32(workgroupId.z) * uniforms.chunk;
         let mEnd = min(uniforms.mDim, mStart + uniforms.chunk);
 
-        // This thread's fixed column of the patch tile: filter tap (fy, fx, cIn).
+        // This thread's fixed column of the patch tile: filter tap (fy, fx, c).
         let kCol = li % ${tk};
         let kA = k0 + kCol;
         let kValid = kA < kDim;
-        let kwC = uniforms.kw * c;
-        let fy = kA / kwC;
-        let fx = (kA - fy * kwC) / c;
-        let cIn = kA - fy * kwC - fx * c;
-        let offY = fy - uniforms.pad;
-        let offX = fx - uniforms.pad;
+        let tap = convTap(kA);
         let mA = li / ${tk};
         // This thread's fixed column of the dy tile.
         let cCol = li % ${tcols};
@@ -204,11 +194,7 @@ function conv2dFilterGradKernel({
   const { splits, chunk } = splitK(mDim, tiles, tile.tm);
   const program = new Conv2dFilterGradProgram(tile, kDim, co, splits, [splits * kDim * co]);
   const uniforms: ProgramUniforms = [
-    { type: 'int32', data: [...x.shape] },
-    { type: 'int32', data: [...dy.shape] },
-    { type: 'int32', data: [pad] },
-    { type: 'int32', data: [stride] },
-    { type: 'int32', data: [kw] },
+    ...patchUniforms(x.shape, dy.shape, pad, stride, kw),
     { type: 'int32', data: [kDim] },
     { type: 'int32', data: [mDim] },
     { type: 'int32', data: [chunk] },

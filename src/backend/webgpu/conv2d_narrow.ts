@@ -21,7 +21,7 @@
  * compares it). Layers it does not cover go to tfjs's kernels.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Conv2dFn } from '../ops/conv2d.js';
+import { type Conv2dFn, convOutSize } from '../ops/conv2d.js';
 import { type Conv2dInputGradFn, stockConv2dInputGrad } from '../ops/conv2d_input_grad.js';
 import {
   ceilDiv,
@@ -32,8 +32,11 @@ import {
   type WebGPUProgram,
 } from './program.js';
 import {
-  CONV_SIZES,
+  PATCH_FNS,
+  PATCH_UNIFORMS,
+  patchUniforms,
   type RegisterTile,
+  stagedLoad,
   storeTile,
   THREAD_IDS,
   tileFma,
@@ -56,8 +59,7 @@ const pickTile = (d: number): NarrowTile =>
 
 class Conv2dNarrowProgram implements WebGPUProgram {
   variableNames = ['x', 'weights'];
-  uniforms =
-    'xDims : vec4<i32>, yDims : vec4<i32>, pad : i32, stride : i32, kh : i32, kw : i32, kDim : i32, mDim : i32,';
+  uniforms = `${PATCH_UNIFORMS} kh : i32, kDim : i32, mDim : i32,`;
   outputShape: number[];
   shaderKey: string;
   dispatchLayout = { x: [0], y: [1], z: [2] };
@@ -87,57 +89,54 @@ class Conv2dNarrowProgram implements WebGPUProgram {
     const threads = wx * wy;
     // F(k, d): the filter tap for patch column k = (fy, fx, c) and output channel d.
     const filterAt = this.transposed
-      ? `let fy = k / kwC; let r = k - fy * kwC; let fx = r / c; let ci = r - fx * c;
-            v = weights[(((uniforms.kh - 1 - fy) * uniforms.kw + (uniforms.kw - 1 - fx)) * d + od) * c + ci];`
+      ? `let t = convTap(k);
+              v = weights[(((uniforms.kh - 1 - t.x) * uniforms.kw + (uniforms.kw - 1 - t.y)) * d + od) * c + t.z];`
       : 'v = weights[k * d + od];';
-    return `
-      ${workgroupTiles(tk * (tm + 2), tk * tcols)}
-
-      fn main() {
-        ${THREAD_IDS}
-        ${CONV_SIZES}
-        let kDim = uniforms.kDim;
-        let mDim = uniforms.mDim;
-        let kwC = uniforms.kw * c;
-        let m0 = i32(workgroupId.y) * ${tm};
-        let d0 = i32(workgroupId.x) * ${tcols};
-
-        ${tileRegisters(this.t)}
-        for (var k0 = 0; k0 < kDim; k0 = k0 + ${tk}) {
-          for (var j = 0; j < ${(tm * tk) / threads}; j = j + 1) {
-            let idx = li + j * ${threads};
-            let mm = idx / ${tk};
-            let kk = idx - mm * ${tk};
-            let m = m0 + mm;
+    const loadPatch = stagedLoad(
+      tm * tk,
+      threads,
+      tk,
+      'mm',
+      'kk',
+      `let m = m0 + mm;
             let k = k0 + kk;
             var v = 0.0;
             if (m < mDim && k < kDim) {
-              let n = m / hoWo;
-              let rest = m - n * hoWo;
-              let oy = rest / wo;
-              let fy = k / kwC;
-              let r = k - fy * kwC;
-              let fx = r / c;
-              let iy = oy * uniforms.stride + fy - uniforms.pad;
-              let ix = (rest - oy * wo) * uniforms.stride + fx - uniforms.pad;
-              if (iy >= 0 && iy < h && ix >= 0 && ix < w) {
-                v = x[((n * h + iy) * w + ix) * c + r - fx * c];
-              }
+              v = patchAt(m, convTap(k));
             }
-            tileA[kk * ${tm + 2} + mm] = v;
-          }
-          for (var j = 0; j < ${(tk * tcols) / threads}; j = j + 1) {
-            let idx = li + j * ${threads};
-            let kk = idx / ${tcols};
-            let dd = idx - kk * ${tcols};
-            let k = k0 + kk;
+            tileA[kk * ${tm + 2} + mm] = v;`,
+    );
+    const loadFilter = stagedLoad(
+      tk * tcols,
+      threads,
+      tcols,
+      'kk',
+      'dd',
+      `let k = k0 + kk;
             let od = d0 + dd;
             var v = 0.0;
             if (k < kDim && od < d) {
               ${filterAt}
             }
-            tileB[kk * ${tcols} + dd] = v;
-          }
+            tileB[kk * ${tcols} + dd] = v;`,
+    );
+    return `
+      ${workgroupTiles(tk * (tm + 2), tk * tcols)}
+      ${PATCH_FNS}
+
+      fn main() {
+        ${THREAD_IDS}
+        let c = uniforms.xDims.w;
+        let d = uniforms.yDims.w;
+        let kDim = uniforms.kDim;
+        let mDim = uniforms.mDim;
+        let m0 = i32(workgroupId.y) * ${tm};
+        let d0 = i32(workgroupId.x) * ${tcols};
+
+        ${tileRegisters(this.t)}
+        for (var k0 = 0; k0 < kDim; k0 = k0 + ${tk}) {
+          ${loadPatch}
+          ${loadFilter}
           workgroupBarrier();
           ${tileFma(
             this.t,
@@ -170,12 +169,8 @@ function conv2dNarrowKernel({ inputs, backend, attrs }: KernelArgs<'x' | 'w', Na
   const kDim = kh * kw * x.shape[3];
   const program = new Conv2dNarrowProgram(pickTile(d), transposed, mDim, d);
   const uniforms: ProgramUniforms = [
-    { type: 'int32', data: [...x.shape] },
-    { type: 'int32', data: [...outShape] },
-    { type: 'int32', data: [pad] },
-    { type: 'int32', data: [stride] },
+    ...patchUniforms(x.shape, outShape, pad, stride, kw),
     { type: 'int32', data: [kh] },
-    { type: 'int32', data: [kw] },
     { type: 'int32', data: [kDim] },
     { type: 'int32', data: [mDim] },
   ];
@@ -194,13 +189,19 @@ const fits = (mDim: number, d: number) =>
 
 type Shape4 = readonly number[];
 
+/** The output shape of conv2d(x, filter) (NHWC, HWIO, symmetric padding). */
+const outShapeOf = (xShape: Shape4, filterShape: Shape4, stride: number, pad: number) =>
+  [
+    xShape[0],
+    convOutSize(xShape[1], filterShape[0], stride, pad),
+    convOutSize(xShape[2], filterShape[1], stride, pad),
+    filterShape[3],
+  ] as [number, number, number, number];
+
 /** Whether `conv2d` of x with this filter runs on the narrow kernel. */
 export function narrowForward(xShape: Shape4, filterShape: Shape4, stride: number, pad: number): boolean {
-  const [n, h, w, c] = xShape;
-  const [kh, kw, ci, d] = filterShape;
-  const ho = Math.floor((h + 2 * pad - kh) / stride) + 1;
-  const wo = Math.floor((w + 2 * pad - kw) / stride) + 1;
-  return c === ci && ho > 0 && wo > 0 && fits(n * ho * wo, d);
+  const [n, ho, wo, d] = outShapeOf(xShape, filterShape, stride, pad);
+  return xShape[3] === filterShape[2] && ho > 0 && wo > 0 && fits(n * ho * wo, d);
 }
 
 /** Whether `conv2dInputGrad` for an input of `xShape` runs on the narrow kernel (stride 1, square filter). */
@@ -218,11 +219,9 @@ export const webgpuNarrowConv2d: Conv2dFn = (x, filter, stride, pad) => {
   if (x.dtype !== 'float32' || !narrowForward(x.shape, filter.shape, stride, pad)) {
     return tf.conv2d(x, filter, stride, pad);
   }
-  const [n, h, w] = x.shape;
-  const [kh, kw, , d] = filter.shape;
-  const ho = Math.floor((h + 2 * pad - kh) / stride) + 1;
-  const wo = Math.floor((w + 2 * pad - kw) / stride) + 1;
-  return runNarrow(x, filter, { outShape: [n, ho, wo, d], kh, kw, stride, pad, transposed: false });
+  const [kh, kw] = filter.shape;
+  const outShape = outShapeOf(x.shape, filter.shape, stride, pad);
+  return runNarrow(x, filter, { outShape, kh, kw, stride, pad, transposed: false });
 };
 
 /** The `conv2dInputGrad` op on webgpu: stride-1 layers with a narrow input here, the rest through tfjs. */

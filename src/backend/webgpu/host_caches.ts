@@ -165,8 +165,9 @@ export function installHostCaches(backend: WebGPUBackend): void {
     if (!enabled) return makeUniforms(values);
     let key = '';
     for (const v of values) {
-      key += v.type;
-      for (const x of v.data) key += `${Object.is(x, -0) ? '-0' : x},`;
+      key += `${v.type}${v.data.join(',')};`;
+      // join() writes −0 as 0, but the sign of zero is a different float.
+      if (v.data.includes(0)) key += v.data.map((x) => (Object.is(x, -0) ? 'n' : 'p')).join('');
     }
     const cached = uniforms.get(key);
     if (cached) {

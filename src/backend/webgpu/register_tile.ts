@@ -1,9 +1,14 @@
 /**
- * WGSL pieces shared by the register-tiled GEMM kernels (conv2d_filter_grad.ts,
- * conv2d_narrow.ts): a workgroup of wx×wy threads computes a (wy·tr)×(wx·tc) tile of
- * the output; thread (lx, ly) owns rows ly + i·wy (i < tr) and columns lx + j·wx
- * (j < tc), so neighbouring threads read neighbouring columns of workgroup memory.
+ * WGSL pieces shared by the implicit-GEMM conv kernels (conv2d_filter_grad.ts,
+ * conv2d_narrow.ts):
+ * - register tiles: a workgroup of wx×wy threads computes a (wy·tr)×(wx·tc) tile of
+ *   the output; thread (lx, ly) owns rows ly + i·wy (i < tr) and columns lx + j·wx
+ *   (j < tc), so neighbouring threads read neighbouring columns of workgroup memory;
+ * - staged loads of a tile into workgroup memory;
+ * - the im2col patch of x read in place (`PATCH_FNS`, with its uniforms).
  */
+import type { ProgramUniforms } from './program.js';
+
 export interface RegisterTile {
   wx: number;
   wy: number;
@@ -73,12 +78,68 @@ export const workgroupTiles = (
       var<workgroup> tileB : array<f32, ${bSize}>;`;
 
 /**
- * A convolution's sizes from the uniforms `xDims` (its input, NHWC) and `yDims` (its
- * output): h, w, c of the input; wo, hoWo, d of the output.
+ * This thread's share of staging a tile of `count` elements in rows of `rowLen`:
+ * `body` runs with `row` and `col` of each element it loads (consecutive threads take
+ * consecutive columns).
  */
-export const CONV_SIZES = `let h = uniforms.xDims.y;
-        let w = uniforms.xDims.z;
+export function stagedLoad(
+  count: number,
+  threads: number,
+  rowLen: number,
+  row: string,
+  col: string,
+  body: string,
+): string {
+  return `for (var j = 0; j < ${count / threads}; j = j + 1) {
+            let idx = li + j * ${threads};
+            let ${row} = idx / ${rowLen};
+            let ${col} = idx - ${row} * ${rowLen};
+            ${body}
+          }`;
+}
+
+/** The uniforms PATCH_FNS reads; a conv kernel's uniform struct starts with them. */
+export const PATCH_UNIFORMS = 'xDims : vec4<i32>, yDims : vec4<i32>, pad : i32, stride : i32, kw : i32,';
+
+/** Values of PATCH_UNIFORMS, in order: x's and the conv output's NHWC shapes, padding, stride, filter width. */
+export const patchUniforms = (
+  xShape: number[],
+  yShape: number[],
+  pad: number,
+  stride: number,
+  kw: number,
+): ProgramUniforms =>
+  [[...xShape], [...yShape], [pad], [stride], [kw]].map((data) => ({ type: 'int32' as const, data }));
+
+/**
+ * WGSL functions of an implicit-GEMM convolution of the storage array x (NHWC, sizes in
+ * the uniform xDims) giving an output of sizes yDims, with the uniforms kw, stride and
+ * pad: `convTap(k)` splits a patch column k = (fy·kw + fx)·C + c into (fy, fx, c);
+ * `patchAt(m, tap)` is the patch value at output position m = (n, oy, ox), 0 in the
+ * padding.
+ */
+export const PATCH_FNS = `
+      fn convTap(k : i32) -> vec3<i32> {
         let c = uniforms.xDims.w;
+        let kwC = uniforms.kw * c;
+        let fy = k / kwC;
+        let r = k - fy * kwC;
+        let fx = r / c;
+        return vec3<i32>(fy, fx, r - fx * c);
+      }
+
+      fn patchAt(m : i32, tap : vec3<i32>) -> f32 {
+        let h = uniforms.xDims.y;
+        let w = uniforms.xDims.z;
         let wo = uniforms.yDims.z;
         let hoWo = uniforms.yDims.y * wo;
-        let d = uniforms.yDims.w;`;
+        let n = m / hoWo;
+        let rest = m - n * hoWo;
+        let oy = rest / wo;
+        let iy = oy * uniforms.stride + tap.x - uniforms.pad;
+        let ix = (rest - oy * wo) * uniforms.stride + tap.y - uniforms.pad;
+        if (iy >= 0 && iy < h && ix >= 0 && ix < w) {
+          return x[((n * h + iy) * w + ix) * uniforms.xDims.w + tap.z];
+        }
+        return 0.0;
+      }`;
