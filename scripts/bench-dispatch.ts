@@ -17,13 +17,13 @@
  */
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
-import { initWebgpuBackend, registerWebgpuOps } from '../src/backend/webgpu/index.js';
+import { registerWebgpuOps } from '../src/backend/webgpu/index.js';
 import { webgpuFinish } from '../src/backend/webgpu/sync.js';
 import type { ModelConfig } from '../src/models/config.js';
 import type { Trainer } from '../src/train/types.js';
 import { type AnyRule, FUSION_VARIANTS, type TuningVariant, variantsFor } from './bench-gpu/options.js';
 import { countedStep } from './bench-gpu/steps.js';
-import { buildTrainer, syntheticBatch } from './bench-gpu/trainer.js';
+import { buildTrainer, syntheticBatch, webgpuOrExit } from './bench-gpu/trainer.js';
 import { f1, median, pct, table } from './stats.js';
 
 const { values: args } = parseArgs({
@@ -40,13 +40,9 @@ const nets = args.nets.split(',') as Array<ModelConfig['arch']>;
 const rules = args.rules.split(',') as AnyRule[];
 const ALL_VARIANTS: TuningVariant[] = [{ name: 'default', tuning: {} }, ...FUSION_VARIANTS];
 
-const init = await initWebgpuBackend();
-if (!init.ok) {
-  console.error(`bench-dispatch: ${init.reason}`);
-  process.exit(1);
-}
+const adapter = await webgpuOrExit('bench-dispatch');
 console.log(
-  `adapter: ${init.adapter}; ${rounds} rounds x ${steps} steps per variant, interleaved, after one warm-up round`,
+  `adapter: ${adapter}; ${rounds} rounds x ${steps} steps per variant, interleaved, after one warm-up round`,
 );
 const rows: Array<Array<string | number>> = [];
 for (const arch of nets) {

@@ -2,6 +2,7 @@
  * The benchmark's only contact with the engine: build a Trainer for a net and rule
  * (src/train/trainer.ts, the code `wtrain run` trains with) and synthetic batches.
  */
+import { initWebgpuBackend, registerWebgpuOps } from '../../src/backend/webgpu/index.js';
 import { syntheticBatch, syntheticInfo } from '../../src/data/synthetic.js';
 import type { DatasetInfo } from '../../src/data/types.js';
 import { modelConfigSchema } from '../../src/models/config.js';
@@ -62,4 +63,15 @@ export function mirrorNoiseShapes(trainer: Trainer): number[][] {
   const layers = (trainer as unknown as { layers?: Array<{ inputShape?: number[] }> }).layers ?? [];
   const keys = new Set(layers.flatMap((l) => (l.inputShape ? [[batch, ...l.inputShape].join('x')] : [])));
   return [...keys].map((k) => k.split('x').map(Number));
+}
+
+/** Start webgpu with the project's kernels for a benchmark script, or exit 1 with the reason; returns the adapter. */
+export async function webgpuOrExit(script: string): Promise<string> {
+  const init = await initWebgpuBackend();
+  if (!init.ok) {
+    console.error(`${script}: ${init.reason}`);
+    process.exit(1);
+  }
+  registerWebgpuOps();
+  return init.adapter;
 }

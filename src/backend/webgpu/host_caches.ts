@@ -2,8 +2,8 @@
  * Host-side caches that cut the CPU cost of each dispatch (tfjs's recordAndSubmit and
  * ours in raw_dispatch.ts both go through them):
  *
- * - **Bind groups.** `device.createBindGroup` is the dearest call per dispatch (~26 µs
- *   on lavapipe, against ~2 µs for setPipeline + setBindGroup + dispatch).
+ * - **Bind groups.** `device.createBindGroup` is the dearest call per dispatch (docs/gpu.md,
+ *   "Host caches"; scripts/bench-dispatch.ts measures the caches' effect).
  *   Only bind groups made of buffers are cached (a texture view is a new object
  *   every time). A bind group only names a layout and
  *   buffer ranges, never their contents, so the same (layout, buffers, offsets, sizes)
@@ -27,7 +27,7 @@
  */
 import type { ProgramUniforms, WebGPUBackend } from './program.js';
 
-/** LRU sizes; a training step of the nets here uses ~800-3,800 bind groups and ~100-200 uniform contents. */
+/** LRU sizes; the nets here settle at 550-1,300 bind groups (scripts/bench-host-caches.ts) and far fewer uniform contents. */
 const caps = { bindGroups: 8192, uniforms: 2048 };
 
 /** Change the LRU sizes (tests; each ≥ 1); returns the previous ones. */
@@ -52,6 +52,7 @@ interface BackendInternals {
 }
 
 let enabled = true;
+let bufferOrder = true;
 const ids = new WeakMap<object, number>();
 let nextId = 1;
 const idOf = (o: object): number => {
@@ -69,6 +70,11 @@ let pipelinePatched = false;
 /** Switch the caches on or off (registerWebgpuOps' `hostCaches`); cached entries stay valid. */
 export function setHostCaches(on: boolean): void {
   enabled = on;
+}
+
+/** Keep the caches but not the fixed buffer order (scripts/bench-host-caches.ts shows why it matters). */
+export function setCanonicalBufferOrder(on: boolean): void {
+  bufferOrder = on;
 }
 
 export interface HostCacheStats {
@@ -202,7 +208,7 @@ export function installHostCaches(backend: WebGPUBackend): void {
  * after many steps; with it a step gets the same buffers as the step before.
  */
 export function canonicalBufferOrder(backend: WebGPUBackend): void {
-  if (!enabled) return;
+  if (!enabled || !bufferOrder) return;
   const manager = (backend as unknown as { bufferManager?: { freeBuffers?: Map<string, GPUBuffer[]> } })
     .bufferManager;
   manager?.freeBuffers?.forEach((list) => {
