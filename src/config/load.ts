@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { resolveDataPaths } from '../data/config.js';
+import { PATH_KEYS, resolveDataPaths } from '../data/config.js';
 import { ConfigError, type Problem, type SourceLoc } from './errors.js';
 import { issuesToProblems } from './issues.js';
-import { isPlainObject, mergeSourced, parseSetArg, sourcedAt } from './merge.js';
+import { isPlainObject, mergeSourced, parseSetArg, SET_PREFIX, sourcedAt } from './merge.js';
 import { type Config, configSchema, LOADER_KEYS, SMOKE_DEFAULTS } from './schema.js';
 import { type KeyLocs, readYamlSource, type Sourced } from './yaml-source.js';
 
@@ -69,6 +69,8 @@ function readWithParents(file: string, stack: string[], from?: { loc?: SourceLoc
   return out;
 }
 
+const SMOKE_ORIGIN = '--smoke (built-in)';
+
 /** The `smoke:` subtree of a document, re-rooted at the top so it can be merged over it. */
 function smokeSection(doc: Sourced): Sourced {
   const value = isPlainObject(doc.value) ? doc.value.smoke : undefined;
@@ -97,14 +99,34 @@ function validate(doc: Sourced): { config?: Config; problems: Problem[] } {
 }
 
 /** Build the document for one variant (plain or smoke) of a config, then validate it. */
-function resolveVariant(base: Sourced, smoke: boolean, sets: readonly string[]): ReturnType<typeof validate> {
+function resolveVariant(
+  base: Sourced,
+  smoke: boolean,
+  sets: readonly string[],
+): ReturnType<typeof validate> & { doc: Sourced } {
   let doc = base;
   if (smoke) {
-    doc = mergeSourced(doc, sourcedAt([], SMOKE_DEFAULTS, { file: '--smoke (built-in)' }));
+    doc = mergeSourced(doc, sourcedAt([], SMOKE_DEFAULTS, { file: SMOKE_ORIGIN }));
     doc = mergeSourced(doc, smokeSection(base));
   }
   for (const s of sets) doc = mergeSourced(doc, parseSetArg(s));
-  return validate(doc);
+  return { ...validate(doc), doc };
+}
+
+/**
+ * The folder each relative data path is resolved against: the folder of the file that
+ * wrote it (a parent named by `extends:` included), or the working directory for a
+ * `--set` typed on the command line.
+ */
+function dataPathBases(doc: Sourced, file: string): Partial<Record<(typeof PATH_KEYS)[number], string>> {
+  const bases: Partial<Record<(typeof PATH_KEYS)[number], string>> = {};
+  for (const key of PATH_KEYS) {
+    const from = doc.locs.get(`data.${key}`)?.value.file;
+    if (from?.startsWith(SET_PREFIX)) bases[key] = process.cwd();
+    else if (from === undefined || from === SMOKE_ORIGIN) bases[key] = path.dirname(path.resolve(file));
+    else bases[key] = path.dirname(path.resolve(from));
+  }
+  return bases;
 }
 
 /**
@@ -123,11 +145,8 @@ export function loadConfig(file: string, opts: LoadOptions = {}): LoadedConfig {
   const unique = new Map([...main.problems, ...other.problems].map((p) => [JSON.stringify(p), p]));
   const problems = [...unique.values()];
   if (problems.length > 0 || !main.config) throw new ConfigError(problems);
-  // Data paths are relative to the config file's folder; the resolved config holds them absolute.
-  const config = {
-    ...main.config,
-    data: resolveDataPaths(main.config.data, path.dirname(path.resolve(file))),
-  };
+  // Relative data paths are resolved where they were written; the resolved config holds them absolute.
+  const config = { ...main.config, data: resolveDataPaths(main.config.data, dataPathBases(main.doc, file)) };
   return { config, file, smoke };
 }
 

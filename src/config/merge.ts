@@ -52,12 +52,15 @@ export function sourcedAt(path: KeyPath, value: unknown, loc: SourceLoc): Source
   return { value: nested, locs };
 }
 
+/** How a `--set` override names its origin in locations (and in messages). */
+export const SET_PREFIX = '--set ';
+
 /**
  * Parse one `--set key.path=value` override. The value is read as YAML, so numbers,
  * booleans, `null` and lists (`[32, 62]`) keep their types.
  */
 export function parseSetArg(arg: string): Sourced {
-  const loc: SourceLoc = { file: `--set ${arg}` };
+  const loc: SourceLoc = { file: `${SET_PREFIX}${arg}` };
   const eq = arg.indexOf('=');
   const key = eq > 0 ? arg.slice(0, eq).trim() : '';
   const bad = (message: string) => new ConfigError([{ loc, key, message }]);

@@ -36,7 +36,7 @@ function cliLogger(verbose = false): DataLogger {
 }
 
 export interface LoadedData {
-  /** Paths resolved against the config file's folder. */
+  /** Paths made absolute (see loadConfig: where each was written). */
   cfg: DataConfig;
   seed: number;
   batchSize: number;

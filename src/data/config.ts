@@ -1,6 +1,6 @@
 /**
- * The `data:` section of a run config. Relative paths are resolved against the config
- * file's directory (see `resolveDataPaths`), never the working directory.
+ * The `data:` section of a run config. Relative paths are resolved against the folder of
+ * the file that wrote them (see `resolveDataPaths`), or the working directory for `--set`.
  */
 import path from 'node:path';
 import { z } from 'zod';
@@ -120,12 +120,19 @@ export type DataSplitConfig = DataConfig['train'];
 
 export const PATH_KEYS = ['path', 'val_path', 'val_labels', 'devkit_meta', 'cache'] as const;
 
-/** A copy of `cfg` with every path made absolute against `baseDir` (the config file's folder). */
-export function resolveDataPaths(cfg: DataConfig, baseDir: string): DataConfig {
+/**
+ * A copy of `cfg` with every path made absolute against `baseDir` (the config file's
+ * folder), or against a folder per key (where each path was written).
+ */
+export function resolveDataPaths(
+  cfg: DataConfig,
+  baseDir: string | Partial<Record<(typeof PATH_KEYS)[number], string>>,
+): DataConfig {
   const out = { ...cfg };
   for (const key of PATH_KEYS) {
     const p = cfg[key];
-    if (p !== null) out[key] = path.resolve(baseDir, p);
+    const base = typeof baseDir === 'string' ? baseDir : baseDir[key];
+    if (p !== null && base !== undefined) out[key] = path.resolve(base, p);
   }
   return out;
 }
