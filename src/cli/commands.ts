@@ -88,7 +88,7 @@ export function registerCommands(program: Command, exit: Exit): void {
     .argument('[dir]', 'folder of run directories', 'runs')
     .option('--json', 'print JSON lines')
     .action((dir: string, o) => {
-      const runs = listRuns(dir);
+      const runs = listRuns(dir, (line) => process.stderr.write(`${line}\n`));
       if (o.json) for (const r of runs) out(JSON.stringify(r));
       else out(runs.length > 0 ? formatListing(runs) : `no runs in ${dir}`);
       exit.code = EXIT.OK;

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { UserError } from '../config/errors.js';
+import { displayPath } from '../config/load.js';
 import { type AngleRecord, type MetricsRecord, readJsonl } from '../runner/metrics-log.js';
 import { effectiveState, type RunMeta, readMeta, readStatus, runPaths } from '../runner/rundir.js';
 
@@ -27,7 +28,13 @@ function readLines<T>(file: string): T[] {
 export function readRun(dir: string, withAngles = true): RunData {
   const p = runPaths(path.resolve(dir));
   if (!existsSync(p.config)) throw new UserError(`${dir} is not a run directory (no config.yaml)`);
-  const cfg = (parseYaml(readFileSync(p.config, 'utf8')) ?? {}) as Record<string, any>;
+  let cfg: Record<string, any>;
+  try {
+    cfg = (parseYaml(readFileSync(p.config, 'utf8')) ?? {}) as Record<string, any>;
+  } catch (err) {
+    throw new UserError(`${p.config}: cannot read it: ${(err as Error).message.split('\n')[0]}`);
+  }
+  if (typeof cfg !== 'object' || Array.isArray(cfg)) throw new UserError(`${p.config}: not a mapping`);
   const records = readLines<MetricsRecord>(p.metrics);
   const width = cfg.model?.width && cfg.model.width !== 1 ? `x${cfg.model.width}` : '';
   return {
@@ -89,11 +96,22 @@ export function summarize(run: RunData, label = run.rule.toUpperCase()): RunSumm
   };
 }
 
-/** Labels by rule (BP, FA...), disambiguated with the run name when rules repeat. */
+/**
+ * Labels by rule (BP, FA...), disambiguated with the run name when rules repeat, and
+ * with the run's folder when names repeat too (runs of one config in different folders).
+ */
 export function runLabels(runs: RunData[]): string[] {
-  const counts = new Map<string, number>();
-  for (const r of runs) counts.set(r.rule, (counts.get(r.rule) ?? 0) + 1);
-  return runs.map((r) =>
-    (counts.get(r.rule) ?? 0) > 1 ? `${r.rule.toUpperCase()} (${r.name})` : r.rule.toUpperCase(),
-  );
+  const repeated = (keys: string[]) => {
+    const counts = new Map<string, number>();
+    for (const k of keys) counts.set(k, (counts.get(k) ?? 0) + 1);
+    return keys.map((k) => (counts.get(k) ?? 0) > 1);
+  };
+  const ruleRepeats = repeated(runs.map((r) => r.rule));
+  const byName = runs.map((r) => `${r.rule}\u0000${r.name}`);
+  const nameRepeats = repeated(byName);
+  return runs.map((r, i) => {
+    const rule = r.rule.toUpperCase();
+    if (!ruleRepeats[i]) return rule;
+    return `${rule} (${nameRepeats[i] ? displayPath(r.dir) : r.name})`;
+  });
 }

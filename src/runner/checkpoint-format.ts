@@ -13,6 +13,7 @@
  * is refused (it can't be half-written: files are renamed into place when complete).
  */
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { UserError } from '../config/errors.js';
 import { crc32c } from '../data/formats/crc32c.js';
 
 export const MAGIC = 'WTCKPT02';
@@ -44,7 +45,8 @@ interface TensorEntry {
   crc32c: number;
 }
 
-export class CheckpointFormatError extends Error {}
+/** A file that is not a wtrain checkpoint, or one whose checks fail: the user's data, exit 2. */
+export class CheckpointFormatError extends UserError {}
 
 const align8 = (n: number) => Math.ceil(n / 8) * 8;
 const bytesOf = (t: RawTensor) => new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);

@@ -1,11 +1,14 @@
 /** Train one run directory: set up logging, engine, data and state; run the loop; record the outcome. */
+import { renameSync } from 'node:fs';
 import path from 'node:path';
 import type pino from 'pino';
+import { UserError } from '../config/errors.js';
 import { displayPath } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import type { BatchLoader } from '../data/types.js';
 import { peakLearningRate } from '../train/schedule.js';
 import type { Trainer } from '../train/types.js';
+import { type CheckpointContent, CheckpointFormatError } from './checkpoint-format.js';
 import { CheckpointStore, restoreTrainer } from './checkpoints.js';
 import { buildLoaderAndTrainer, type Engine, loadEngine } from './engine.js';
 import { EXIT } from './exit-codes.js';
@@ -13,7 +16,7 @@ import { createRunLogger, type LogLevel } from './logger.js';
 import { initialRunnerState, type LoopOutcome, type RunnerState, trainLoop } from './loop.js';
 import { MetricsLog } from './metrics-log.js';
 import { createProgress, progressMode } from './progress.js';
-import { newMeta, type RunState, readMeta, runPaths, writeMeta, writeStatus } from './rundir.js';
+import { newMeta, type RunState, readMeta, readStatus, runPaths, writeMeta, writeStatus } from './rundir.js';
 import { StopSignal } from './signals.js';
 import { TensorBoardWriter } from './tensorboard/writer.js';
 
@@ -63,7 +66,8 @@ async function openSession(
   logger: pino.Logger,
 ): Promise<Session> {
   const store = new CheckpointStore(runPaths(dir).checkpoints, config.run.keep_checkpoints);
-  const checkpointFile = ctx.fresh ? undefined : store.latest();
+  const resumed = ctx.fresh ? undefined : loadLatestIntact<RunnerState>(store, logger, ctx.say);
+  const checkpointFile = resumed?.file;
   const engine = ctx.engine ?? (await loadEngine());
   const backend = await engine.initBackend(config.backend, logger);
   const old = readMeta(dir);
@@ -90,10 +94,45 @@ async function openSession(
     checkpointFile ? 'resuming' : 'starting',
   );
   const { loader, trainer } = await buildLoaderAndTrainer(engine, config, meta.base_dir, logger);
-  if (!checkpointFile) return { loader, trainer, store, state: initialRunnerState() };
-  const content = store.load<RunnerState>(checkpointFile);
-  restoreTrainer(trainer, content);
-  return { loader, trainer, store, state: content.runner };
+  if (!resumed) return { loader, trainer, store, state: initialRunnerState() };
+  restoreTrainer(trainer, resumed.content);
+  return { loader, trainer, store, state: resumed.content.runner };
+}
+
+/**
+ * The newest checkpoint that reads back intact. Corrupt newer ones (truncated, flipped
+ * bits: their CRCs say so) are renamed `*.corrupt`, kept for inspection, once an older
+ * one has loaded; when none is intact nothing is renamed and the error names them all,
+ * so a second attempt cannot fall back to a fresh start that would truncate the logs.
+ */
+function loadLatestIntact<R>(
+  store: CheckpointStore,
+  logger: pino.Logger,
+  say?: (line: string) => void,
+): { file: string; content: CheckpointContent<R> } | undefined {
+  const bad: { file: string; why: string }[] = [];
+  for (const { file } of store.list().reverse()) {
+    let content: CheckpointContent<R>;
+    try {
+      content = store.load<R>(file);
+    } catch (err) {
+      if (!(err instanceof CheckpointFormatError)) throw err;
+      bad.push({ file, why: err.message });
+      continue;
+    }
+    for (const b of bad) {
+      const kept = `${b.file}.corrupt`;
+      renameSync(b.file, kept);
+      logger.warn({ file: kept, err: b.why }, 'corrupt checkpoint skipped');
+      say?.(`warning: ${b.why}; moved to ${displayPath(kept)}, resuming from ${displayPath(file)}`);
+    }
+    return { file, content };
+  }
+  if (bad.length === 0) return undefined;
+  throw new UserError(
+    `no intact checkpoint to resume from: ${bad.map((b) => b.why).join('; ')}. ` +
+      'Restore one from a backup, or start a new run with --name/--run-dir',
+  );
 }
 
 export async function execute(dir: string, config: Config, ctx: ExecuteContext): Promise<RunResult> {
@@ -109,12 +148,16 @@ export async function execute(dir: string, config: Config, ctx: ExecuteContext):
   const stop = ctx.signals instanceof StopSignal ? ctx.signals : new StopSignal();
   if (ctx.signals === true) stop.install(logger);
   let session: Session | undefined;
+  // Before the session is open (a failure while setting up), the progress recorded last stays.
+  const before = readStatus(dir);
   const status: StatusFn = (s, extra = {}) =>
     writeStatus(dir, {
       status: s,
-      epoch: session ? session.state.iter / Math.max(1, session.loader.batchesPerEpoch('train')) : 0,
-      step: session?.trainer.step ?? 0,
-      best_val_top1: session?.state.best?.top1 ?? null,
+      epoch: session
+        ? session.state.iter / Math.max(1, session.loader.batchesPerEpoch('train'))
+        : (before?.epoch ?? 0),
+      step: session?.trainer.step ?? before?.step ?? 0,
+      best_val_top1: session ? (session.state.best?.top1 ?? null) : (before?.best_val_top1 ?? null),
       ...extra,
     });
   let outcome: LoopOutcome;
@@ -139,6 +182,7 @@ export async function execute(dir: string, config: Config, ctx: ExecuteContext):
       stop,
       state,
       peakLr: peakLearningRate(config.optimizer, config.rule, config.train.batch_size),
+      onCheckpoint: () => status('running'),
     });
   } catch (err) {
     status('failed', { message: (err as Error).message, exit_code: EXIT.ERROR });

@@ -1,5 +1,5 @@
 /** `wtrain list`: one line per run directory under a folder. */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../config/errors.js';
 import { readRun, summarize } from '../report/read-run.js';
@@ -20,6 +20,8 @@ export interface RunListing {
 /** Run directories in `root` (and `root` itself if it is one), sorted by name. */
 export function findRunDirs(root: string): string[] {
   if (!existsSync(root)) throw new UserError(`${root}: no such folder`);
+  if (!statSync(root).isDirectory())
+    throw new UserError(`${root}: not a folder (expected a folder of run directories)`);
   if (existsSync(runPaths(root).config)) return [root];
   return readdirSync(root, { withFileTypes: true })
     .filter((d) => d.isDirectory() && existsSync(runPaths(path.join(root, d.name)).config))
@@ -27,9 +29,18 @@ export function findRunDirs(root: string): string[] {
     .sort();
 }
 
-export function listRuns(root: string): RunListing[] {
+/** One listing per run; a run whose files cannot be read is listed `unreadable`, and `warn` says why. */
+export function listRuns(root: string, warn: (line: string) => void = () => {}): RunListing[] {
   return findRunDirs(root).map((dir) => {
-    const run = readRun(dir, false);
+    let run: ReturnType<typeof readRun>;
+    try {
+      run = readRun(dir, false);
+    } catch (err) {
+      if (!(err instanceof UserError)) throw err;
+      warn(`warning: ${err.message}`);
+      const unknown = { rule: '?', model: '?', data: '?', epoch: 0, step: 0, best_top1: null };
+      return { name: path.basename(dir), dir, ...unknown, status: 'unreadable' };
+    }
     const s = summarize(run);
     return {
       name: run.name,

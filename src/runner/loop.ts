@@ -59,6 +59,8 @@ export interface LoopContext {
   stop: StopSignal;
   peakLr: number;
   state: RunnerState;
+  /** Called after each checkpoint is written (the runner refreshes status.json). */
+  onCheckpoint?: () => void;
 }
 
 export type LoopOutcome =
@@ -170,6 +172,7 @@ export async function trainLoop(ctx: LoopContext): Promise<LoopOutcome> {
     lastCheckpoint = ctx.store.save({ ...raw, runner }, state.iter, isBest && cfg.run.keep_best);
     lastCheckpointIter = state.iter;
     logger.debug({ file: lastCheckpoint, iter: state.iter, step: trainer.step }, 'checkpoint');
+    ctx.onCheckpoint?.();
     return lastCheckpoint;
   };
 
@@ -281,7 +284,8 @@ export async function trainLoop(ctx: LoopContext): Promise<LoopOutcome> {
     if (state.iter !== startIter && lastCheckpointIter !== state.iter) await checkpoint(false);
   } catch (err) {
     if (!(err instanceof Diverged)) throw err;
-    const at = { step: err.step, epoch: state.iter / bpe };
+    // Where the bad step was taken (found up to a log interval later): mirror-only batches, then steps.
+    const at = { step: err.step, epoch: (mirrorIters + err.step) / bpe };
     logger.error({ ...at, last_checkpoint: lastCheckpoint }, `non-finite loss at step ${at.step}`);
     return { kind: 'nan', ...at, checkpoint: lastCheckpoint ?? ctx.store.latest() ?? null };
   }

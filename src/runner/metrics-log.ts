@@ -1,5 +1,6 @@
 import { closeSync, existsSync, openSync, statSync, truncateSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import { UserError } from '../config/errors.js';
 
 /** One line of metrics.jsonl. Errors are fractions in [0, 1]; val_* are null when not evaluated. */
 export interface MetricsRecord {
@@ -125,7 +126,8 @@ export function readJsonl<T>(file: string, text: string): T[] {
     try {
       out.push(JSON.parse(l));
     } catch (err) {
-      if (i < lines.length - 1) throw new Error(`${file}:${i + 1}: ${(err as Error).message}`);
+      // A torn last line is what a killed writer leaves; anything else is damage.
+      if (i < lines.length - 1) throw new UserError(`${file}:${i + 1}: ${(err as Error).message}`);
     }
   });
   return out;

@@ -12,6 +12,7 @@ export function runPaths(dir: string) {
     config: path.join(dir, 'config.yaml'),
     meta: path.join(dir, 'meta.json'),
     status: path.join(dir, 'status.json'),
+    lock: path.join(dir, 'run.lock'),
     metrics: path.join(dir, 'metrics.jsonl'),
     csv: path.join(dir, 'metrics.csv'),
     angles: path.join(dir, 'angles.jsonl'),
@@ -83,16 +84,32 @@ export function writeStatus(dir: string, s: Omit<RunStatus, 'pid' | 'host' | 'up
   writeFileAtomic(runPaths(dir).status, `${JSON.stringify(full, null, 2)}\n`);
 }
 
+/**
+ * Whether a process on this machine is alive. A zombie (exited, not yet reaped by its
+ * parent, as after `kill -9` under a parent that never waits) still answers kill(pid, 0)
+ * but is gone, so Linux's /proc state is checked too.
+ */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  if (process.platform !== 'linux') return true; // kill(pid, 0) is all we know there
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false; // gone since kill(pid, 0)
+  }
+}
+
 /** A `running` status whose process is gone (killed, crashed machine) reads as `failed`. */
 export function effectiveState(s: RunStatus | undefined): RunState | 'unknown' {
   if (!s) return 'unknown';
   if (s.status !== 'running' || s.host !== hostname()) return s.status;
-  try {
-    process.kill(s.pid, 0);
-    return 'running';
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM' ? 'running' : 'failed';
-  }
+  return pidAlive(s.pid) ? 'running' : 'failed';
 }
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');

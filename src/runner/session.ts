@@ -11,6 +11,7 @@ import type { Config } from '../config/schema.js';
 import { writeFileAtomic } from './atomic.js';
 import { type ExecuteOptions, execute, type RunResult } from './execute.js';
 import { EXIT } from './exit-codes.js';
+import { acquireRunLock } from './lock.js';
 import { chooseRunDir, effectiveState, ensureRunDir, readMeta, readStatus, runPaths } from './rundir.js';
 
 export interface RunRequest {
@@ -63,35 +64,47 @@ export async function runFromConfig(req: RunRequest, opts: ExecuteOptions = {}):
     smoke: loaded.smoke,
   });
   if (config.name === null) config = { ...config, name: path.basename(dir) };
-  const saved = savedConfig(dir);
-  if (saved) {
-    const state = effectiveState(readStatus(dir));
-    if (!auto) {
-      throw new UserError(
-        `run directory ${displayPath(dir)} already exists (${state}): use --resume auto to continue it, ` +
-          'or --name/--run-dir for a new run',
-      );
-    }
-    if (state === 'running') throw new UserError(`run ${displayPath(dir)} is running (pid in status.json)`);
-    checkChanges(dir, saved, config, req.force ?? false, opts);
-    if (
-      state === 'done' &&
-      classifyChanges(saved, config).relevant.length === 0 &&
-      sameLength(saved, config)
-    ) {
-      opts.say?.(`${displayPath(dir)}: already done, nothing to do`);
-      return { exitCode: EXIT.OK, runDir: dir, outcome: 'skipped' };
-    }
-  }
+  const exists = () =>
+    new UserError(
+      `run directory ${displayPath(dir)} already exists (${effectiveState(readStatus(dir))}): ` +
+        'use --resume auto to continue it, or --name/--run-dir for a new run',
+    );
+  if (!auto && existsSync(runPaths(dir).config)) throw exists();
   ensureRunDir(dir);
-  writeFileAtomic(runPaths(dir).config, configToYaml(config));
-  return execute(dir, config, {
-    ...opts,
-    fresh: !saved,
-    configFile: path.resolve(req.configFile),
-    smoke: loaded.smoke,
-    forced: req.force ?? false,
-  });
+  const lock = acquireRunLock(dir, { force: req.force, say: opts.say });
+  try {
+    const saved = savedConfig(dir);
+    if (saved && !auto) throw exists(); // written by a process that held the lock a moment ago
+    if (saved) {
+      checkChanges(dir, saved, config, req.force ?? false, opts);
+      if (alreadyDone(dir, saved, config, opts))
+        return { exitCode: EXIT.OK, runDir: dir, outcome: 'skipped' };
+    }
+    writeFileAtomic(runPaths(dir).config, configToYaml(config));
+    return await execute(dir, config, {
+      ...opts,
+      fresh: !saved,
+      configFile: path.resolve(req.configFile),
+      smoke: loaded.smoke,
+      forced: req.force ?? false,
+    });
+  } finally {
+    lock.release();
+  }
+}
+
+/**
+ * A finished run asked for no more epochs or steps: nothing to do, and its config.yaml
+ * is left as it was (changes forced through would describe training that never ran).
+ */
+function alreadyDone(dir: string, saved: Config, next: Config, opts: ExecuteOptions): boolean {
+  if (effectiveState(readStatus(dir)) !== 'done' || !sameLength(saved, next)) return false;
+  const unapplied = diffConfigs(saved, next).length > 0;
+  opts.say?.(
+    `${displayPath(dir)}: already done, nothing to do` +
+      (unapplied ? ' (config left unchanged; raise train.epochs or train.max_steps to train further)' : ''),
+  );
+  return true;
 }
 
 function sameLength(a: Config, b: Config): boolean {
@@ -108,19 +121,24 @@ export async function resumeRun(
   if (!existsSync(paths.config)) {
     throw new UserError(`${displayPath(paths.dir)} is not a run directory (no config.yaml)`);
   }
-  const state = effectiveState(readStatus(paths.dir));
-  if (state === 'running')
-    throw new UserError(`run ${displayPath(paths.dir)} is running (pid in status.json)`);
-  const saved = loadConfig(paths.config).config;
-  const config = loadConfig(paths.config, { sets: req.sets }).config;
-  checkChanges(paths.dir, saved, config, req.force ?? false, opts);
-  if (diffConfigs(saved, config).length > 0) writeFileAtomic(paths.config, configToYaml(config));
-  const meta = readMeta(paths.dir);
-  return execute(paths.dir, config, {
-    ...opts,
-    fresh: false,
-    configFile: meta?.config_file ?? paths.config,
-    smoke: meta?.smoke ?? false,
-    forced: req.force ?? false,
-  });
+  const lock = acquireRunLock(paths.dir, { force: req.force, say: opts.say });
+  try {
+    const saved = loadConfig(paths.config).config;
+    const config = loadConfig(paths.config, { sets: req.sets }).config;
+    checkChanges(paths.dir, saved, config, req.force ?? false, opts);
+    if (alreadyDone(paths.dir, saved, config, opts)) {
+      return { exitCode: EXIT.OK, runDir: paths.dir, outcome: 'skipped' };
+    }
+    if (diffConfigs(saved, config).length > 0) writeFileAtomic(paths.config, configToYaml(config));
+    const meta = readMeta(paths.dir);
+    return await execute(paths.dir, config, {
+      ...opts,
+      fresh: false,
+      configFile: meta?.config_file ?? paths.config,
+      smoke: meta?.smoke ?? false,
+      forced: req.force ?? false,
+    });
+  } finally {
+    lock.release();
+  }
 }

@@ -4,17 +4,30 @@ interface Warn {
   warn(obj: object, msg?: string): void;
 }
 
+/** How often the parent process is checked for (see StopSignal). */
+const PARENT_POLL_MS = 1000;
+
 /**
- * First SIGINT/SIGTERM: ask the training loop to stop after the current step and write
- * a checkpoint. A second SIGINT (Ctrl-C again) exits at once with 130. A repeated SIGTERM
- * is ignored: Slurm may signal both a job script and its steps, and the checkpoint matters.
+ * First SIGINT/SIGTERM/SIGHUP: ask the training loop to stop after the current step and
+ * write a checkpoint. A second SIGINT (Ctrl-C again) exits at once with 130. A repeated
+ * SIGTERM is ignored: Slurm may signal both a job script and its steps, and the
+ * checkpoint matters. The parent process exiting counts as a SIGHUP: `npx wtrain` runs
+ * node under npm and sh, and a SIGTERM sent to npx kills those two but not node, which
+ * would otherwise train on as an orphan, past the stop it was asked for.
  */
 export class StopSignal {
   requested: NodeJS.Signals | null = null;
   private handlers: [NodeJS.Signals, () => void][] = [];
+  private parentWatch: NodeJS.Timeout | null = null;
 
   install(log?: Warn): this {
-    for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    const parent = process.ppid;
+    this.parentWatch = setInterval(() => {
+      if (process.ppid === parent || this.requested) return;
+      this.requested = 'SIGHUP';
+      log?.warn({ parent }, `parent process ${parent} exited: finishing the step, then writing a checkpoint`);
+    }, PARENT_POLL_MS).unref();
+    for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
       const h = () => {
         if (this.requested && sig === 'SIGINT') {
           log?.warn({ signal: sig }, 'second SIGINT: exiting now without a checkpoint');
@@ -42,5 +55,7 @@ export class StopSignal {
   uninstall(): void {
     for (const [sig, h] of this.handlers) process.off(sig, h);
     this.handlers = [];
+    if (this.parentWatch) clearInterval(this.parentWatch);
+    this.parentWatch = null;
   }
 }

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
+import { displayPath } from '../../src/config/load.js';
 import { figure3, figure4 } from '../../src/report/figures.js';
 import { renderReport } from '../../src/report/index.js';
 import { readRun, runLabels } from '../../src/report/read-run.js';
@@ -105,7 +106,12 @@ describe('report', () => {
     assert.equal(f4.data.values.length, 3 * 4 * 4 * 2);
     assert.equal(f4.facet.column.field, 'run');
     assert.equal(f4.spec.encoding.color.field, 'index');
-    assert.deepEqual(runLabels([runs[0], runs[0]]), ['BP (r-bp)', 'BP (r-bp)']);
+    const other = readRun(fakeRun(mkdtempSync(path.join(tmpdir(), 'wtrain-report-')), 'r-bp', 'bp'));
+    const twoBp = runLabels([runs[0], runs[1], other]);
+    assert.deepEqual(twoBp, [`BP (${displayPath(runs[0].dir)})`, 'FA', `BP (${displayPath(other.dir)})`]);
+    assert.notEqual(twoBp[0], twoBp[2]); // same rule and name, different folders
+    const renamed = readRun(fakeRun(root, 'r-bp2', 'bp'));
+    assert.deepEqual(runLabels([runs[0], renamed]), ['BP (r-bp)', 'BP (r-bp2)']);
   });
 
   it('renders valid SVG, PNG and report.html with a summary table', async () => {

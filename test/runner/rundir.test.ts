@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { UserError } from '../../src/config/errors.js';
 import { formatListing, listRuns } from '../../src/runner/list.js';
 import { chooseRunDir, effectiveState } from '../../src/runner/rundir.js';
 import { tempDir } from './helpers.js';
@@ -86,6 +87,44 @@ describe('status', () => {
         'a     bp    resnet20      mnist  2.00   12.50%      interrupted',
         'b     kp    resnet20x0.5  mnist  2.00   12.50%      interrupted',
       ].join('\n'),
+    );
+  });
+
+  it('list: a run whose files are damaged is listed unreadable, with a warning naming the file', async () => {
+    const root = tempDir('wtrain-list-');
+    const make = (name: string, config: string, metrics: string) => {
+      mkdirSync(path.join(root, name));
+      writeFileSync(path.join(root, name, 'config.yaml'), config);
+      writeFileSync(path.join(root, name, 'metrics.jsonl'), metrics);
+    };
+    const row = JSON.stringify({ kind: 'epoch', step: 10, epoch: 2, val_top1: 0.125 });
+    make('good', 'name: good\nrule: { name: kp }\n', `${row}\n`);
+    make('garbled-config', 'name: [unclosed\n', `${row}\n`);
+    make('garbled-metrics', 'name: garbled-metrics\n', `${row}\n{garbage\n${row}\n`);
+    make('torn-last-line', 'name: torn-last-line\n', `${row}\n{"kind": "ep`);
+    const warnings: string[] = [];
+    const runs = listRuns(root, (l) => warnings.push(l));
+    assert.deepEqual(
+      runs.map((r) => `${r.name} ${r.status} ${r.epoch}`),
+      [
+        'garbled-config unreadable 0',
+        'garbled-metrics unreadable 0',
+        'good unknown 2',
+        'torn-last-line unknown 2',
+      ],
+    );
+    assert.equal(warnings.length, 2);
+    assert.match(warnings[0], /garbled-config\/config\.yaml: cannot read it/);
+    assert.match(warnings[1], /garbled-metrics\/metrics\.jsonl:2: /);
+    const { renderReport } = await import('../../src/report/index.js');
+    await assert.rejects(
+      renderReport([path.join(root, 'good'), path.join(root, 'garbled-config')], path.join(root, 'out')),
+      (e: unknown) => e instanceof UserError && /garbled-config\/config\.yaml/.test(e.message),
+    );
+    writeFileSync(path.join(root, 'a-file'), '');
+    assert.throws(
+      () => listRuns(path.join(root, 'a-file')),
+      (e: unknown) => e instanceof UserError && /not a folder/.test(e.message),
     );
   });
 });

@@ -1,7 +1,7 @@
 /** SIGINT/SIGTERM: finish the step, checkpoint, exit 75; a second signal exits at once (130/143). */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { EXIT } from '../../src/runner/exit-codes.js';
@@ -41,5 +41,28 @@ describe('signals', () => {
       encoding: 'utf8',
     });
     assert.equal(r.status, EXIT.SIGINT_FORCED, r.stderr);
+  });
+
+  it('the parent exiting (npx killed, node orphaned) counts as a SIGHUP stop request', async () => {
+    const out = path.join(tempDir(), 'seen');
+    const script = `
+      import { writeFileSync } from 'node:fs';
+      import { StopSignal } from './src/runner/signals.ts';
+      const stop = new StopSignal().install();
+      process.stdout.write('ready\\n');
+      const t = setInterval(() => {
+        if (stop.requested) { writeFileSync(${JSON.stringify(out)}, stop.requested); process.exit(0); }
+      }, 50);
+      setTimeout(() => process.exit(1), 8000);
+    `;
+    // sh starts node in the background and waits; killing sh orphans node, as killing npx does.
+    const sh = spawn('sh', ['-c', 'node --import tsx --input-type=module -e "$0" & wait', script], {
+      cwd: path.resolve(import.meta.dirname, '../..'),
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    await new Promise((resolve) => sh.stdout.once('data', resolve));
+    sh.kill('SIGKILL');
+    for (let i = 0; i < 100 && !existsSync(out); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(existsSync(out) ? readFileSync(out, 'utf8') : 'not seen in 5 s', 'SIGHUP');
   });
 });
