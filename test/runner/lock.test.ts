@@ -117,6 +117,21 @@ describe('run lock', () => {
   });
 });
 
+/** A run directory whose process crashed during optimiser step `step`. */
+async function crashedRun(step: number): Promise<string> {
+  const root = tempDir();
+  const runDir = path.join(root, 'run');
+  const crash = fakeEngine({ onStep: (s) => s === step && crashNow() });
+  await assert.rejects(
+    runFromConfig({ configFile: writeConfig(root), runDir }, { ...quietOpts, engine: crash }),
+  );
+  return runDir;
+}
+
+function crashNow(): never {
+  throw new Error('simulated crash');
+}
+
 describe('damaged and finished runs', () => {
   it('resume skips a corrupt latest checkpoint (kept as .corrupt) and ends as an unbroken run', async () => {
     const a = tempDir();
@@ -124,16 +139,7 @@ describe('damaged and finished runs', () => {
       { configFile: writeConfig(a), runDir: path.join(a, 'run') },
       { ...quietOpts, engine: fakeEngine() },
     );
-    const b = tempDir();
-    const runDir = path.join(b, 'run');
-    const crash = fakeEngine({
-      onStep: (s) => {
-        if (s === 14) throw new Error('simulated crash');
-      },
-    });
-    await assert.rejects(
-      runFromConfig({ configFile: writeConfig(b), runDir }, { ...quietOpts, engine: crash }),
-    );
+    const runDir = await crashedRun(14);
     const latest = path.join(runPaths(runDir).checkpoints, 'ckpt-000000012.wtc');
     const bytes = readFileSync(latest);
     bytes[20] ^= 0x10; // one flipped bit in the header
@@ -152,16 +158,7 @@ describe('damaged and finished runs', () => {
   });
 
   it('no intact checkpoint: a one-line error naming them, and status.json keeps its progress', async () => {
-    const root = tempDir();
-    const runDir = path.join(root, 'run');
-    const crash = fakeEngine({
-      onStep: (s) => {
-        if (s === 9) throw new Error('simulated crash');
-      },
-    });
-    await assert.rejects(
-      runFromConfig({ configFile: writeConfig(root), runDir }, { ...quietOpts, engine: crash }),
-    );
+    const runDir = await crashedRun(9);
     const status0 = JSON.parse(readFileSync(runPaths(runDir).status, 'utf8'));
     const ckpts = readdirSync(runPaths(runDir).checkpoints).filter((f) => f.startsWith('ckpt-'));
     assert.ok(ckpts.length >= 2, ckpts.join());
