@@ -3,7 +3,7 @@
  * decode + augment + batch) for a config, per decode-thread count.
  */
 import type { DataConfig } from './config.js';
-import type { DataLogger } from './errors.js';
+import { DataError, type DataLogger } from './errors.js';
 import { buildLoader } from './setup.js';
 import type { Split } from './types.js';
 
@@ -44,7 +44,9 @@ export async function benchLoader(resolved: DataConfig, opts: BenchOptions): Pro
       let start = 0;
       let warm = false;
       for (let epoch = 0; images < opts.images; epoch++) {
+        let batches = 0;
         for await (const b of loader.epochBatches(split, epoch)) {
+          batches++;
           if (!warm) {
             warm = true;
             start = performance.now();
@@ -53,6 +55,8 @@ export async function benchLoader(resolved: DataConfig, opts: BenchOptions): Pro
           images += b.n;
           if (images >= opts.images) break;
         }
+        // Every sample unreadable: the epochs are empty, and the loop would never end.
+        if (batches === 0) throw new DataError(`the ${split} split yields no readable batch to time`);
       }
       const seconds = (performance.now() - start) / 1000;
       rows.push({

@@ -108,9 +108,16 @@ async function md5File(file: string): Promise<string> {
 }
 
 /** Whether an idx file (gzipped or not) holds the published content. */
-function idxMatches(buf: Buffer, f: RemoteFile): boolean {
+function idxMatches(buf: Buffer, f: RemoteFile, file: string): boolean {
   if (md5(buf) === f.md5) return true;
-  const raw = buf[0] === 0x1f && buf[1] === 0x8b ? gunzipSync(buf) : buf;
+  let raw = buf;
+  if (buf[0] === 0x1f && buf[1] === 0x8b) {
+    try {
+      raw = gunzipSync(buf);
+    } catch (err) {
+      throw new DataError(`${file}: not a complete gzip file (${errorMessage(err)}): copy it again`);
+    }
+  }
   return md5(raw) === f.rawMd5;
 }
 
@@ -183,7 +190,7 @@ async function installIdx(files: RemoteFile[], from: string, target: string): Pr
     const found = names.find((n) => n === f.name) ?? names.find((n) => n === stem);
     if (!found) throw new DataError(`${from}: ${f.name} (or ${stem}) not found`);
     const buf = await readFile(path.join(from, found));
-    if (!idxMatches(buf, f))
+    if (!idxMatches(buf, f, path.join(from, found)))
       throw new DataError(`${path.join(from, found)}: content does not match the published ${f.name}`);
     await writeFile(path.join(target, found), buf);
   }

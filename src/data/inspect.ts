@@ -4,12 +4,16 @@
  * Image headers are read for a sample of each split (all with `all`), and those images
  * are decoded through the eval transform to count corrupt ones.
  */
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import sharp from 'sharp';
 import { type DataConfig, dataConfigSchema, sourceSplitOf } from './config.js';
-import { type DataLogger, errorMessage, SkipLog } from './errors.js';
+import { DataError, type DataLogger, errorMessage, SkipLog } from './errors.js';
+import { gunzipHead, isGzip, looksLikeTar } from './formats/tar-index.js';
+import { sniffTfRecord } from './formats/tfrecord.js';
 import { planSubset } from './loader.js';
 import { openConfigured, SPLITS, transformOf } from './setup.js';
-import { detectSource } from './sources/index.js';
+import { type Detected, detectSource } from './sources/index.js';
+import { shardList } from './sources/shards.js';
 import type { SampleRef, SourceSplit } from './sources/source.js';
 import { buildBatch, configureSharp } from './transforms.js';
 import type { DataStats, Split } from './types.js';
@@ -40,11 +44,58 @@ export interface InspectReport {
   skipped: DataStats;
 }
 
-/** A data config for a bare path, by guessing its format. */
+/** The first few KiB of a file, enough to tell a tar header, a TFRecord header or a gzip stream. */
+function readHead(file: string): Buffer {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+    const head = Buffer.alloc(4096);
+    return head.subarray(0, readSync(fd, head, 0, head.length, 0));
+  } catch (err) {
+    throw new DataError(`cannot read ${file}: ${errorMessage(err)}`);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/**
+ * The shard format of a file, from its content (tar: ustar header; TFRecord: a length whose
+ * CRC holds; either inside gzip), never from its name: a `.jpg` is refused, not read as
+ * one damaged TFRecord record.
+ */
+function shardFormat(file: string): 'webdataset' | 'tfrecord' {
+  const head = readHead(file);
+  if (looksLikeTar(head)) return 'webdataset';
+  if (sniffTfRecord(head)) return 'tfrecord';
+  if (isGzip(head)) {
+    const inner = gunzipHead(head);
+    if (inner && looksLikeTar(inner)) return 'webdataset';
+    throw new DataError(`${file}: gzip-compressed, but neither a tar archive nor a TFRecord file inside`);
+  }
+  const what = head.length === 0 ? 'an empty file' : 'an unknown format';
+  throw new DataError(
+    `${file}: ${what}: expected a tar shard (WebDataset) or a TFRecord file, plain or gzip-compressed, a dataset folder or a config .yaml`,
+  );
+}
+
+/**
+ * A bare file or shard pattern, told by the content of the (first) file. Braces are
+ * expanded first, so every shard must exist (a missing one is an error naming it) and the
+ * names need not follow any convention. Folders and other missing paths: detectSource.
+ */
+function detectShards(p: string): Detected | null {
+  if (p.includes('{')) return { source: shardFormat(shardList(p)[0]), path: p };
+  if (existsSync(p) && statSync(p).isFile()) return { source: shardFormat(p), path: p };
+  return null;
+}
+
+/** A data config for a bare path, by detecting its format. */
 export function configForPath(p: string): DataConfig {
-  const d = detectSource(p);
+  const d = detectShards(p) ?? detectSource(p);
   return dataConfigSchema.parse({ source: d.source, path: d.path, val_path: d.val_path ?? null, workers: 0 });
 }
+
+const SHARDED = new Set(['webdataset', 'tfrecord']);
 
 const BUCKETS: [string, number][] = [
   ['<64', 64],
@@ -130,10 +181,16 @@ export async function inspectData(
       const from = sourceSplitOf(name, cfg);
       let split: SourceSplit;
       let sel: ReturnType<typeof planSubset>;
+      let opened = false;
       try {
         split = await source.split(from);
+        opened = true;
         sel = planSubset(split, cfg[name], `data.${name}`);
       } catch (err) {
+        // Shards that are named but missing or unreadable are an error, not an absent split
+        // (which stays a report line: e.g. no val_path given).
+        const pattern = from === 'train' ? cfg.path : cfg.val_path;
+        if (!opened && SHARDED.has(cfg.source) && pattern) throw err;
         report.splits[name] = { error: errorMessage(err) };
         continue;
       }

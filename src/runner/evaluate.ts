@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../config/errors.js';
 import { displayPath, loadConfig } from '../config/load.js';
+import { DataError } from '../data/errors.js';
 import type { ClassMetrics } from '../train/types.js';
 import { CheckpointStore, restoreTrainer } from './checkpoints.js';
 import { buildLoaderAndTrainer, type Engine, loadEngine } from './engine.js';
@@ -41,6 +42,7 @@ export async function evaluateRun(
   try {
     restoreTrainer(trainer, new CheckpointStore(paths.checkpoints).load(file));
     const metrics = await trainer.evaluate(loader.epochBatches('val', 0), opts.batches);
+    if (metrics.samples === 0) throw new DataError('the val split yielded no readable sample to evaluate');
     return { checkpoint: file, split: 'val', metrics };
   } finally {
     trainer.dispose();

@@ -7,6 +7,7 @@
  */
 import type pino from 'pino';
 import type { Config } from '../config/schema.js';
+import { DataError } from '../data/errors.js';
 import type { Batch, BatchLoader } from '../data/types.js';
 import { learningRateAt } from '../train/schedule.js';
 import type { ClassMetrics, Trainer } from '../train/types.js';
@@ -72,12 +73,18 @@ export async function trainLoop(ctx: LoopContext): Promise<LoopOutcome> {
   const { cfg, trainer, loader, log, logger, progress, stop, state } = ctx;
   const t = cfg.train;
   const bpe = loader.batchesPerEpoch('train');
-  if (bpe <= 0) throw new Error('the train split yields no full batch: lower train.batch_size or add data');
+  if (bpe <= 0) {
+    throw new DataError(
+      `the train split (${loader.info.trainSize} samples) yields no full batch of ${t.batch_size}: lower train.batch_size or add data`,
+    );
+  }
   const totalIters = Math.ceil(t.epochs * bpe);
   const mirrorIters = Math.round(trainer.warmupEpochs * bpe);
   const maxSteps = t.max_steps ?? Number.POSITIVE_INFINITY;
   const sessionStart = performance.now();
-  const startSkipped = loader.stats().skipped;
+  // Samples dropped while listing the data count once, in the first session; a resumed
+  // session lists them again, so only what it skips from here on is added.
+  const startSkipped = state.iter === 0 ? 0 : loader.stats().skipped;
   const timer = new Timer();
   const epochTimer = new Timer();
   let lastCheckpoint: string | null = null;
@@ -221,7 +228,19 @@ export async function trainLoop(ctx: LoopContext): Promise<LoopOutcome> {
       while (state.iter < epochEnd && trainer.step < maxSteps) {
         const w0 = performance.now();
         const next = await it.next();
-        if (next.done) throw new Error(`the train loader ended epoch ${epoch} before batch ${bpe}`);
+        if (next.done) {
+          if (state.iter === epoch * bpe) throw new DataError('the train split yields no readable batch');
+          // Fewer batches than counted: data.train.num_samples above the real count, or a
+          // shard damaged since it was counted. The epoch ends here; the run goes on.
+          const missing = epochEnd - state.iter;
+          logger.warn(
+            { epoch, missing_batches: missing },
+            `data: the train split ended ${missing} batches before the end of epoch ${epoch} ` +
+              '(data.train.num_samples above the real count, or a shard damaged since counting); the epoch ends here',
+          );
+          state.iter = epochEnd;
+          break;
+        }
         const waited = performance.now() - w0;
         timer.wait += waited;
         epochTimer.wait += waited;
@@ -256,14 +275,19 @@ export async function trainLoop(ctx: LoopContext): Promise<LoopOutcome> {
     const evalEvery = Math.max(1, Math.round(t.eval_every));
     const evalDue = finished() || (t.eval_every > 0 && (epoch + 1) % evalEvery === 0);
     progress.tick(state.iter - epoch * bpe, 'eval');
-    const val = evalDue
+    let val = evalDue
       ? await trainer.evaluate(loader.epochBatches('val', 0), t.eval_batches ?? undefined)
       : null;
+    if (val && val.samples === 0) {
+      // Nothing readable (every val sample corrupt or skipped): no numbers rather than made-up ones.
+      logger.warn({ epoch }, 'data: the val split yielded no readable sample; val metrics are null');
+      val = null;
+    }
     record('epoch', state.epochAcc, val, epochTimer);
     state.epochAcc = emptyAcc();
     state.endedAt = state.iter;
     const isBest = val !== null && (state.best === null || val.top1Error < state.best.top1);
-    if (isBest) state.best = { top1: val.top1Error, epoch: state.iter / bpe, step: trainer.step };
+    if (val && isBest) state.best = { top1: val.top1Error, epoch: state.iter / bpe, step: trainer.step };
     const every = cfg.run.checkpoint_every;
     const epochDue = cfg.run.checkpoint_unit === 'epoch' && every > 0 && (epoch + 1) % Math.ceil(every) === 0;
     if (finished() || epochDue || (isBest && cfg.run.keep_best)) await checkpoint(isBest);

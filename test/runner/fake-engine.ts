@@ -20,6 +20,10 @@ export interface FakeOptions {
   onStep?: (step: number) => void;
   /** From this optimiser step on, verifyDevice() throws (a device error, as on webgpu). */
   deviceErrorAtStep?: number;
+  /** Train batches the data really holds per epoch (fewer than counted: a damaged shard). */
+  trainYields?: number;
+  /** Samples the loader dropped while listing the data (stats().skipped from the start). */
+  listingSkips?: number;
 }
 
 const INFO: DatasetInfo = {
@@ -50,18 +54,21 @@ function makeBatch(split: Split, epoch: number, index: number, n: number): Batch
 export class FakeLoader implements BatchLoader {
   readonly info: DatasetInfo;
   closed = false;
-  constructor(private readonly o: Required<Pick<FakeOptions, 'trainBatches' | 'valBatches' | 'batchSize'>>) {
+  constructor(
+    private readonly o: Required<Pick<FakeOptions, 'trainBatches' | 'valBatches' | 'batchSize'>> &
+      Pick<FakeOptions, 'trainYields' | 'listingSkips'>,
+  ) {
     this.info = { ...INFO, trainSize: o.trainBatches * o.batchSize, valSize: o.valBatches * o.batchSize };
   }
   batchesPerEpoch(split: Split): number {
     return split === 'train' ? this.o.trainBatches : this.o.valBatches;
   }
   async *epochBatches(split: Split, epoch: number, startBatch = 0): AsyncIterable<Batch> {
-    for (let i = startBatch; i < this.batchesPerEpoch(split); i++)
-      yield makeBatch(split, epoch, i, this.o.batchSize);
+    const end = split === 'train' ? (this.o.trainYields ?? this.o.trainBatches) : this.o.valBatches;
+    for (let i = startBatch; i < end; i++) yield makeBatch(split, epoch, i, this.o.batchSize);
   }
   stats() {
-    return { skipped: 0, byReason: {} };
+    return { skipped: this.o.listingSkips ?? 0, byReason: {} };
   }
   async close() {
     this.closed = true;
@@ -194,6 +201,8 @@ export function fakeEngine(o: FakeOptions = {}): Engine & { trainers: FakeTraine
         trainBatches: o.trainBatches ?? 5,
         valBatches: o.valBatches ?? 2,
         batchSize: o.batchSize ?? opts.batchSize,
+        trainYields: o.trainYields,
+        listingSkips: o.listingSkips,
       });
       loaders.push(l);
       return l;

@@ -1,6 +1,6 @@
 /**
  * Brace expansion for shard patterns, as webdataset and the TPU converters write them:
- * `train-{000000..001281}.tar` (zero-padded numeric range, inclusive) and `{a,b}` lists,
+ * `train-{000000..001281}.tar` (numeric range, inclusive, zero-padded as written) and `{a,b}` lists,
  * nested or several per pattern.
  */
 import { DataError } from '../errors.js';
@@ -35,8 +35,10 @@ function alternatives(body: string, pattern: string): string[] {
     const [a, b] = [Number(range[1]), Number(range[2])];
     if (b < a) throw new DataError(`shard pattern '${pattern}': range {${body}} goes backwards`);
     if (b - a > 10_000_000) throw new DataError(`shard pattern '${pattern}': range {${body}} is too large`);
-    // Zero padding: as wide as the widest written bound when either is written with leading zeros.
-    const padded = range[1].startsWith('0') || range[2].startsWith('0');
+    // Zero padding as bash and Python's braceexpand do it: only when a bound is written with a
+    // leading zero (`{000..146}`, `{00..10}`), then as wide as the widest bound; a bare `0`
+    // is not padding (`{0..10}` -> 0, 1, ..., 10).
+    const padded = /^0\d/.test(range[1]) || /^0\d/.test(range[2]);
     const width = padded ? Math.max(range[1].length, range[2].length) : 0;
     return Array.from({ length: b - a + 1 }, (_, i) => String(a + i).padStart(width, '0'));
   }

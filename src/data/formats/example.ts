@@ -51,12 +51,25 @@ export function encodeExample(features: Record<string, FeatureValue>): Uint8Arra
   return ExampleType.encode(ExampleType.fromObject({ features: { feature } })).finish();
 }
 
+export type ListKind = 'bytesList' | 'floatList' | 'int64List';
+
+/** What a record holds under one key (to explain a skip): absent, a feature with no list, or a list of n values. */
+export type FeatureShape = null | { list: ListKind | null; values: number };
+
 export interface ImageExample {
   image?: Uint8Array;
   /** The stored label, before `labelBase` is subtracted. */
   label?: number;
   /** Which key set the record uses: 'tpu' labels are 1-based. */
   keys: 'tfds' | 'tpu';
+  /** What the image and label keys hold, whatever their type. */
+  shapes: { image: FeatureShape; label: FeatureShape };
+}
+
+function shapeOf(f: FeatureMsg | undefined): FeatureShape {
+  if (!f) return null;
+  const list = (['bytesList', 'floatList', 'int64List'] as const).find((k) => f[k] != null) ?? null; // unset message fields decode as null
+  return { list, values: list ? (f[list]?.value?.length ?? 0) : 0 };
 }
 
 const toNumber = (v: Int64): number => (typeof v === 'number' ? v : v.toNumber());
@@ -74,5 +87,6 @@ export function decodeImageExample(data: Uint8Array): ImageExample {
     image: image && image.length > 0 ? image : undefined,
     label: labels && labels.length > 0 ? toNumber(labels[0]) : undefined,
     keys: tpu ? 'tpu' : 'tfds',
+    shapes: { image: shapeOf(f[imageKey]), label: shapeOf(f[labelKey]) },
   };
 }

@@ -13,9 +13,14 @@ import { readMat } from './matlab.js';
 /** Image file stem (`ILSVRC2012_val_00000001`) -> wnid. */
 export type ValLabels = Map<string, string>;
 
+/**
+ * A label file as text, without the UTF-8 byte-order mark that Excel and Windows Notepad
+ * put first (it would otherwise be part of the header or first id). Lines are split on
+ * `\r?\n` by the callers, so CRLF files read the same.
+ */
 function readText(file: string, what: string): string {
   try {
-    return readFileSync(file, 'utf8');
+    return readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
   } catch (err) {
     throw new DataError(`cannot read ${what} ${file}: ${errorMessage(err)}`);
   }

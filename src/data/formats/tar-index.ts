@@ -1,9 +1,15 @@
 /**
- * Walks a tar file's headers with positioned reads, skipping member data: used to count
- * webdataset samples at start-up without reading the images. (Streaming itself goes
- * through tar-stream.) Handles ustar prefixes, GNU long names and pax `path` records.
+ * Tar shards: a header walk with positioned reads that skips member data (used to count
+ * webdataset samples at start-up without reading the images) and the streamed reader
+ * (tar-stream). Handles ustar prefixes, GNU long names and pax `path` records.
+ *
+ * Gzip-compressed shards (`.tar.gz`, `.tgz`; told by the gzip magic, not the name) are
+ * read through zlib's gunzip stream: reading is sequential anyway, only counting loses
+ * its shortcut (the whole shard is decompressed once to list its headers).
  */
 import { open } from 'node:fs/promises';
+import { constants, createGunzip, gunzipSync } from 'node:zlib';
+import tar from 'tar-stream';
 import { DataError, errorMessage } from '../errors.js';
 
 export interface TarMember {
@@ -49,18 +55,133 @@ function paxPath(data: Buffer): string | undefined {
   return undefined;
 }
 
+const isRegular = (type: string | null | undefined) => type === 'file' || type === 'contiguous-file';
+
+/** Whether bytes start with the gzip magic (1f 8b). */
+export const isGzip = (head: Uint8Array): boolean => head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
+
 /**
- * The regular files of a tar archive, in order, as far as the archive is intact: a
- * truncated archive or a damaged header ends the listing (`complete` tells which).
+ * The first bytes of what a gzip stream holds, from the first few KiB of the compressed
+ * file (a sync flush decodes a cut stream as far as it goes); null when that start is corrupt.
  */
-export async function listTar(file: string): Promise<{ members: TarMember[]; complete: boolean }> {
-  let fh: Awaited<ReturnType<typeof open>>;
+export function gunzipHead(head: Uint8Array): Buffer | null {
   try {
-    fh = await open(file, 'r');
+    return gunzipSync(head.subarray(0, 4096), { finishFlush: constants.Z_SYNC_FLUSH });
+  } catch {
+    return null;
+  }
+}
+
+/** Whether bytes start with a tar header: the ustar magic, or (old v7 tars) a valid header checksum. */
+export function looksLikeTar(head: Uint8Array): boolean {
+  if (head.length < BLOCK) return false;
+  const h = Buffer.from(head.buffer, head.byteOffset, BLOCK);
+  return h.toString('latin1', 257, 262) === 'ustar' || (!h.every((b) => b === 0) && checksumOk(h));
+}
+
+/**
+ * Whether a shard is gzip-compressed, from its first bytes. A file that is neither a tar nor
+ * a gzip-compressed tar is an error naming it: tar-stream would call it damaged and the
+ * whole shard would be skipped (or counted as 0 samples) with no hint why.
+ */
+function sniffShard(file: string, head: Buffer): boolean {
+  if (isGzip(head)) {
+    const inner = gunzipHead(head);
+    // A corrupt or very short gzip start is left to the reader (a damaged shard, skipped and logged).
+    if (inner && inner.length >= BLOCK && !looksLikeTar(inner)) {
+      throw new DataError(`shard ${file} is gzip-compressed but holds no tar archive`);
+    }
+    return true;
+  }
+  // Shorter than a header: a cut archive, left to the reader. An all-zero block: an empty archive.
+  if (head.length < BLOCK || looksLikeTar(head) || head.subarray(0, BLOCK).every((b) => b === 0))
+    return false;
+  throw new DataError(`shard ${file} is not a tar archive (no tar header at its start)`);
+}
+
+async function openFile(file: string) {
+  try {
+    return await open(file, 'r');
   } catch (err) {
     throw new DataError(`cannot open shard ${file}: ${errorMessage(err)}`);
   }
+}
+
+async function readStart(file: string, fh: Awaited<ReturnType<typeof open>>): Promise<Buffer> {
+  const head = Buffer.alloc(8 * BLOCK);
   try {
+    const { bytesRead } = await fh.read(head, 0, head.length, 0);
+    return head.subarray(0, bytesRead);
+  } catch (err) {
+    throw new DataError(`cannot read shard ${file}: ${errorMessage(err)}`);
+  }
+}
+
+export interface TarStream {
+  /** tar-stream's extractor, fed from the file (gunzipped when `gzip`); errors from either end it. */
+  extract: tar.Extract;
+  gzip: boolean;
+  close(): void;
+}
+
+/** A shard streamed through tar-stream, through zlib's gunzip when it is gzip-compressed. */
+export async function openTar(file: string): Promise<TarStream> {
+  const fh = await openFile(file);
+  let gzip: boolean;
+  try {
+    gzip = sniffShard(file, await readStart(file, fh));
+  } catch (err) {
+    await fh.close();
+    throw err;
+  }
+  // The stream owns the handle from here on (autoClose): destroying it closes the file.
+  const input = fh.createReadStream({ start: 0, highWaterMark: 1 << 20 });
+  const extract = tar.extract();
+  input.on('error', (err) => extract.destroy(err));
+  const gunzip = gzip ? createGunzip() : null;
+  if (gunzip) {
+    gunzip.on('error', (err) => extract.destroy(new Error(`gzip: ${errorMessage(err)}`)));
+    input.pipe(gunzip).pipe(extract);
+  } else input.pipe(extract);
+  return {
+    extract,
+    gzip,
+    close() {
+      input.destroy();
+      gunzip?.destroy();
+      extract.destroy();
+    },
+  };
+}
+
+/** `listTar` for a gzip-compressed shard: the same members, from a full streamed pass. */
+async function listTarStream(file: string): Promise<{ members: TarMember[]; complete: boolean }> {
+  const { extract, close } = await openTar(file);
+  const members: TarMember[] = [];
+  try {
+    for await (const entry of extract) {
+      let size = 0;
+      for await (const chunk of entry as AsyncIterable<Buffer>) size += chunk.length;
+      // Listed only once its data is all there, as the positioned walk does.
+      if (isRegular(entry.header.type)) members.push({ name: entry.header.name, size });
+    }
+    return { members, complete: true };
+  } catch {
+    return { members, complete: false };
+  } finally {
+    close();
+  }
+}
+
+/**
+ * The regular files of a tar archive, in order, as far as the archive is intact: a
+ * truncated archive or a damaged header ends the listing (`complete` tells which).
+ * A file that is not a tar archive is an error naming it.
+ */
+export async function listTar(file: string): Promise<{ members: TarMember[]; complete: boolean }> {
+  const fh = await openFile(file);
+  try {
+    if (sniffShard(file, await readStart(file, fh))) return await listTarStream(file);
     const size = (await fh.stat()).size;
     const h = Buffer.alloc(BLOCK);
     const members: TarMember[] = [];

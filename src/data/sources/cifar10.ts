@@ -5,13 +5,15 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { DataError, errorMessage, where } from '../errors.js';
+import { DataError, type DataLogger, errorMessage, where } from '../errors.js';
 import type { DataSource, IndexedSplit, SourceContext } from './source.js';
 import { labelRangeMessage } from './source.js';
 
 const SIDE = 32;
 const PIXELS = SIDE * SIDE;
 const RECORD = 1 + 3 * PIXELS;
+/** Records in each official batch file (5 x 10,000 train, 10,000 test). */
+const OFFICIAL_RECORDS = 10_000;
 const CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
 const FILES = {
   train: [1, 2, 3, 4, 5].map((i) => `data_batch_${i}.bin`),
@@ -24,7 +26,7 @@ export function cifarDir(p: string): string {
   return existsSync(path.join(p, FILES.val[0])) || !existsSync(nested) ? p : nested;
 }
 
-function loadSplit(dir: string, name: 'train' | 'val'): IndexedSplit {
+function loadSplit(dir: string, name: 'train' | 'val', logger?: DataLogger): IndexedSplit {
   const chunks = FILES[name].map((f) => {
     const file = path.join(dir, f);
     let buf: Buffer;
@@ -35,6 +37,15 @@ function loadSplit(dir: string, name: 'train' | 'val'): IndexedSplit {
     }
     if (buf.length === 0 || buf.length % RECORD !== 0) {
       throw new DataError(`${file}: ${buf.length} bytes is not a whole number of ${RECORD}-byte records`);
+    }
+    // A file cut at a record boundary reads as a valid smaller one: say so, but go on, since
+    // users make subsets with these names on purpose.
+    const records = buf.length / RECORD;
+    if (records !== OFFICIAL_RECORDS) {
+      logger?.warn(
+        { file, records, expected: OFFICIAL_RECORDS },
+        `data: cifar10: ${file} holds ${records} records, the official file ${OFFICIAL_RECORDS} (a cut copy, or a subset made on purpose?)`,
+      );
     }
     return { file, buf };
   });
@@ -107,7 +118,7 @@ export async function openCifar10(ctx: SourceContext): Promise<DataSource> {
       if (!splits.has(name))
         splits.set(
           name,
-          Promise.resolve().then(() => loadSplit(dir, name)),
+          Promise.resolve().then(() => loadSplit(dir, name, ctx.logger)),
         );
       return splits.get(name)!;
     },

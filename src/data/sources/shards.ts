@@ -17,11 +17,17 @@ export interface ShardFormat {
   read(file: string): AsyncIterable<SampleRef>;
 }
 
-/** Shards of a pattern, each checked to exist (a missing shard is an error naming it). */
-export function shardList(pattern: string, key: string): string[] {
+/**
+ * Shards of a pattern, each checked to exist (a missing shard is an error naming it and
+ * how many are missing). `key` is the config key that gave the pattern, for the message.
+ */
+export function shardList(pattern: string, key?: string): string[] {
   const shards = expandBraces(pattern);
-  const missing = shards.find((s) => !existsSync(s));
-  if (missing) throw new DataError(`${key}: shard ${missing} not found (pattern ${pattern})`);
+  const missing = shards.filter((s) => !existsSync(s));
+  if (missing.length) {
+    const more = missing.length > 1 ? ` (and ${missing.length - 1} more of ${shards.length})` : '';
+    throw new DataError(`${key ? `${key}: ` : ''}shard ${missing[0]} not found${more} (pattern ${pattern})`);
+  }
   return shards;
 }
 

@@ -2,11 +2,10 @@
  * WebDataset tar shards: files grouped into samples by basename up to the first dot
  * (`n01440764_10026.jpg` + `n01440764_10026.cls`), members of a sample adjacent in the
  * tar. Streamed with tar-stream: one shard open at a time, one member in memory at a time.
+ * Gzip-compressed shards (`.tar.gz`/`.tgz`) are gunzipped on the fly (see ../formats/tar-index.ts).
  */
-import { createReadStream } from 'node:fs';
-import tar from 'tar-stream';
 import { DataError, errorMessage, type Skip, where } from '../errors.js';
-import { listTar } from '../formats/tar-index.js';
+import { listTar, openTar } from '../formats/tar-index.js';
 import { checkLabel, openShardSource } from './shards.js';
 import type { DataSource, SampleRef, SourceContext } from './source.js';
 
@@ -24,6 +23,8 @@ export function splitMember(name: string): { key: string; ext: string } {
 
 interface Group {
   key: string;
+  /** Extensions of all its members, for the message when it lacks an image or label. */
+  exts: string[];
   image?: { bytes: Buffer; member: string };
   label?: { text: string; ext: string; member: string };
 }
@@ -67,14 +68,24 @@ function parseLabel(text: string, ext: string): number | undefined {
   }
 }
 
+/**
+ * Why a group has no image or label, with its members: `a.v2.jpg` is key `a`, ext `v2.jpg`
+ * by the WebDataset convention, which users with dotted names don't expect, so say so.
+ */
+function missingDetail(g: Group): string {
+  const listed = g.exts.length > 6 ? [...g.exts.slice(0, 6), '...'] : g.exts;
+  const dotted = g.exts.some((e) => {
+    const last = e.slice(e.lastIndexOf('.') + 1);
+    return e.includes('.') && (IMAGE_EXTS.has(last) || labelRank(last) >= 0);
+  });
+  const note = dotted ? '; WebDataset keys end at the first dot of the file name' : '';
+  return `sample '${g.key}' has no ${g.image ? 'label' : 'image'} file (members: ${listed.join(', ')}${note})`;
+}
+
 function toSample(file: string, g: Group, ctx: SourceContext, numClasses: number): SampleRef | null {
   if (!g.image || !g.label) {
     const reason = g.image ? 'missing_label' : 'missing_image';
-    ctx.skips.add({
-      reason,
-      where: where(file, { member: g.key }),
-      detail: `sample '${g.key}' has no ${g.image ? 'label' : 'image'} file`,
-    });
+    ctx.skips.add({ reason, where: where(file, { member: g.key }), detail: missingDetail(g) });
     return null;
   }
   const at = where(file, { member: g.label.member });
@@ -100,14 +111,7 @@ async function readEntry(entry: object): Promise<Buffer> {
 }
 
 async function* readShard(file: string, ctx: SourceContext, numClasses: number): AsyncGenerator<SampleRef> {
-  const input = createReadStream(file, { highWaterMark: 1 << 20 });
-  const extract = tar.extract();
-  let opened = false;
-  input.once('open', () => {
-    opened = true;
-  });
-  input.on('error', (err) => extract.destroy(err));
-  input.pipe(extract);
+  const { extract, gzip, close } = await openTar(file); // DataError if it can't be opened or isn't a tar
   let group: Group | null = null;
   const flush = () => {
     const s = group ? toSample(file, group, ctx, numClasses) : null;
@@ -117,7 +121,8 @@ async function* readShard(file: string, ctx: SourceContext, numClasses: number):
   try {
     for await (const entry of extract) {
       const name = entry.header.name;
-      if (entry.header.type !== 'file') {
+      // Regular files only (as the header count): `contiguous-file` is type 7, a regular file too.
+      if (entry.header.type !== 'file' && entry.header.type !== 'contiguous-file') {
         await readEntry(entry);
         continue;
       }
@@ -126,8 +131,9 @@ async function* readShard(file: string, ctx: SourceContext, numClasses: number):
         const s = flush();
         if (s) yield s;
       }
-      group ??= { key };
+      group ??= { key, exts: [] };
       const g: Group = group;
+      g.exts.push(ext);
       if (IMAGE_EXTS.has(ext) && !g.image) g.image = { bytes: await readEntry(entry), member: name };
       else if (labelRank(ext) >= 0 && (!g.label || labelRank(ext) < labelRank(g.label.ext))) {
         g.label = { text: (await readEntry(entry)).toString('utf8'), ext, member: name };
@@ -135,19 +141,17 @@ async function* readShard(file: string, ctx: SourceContext, numClasses: number):
     }
   } catch (err) {
     if (err instanceof DataError) throw err;
-    if (!opened) throw new DataError(`cannot open shard ${file}: ${errorMessage(err)}`);
     // A damaged or truncated archive: keep what was read intact, skip the rest of the shard
     // (a sample cut short is part of that rest, as in the header count).
     ctx.skips.add({
       reason: 'truncated_shard',
       where: file,
-      detail: `tar stream broken: ${errorMessage(err)}`,
+      detail: `${gzip ? 'gzip-compressed ' : ''}tar stream broken: ${errorMessage(err)}`,
     });
     const g = group as Group | null;
     if (!g?.image || !g.label) group = null;
   } finally {
-    input.destroy();
-    extract.destroy();
+    close();
   }
   const last = flush();
   if (last) yield last;

@@ -1,10 +1,11 @@
-/** One process per run directory (run.lock), and what the runner does with damaged or finished runs. */
+/** One process per run directory (run.lock), and what the runner does with damaged, short or finished runs. */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { UserError } from '../../src/config/errors.js';
+import { evaluateRun } from '../../src/runner/evaluate.js';
 import { EXIT } from '../../src/runner/exit-codes.js';
 import { acquireRunLock, STALE_MS } from '../../src/runner/lock.js';
 import { ensureRunDir, pidAlive, runPaths } from '../../src/runner/rundir.js';
@@ -221,5 +222,37 @@ describe('damaged and finished runs', () => {
       { ...quietOpts, engine: fakeEngine({ warmupEpochs: 1, nanAtStep: 3 }), say: (l) => said.push(l) },
     );
     assert.match(said.join('\n'), /non-finite loss at step 3 \(epoch 1\.60\)/);
+  });
+
+  it('data that ends early or is unreadable: the run goes on with what there is, and says so', async () => {
+    const root = tempDir();
+    const short = await runFromConfig(
+      { configFile: writeConfig(root), runDir: path.join(root, 'short') },
+      { ...quietOpts, engine: fakeEngine({ trainYields: 3, valBatches: 0, listingSkips: 7 }) },
+    );
+    assert.equal(short.exitCode, EXIT.OK);
+    const epochs = readLines(runPaths(short.runDir).metrics).filter((r) => r.kind === 'epoch');
+    assert.deepEqual(
+      epochs.map((r) => [r.epoch, r.step, r.val_top1, r.skipped]),
+      [
+        [1, 3, null, 7],
+        [2, 6, null, 7],
+        [3, 9, null, 7],
+      ],
+    );
+    const events = readFileSync(runPaths(short.runDir).events, 'utf8');
+    assert.match(events, /the train split ended 2 batches before the end of epoch 0/);
+    assert.match(events, /the val split yielded no readable sample/);
+    await assert.rejects(
+      runFromConfig(
+        { configFile: writeConfig(root), runDir: path.join(root, 'none') },
+        { ...quietOpts, engine: fakeEngine({ trainYields: 0 }) },
+      ),
+      refused(/the train split yields no readable batch/),
+    );
+    await assert.rejects(
+      evaluateRun(short.runDir, { checkpoint: 'last', engine: fakeEngine({ valBatches: 0 }) }),
+      refused(/the val split yielded no readable sample to evaluate/),
+    );
   });
 });
