@@ -16,6 +16,7 @@ import { listTar } from '../../src/data/formats/tar-index.js';
 import { countTfRecords, frameRecord, readTfRecords } from '../../src/data/formats/tfrecord.js';
 import { createLoader } from '../../src/data/index.js';
 import { configForPath, inspectData } from '../../src/data/inspect.js';
+import { detectSource } from '../../src/data/sources/index.js';
 import { collect, config, labelsOf, makeImage, recordingLogger, tarBuffer, tempDir } from './helpers.js';
 
 /** A tar of samples `key.jpg` + `key.cls`. */
@@ -61,6 +62,12 @@ test('gzip-compressed WebDataset shards (.tar.gz, .tgz) read and count like plai
     (await listTar(path.join(dir, 'one.tgz'))).members.map((m) => m.name),
     ['a.jpg', 'a.cls', 'b.jpg', 'b.cls'],
   );
+  // A folder of such shards, or one shard, is told apart like plain tars.
+  assert.deepEqual(detectSource(dir), {
+    source: 'webdataset',
+    path: path.join(dir, '{one.tgz,s-0.tar.gz,s-1.tar.gz}'),
+  });
+  assert.equal(detectSource(path.join(dir, 'one.tgz')).source, 'webdataset');
 
   // A gzip stream cut short: what was intact is read, the rest skipped; count and read agree.
   const cut = gzipSync(

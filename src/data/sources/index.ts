@@ -47,15 +47,18 @@ function listPattern(dir: string, names: string[]): string {
   return names.length === 1 ? path.join(dir, names[0]) : path.join(dir, `{${names.join(',')}}`);
 }
 
+/** WebDataset shard names: plain or gzip-compressed tars. */
+const TAR_NAME = /\.(tar|tar\.gz|tgz)$/;
+
 /** Which source reads `p` (a file, folder or shard pattern); an error says what was expected. */
 export function detectSource(p: string): Detected {
   if (p.includes('{') || !existsSync(p)) {
-    if (/\.tar\b/.test(p)) return { source: 'webdataset', path: p };
+    if (/\.(tar|tgz)\b/.test(p)) return { source: 'webdataset', path: p };
     if (TFRECORD_NAME.test(path.basename(p))) return { source: 'tfrecord', path: p };
     throw new DataError(`${p}: not found`);
   }
   if (statSync(p).isFile()) {
-    if (p.endsWith('.tar')) return { source: 'webdataset', path: p };
+    if (TAR_NAME.test(p)) return { source: 'webdataset', path: p };
     return { source: 'tfrecord', path: p };
   }
   if (readCacheMeta(p)) return { source: 'cache', path: p };
@@ -63,7 +66,7 @@ export function detectSource(p: string): Detected {
   const names = readdirSync(p).sort();
   if (names.some((n) => /-idx[13]-ubyte(\.gz)?$/.test(n))) return { source: 'mnist', path: p };
   for (const [source, test] of [
-    ['webdataset', (n: string) => n.endsWith('.tar')],
+    ['webdataset', (n: string) => TAR_NAME.test(n)],
     ['tfrecord', (n: string) => TFRECORD_NAME.test(n)],
   ] as const) {
     const shards = names.filter(test);
@@ -78,6 +81,6 @@ export function detectSource(p: string): Detected {
   }
   if (names.some((n) => statSync(path.join(p, n)).isDirectory())) return { source: 'imagefolder', path: p };
   throw new DataError(
-    `${p}: cannot tell the data format: expected MNIST idx files, CIFAR-10 .bin batches, class folders, .tar or TFRecord shards`,
+    `${p}: cannot tell the data format: expected MNIST idx files, CIFAR-10 .bin batches, class folders, .tar (.tar.gz, .tgz) or TFRecord shards`,
   );
 }
