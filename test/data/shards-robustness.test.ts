@@ -11,7 +11,7 @@ import { deflateSync, gzipSync } from 'node:zlib';
 import { UserError } from '../../src/config/errors.js';
 import { DataError } from '../../src/data/errors.js';
 import { expandBraces } from '../../src/data/formats/braces.js';
-import { encodeExample } from '../../src/data/formats/example.js';
+import { encodeExample, type FeatureValue } from '../../src/data/formats/example.js';
 import { listTar } from '../../src/data/formats/tar-index.js';
 import { countTfRecords, frameRecord, readTfRecords } from '../../src/data/formats/tfrecord.js';
 import { createLoader } from '../../src/data/index.js';
@@ -247,7 +247,7 @@ test('TFRecord skip messages name the key that is missing or has the wrong type'
   const dir = tempDir(t);
   const img = await makeImage(8, 8);
   const file = path.join(dir, 't.tfrecord');
-  const records = [
+  const records: Record<string, FeatureValue>[] = [
     { 'image/encoded': img, 'image/class/label': 'seven' },
     { 'image/encoded': img, 'image/class/label': 2.5 },
     { 'image/encoded': img },
