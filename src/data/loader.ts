@@ -120,14 +120,17 @@ export class Loader implements BatchLoader {
   }
 
   /**
-   * A train batch whose samples were all unreadable still has to exist (the runner counts
-   * batches). Indexed splits: one sample drawn at a seeded random position of the epoch
-   * (a real image with its own label, the same on every run and resume). Streams can't
-   * seek: an error that points at the skipped-sample warnings.
+   * A train batch whose samples were all unreadable. Indexed splits: one sample drawn at a
+   * seeded random position of the epoch (a real image with its own label, the same on
+   * every run and resume), so the epoch keeps its batch count. Streams can't seek: the
+   * batch stays empty and is not yielded; the next batch's `index` shows the gap, which
+   * the runner steps over (batch k is always stream units [kB, (k+1)B), so a resume
+   * meets the same gap). An indexed split with nothing readable in 16 draws is an error.
    */
   private async replacement(split: Split, epoch: number, index: number, job: BatchJob): Promise<BatchOut> {
     const plan = this.plans[split];
     const s = plan.split;
+    if (s.kind === 'stream') return { x: new Uint8Array(0), y: new Int32Array(0), n: 0, skips: [] };
     if (s.kind === 'indexed') {
       const order = this.order(split, epoch);
       for (let attempt = 0; attempt < 16; attempt++) {
@@ -220,7 +223,7 @@ export class Loader implements BatchLoader {
         let out = await head.out;
         for (const skip of out.skips) skips.add(skip);
         if (out.n === 0 && plan.dropLast) out = await this.replacement(split, epoch, head.index, head.job);
-        if (out.n === 0) continue; // val: nothing readable in this batch
+        if (out.n === 0) continue; // nothing readable in this batch (val, or a train stream)
         yield { x: out.x, y: out.y, n: out.n, height: size, width: size, channels, index: head.index };
       }
     } finally {

@@ -236,10 +236,21 @@ export async function trainLoop(ctx: LoopContext): Promise<LoopOutcome> {
           logger.warn(
             { epoch, missing_batches: missing },
             `data: the train split ended ${missing} batches before the end of epoch ${epoch} ` +
-              '(data.train.num_samples above the real count, or a shard damaged since counting); the epoch ends here',
+              '(data.train.num_samples above the real count, a shard damaged since counting, or unreadable last batches); ' +
+              'the epoch ends here',
           );
           state.iter = epochEnd;
           break;
+        }
+        const at = next.value.index === undefined ? state.iter : epoch * bpe + next.value.index;
+        if (at > state.iter) {
+          // A sharded split skips a batch with no readable sample (the loader cannot refill it).
+          const [from, to] = [state.iter - epoch * bpe, at - epoch * bpe - 1];
+          logger.warn(
+            { epoch, batches: [from, to] },
+            `data: train batch${from === to ? ` ${from}` : `es ${from}-${to}`} of epoch ${epoch} had no readable sample: skipped`,
+          );
+          state.iter = at;
         }
         const waited = performance.now() - w0;
         timer.wait += waited;

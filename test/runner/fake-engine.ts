@@ -24,6 +24,8 @@ export interface FakeOptions {
   trainYields?: number;
   /** Samples the loader dropped while listing the data (stats().skipped from the start). */
   listingSkips?: number;
+  /** Train batch positions with no readable sample: left out, as a sharded split does. */
+  unreadableTrainBatches?: number[];
 }
 
 const INFO: DatasetInfo = {
@@ -56,7 +58,7 @@ export class FakeLoader implements BatchLoader {
   closed = false;
   constructor(
     private readonly o: Required<Pick<FakeOptions, 'trainBatches' | 'valBatches' | 'batchSize'>> &
-      Pick<FakeOptions, 'trainYields' | 'listingSkips'>,
+      Pick<FakeOptions, 'trainYields' | 'listingSkips' | 'unreadableTrainBatches'>,
   ) {
     this.info = { ...INFO, trainSize: o.trainBatches * o.batchSize, valSize: o.valBatches * o.batchSize };
   }
@@ -65,7 +67,10 @@ export class FakeLoader implements BatchLoader {
   }
   async *epochBatches(split: Split, epoch: number, startBatch = 0): AsyncIterable<Batch> {
     const end = split === 'train' ? (this.o.trainYields ?? this.o.trainBatches) : this.o.valBatches;
-    for (let i = startBatch; i < end; i++) yield makeBatch(split, epoch, i, this.o.batchSize);
+    for (let i = startBatch; i < end; i++) {
+      if (split === 'train' && this.o.unreadableTrainBatches?.includes(i)) continue;
+      yield { ...makeBatch(split, epoch, i, this.o.batchSize), index: i };
+    }
   }
   stats() {
     return { skipped: this.o.listingSkips ?? 0, byReason: {} };
@@ -203,6 +208,7 @@ export function fakeEngine(o: FakeOptions = {}): Engine & { trainers: FakeTraine
         batchSize: o.batchSize ?? opts.batchSize,
         trainYields: o.trainYields,
         listingSkips: o.listingSkips,
+        unreadableTrainBatches: o.unreadableTrainBatches,
       });
       loaders.push(l);
       return l;

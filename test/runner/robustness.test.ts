@@ -255,4 +255,36 @@ describe('damaged and finished runs', () => {
       refused(/the val split yielded no readable sample to evaluate/),
     );
   });
+
+  it('a train batch with no readable sample (sharded data) is stepped over, and a resume meets the same gap', async () => {
+    const gaps = { unreadableTrainBatches: [1, 4] };
+    const a = tempDir();
+    const whole = await runFromConfig(
+      { configFile: writeConfig(a), runDir: path.join(a, 'run') },
+      { ...quietOpts, engine: fakeEngine(gaps) },
+    );
+    const epochs = readLines(runPaths(whole.runDir).metrics).filter((r) => r.kind === 'epoch');
+    assert.deepEqual(
+      epochs.map((r) => [r.epoch, r.step]),
+      [
+        [1, 3],
+        [2, 6],
+        [3, 9],
+      ],
+    );
+    const events = readFileSync(runPaths(whole.runDir).events, 'utf8');
+    assert.match(events, /train batch 1 of epoch 0 had no readable sample: skipped/);
+    assert.match(events, /the train split ended 1 batches before the end of epoch 0/); // batch 4, the last
+    const b = tempDir();
+    const runDir = path.join(b, 'run');
+    const crash = fakeEngine({ ...gaps, onStep: (s) => s === 5 && crashNow() });
+    await assert.rejects(
+      runFromConfig({ configFile: writeConfig(b), runDir }, { ...quietOpts, engine: crash }),
+    );
+    await resumeRun(runDir, {}, { ...quietOpts, engine: fakeEngine(gaps) });
+    assert.deepEqual(
+      learningRecords(runPaths(runDir).metrics),
+      learningRecords(runPaths(whole.runDir).metrics),
+    );
+  });
 });
