@@ -1,4 +1,5 @@
 import type { RunSummary } from './read-run.js';
+import type { MeanSd, SeedGroupSummary } from './seeds.js';
 
 const esc = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -33,15 +34,39 @@ const COLUMNS: [string, (r: RunSummary) => string][] = [
   ['img/s', (r) => (r.img_per_s === null ? '–' : r.img_per_s.toFixed(1))],
 ];
 
-/** A self-contained report page: the summary table and the figures (inline SVG). */
+const pm = (x: MeanSd | null) =>
+  x === null ? '–' : `${(100 * x.mean).toFixed(2)}%${x.sd === null ? '' : ` ± ${(100 * x.sd).toFixed(2)}`}`;
+
+const SEED_COLUMNS: [string, (g: SeedGroupSummary) => string][] = [
+  ['setting', (g) => g.label],
+  ['seeds', (g) => g.seeds.map((s) => (s === null ? '?' : String(s))).join(', ')],
+  ['final top-1', (g) => pm(g.final_top1)],
+  ['best top-1', (g) => pm(g.best_top1)],
+  ['final top-5', (g) => pm(g.final_top5)],
+  ['best top-5', (g) => pm(g.best_top5)],
+];
+
+function table<T>(columns: [string, (r: T) => string][], rows: T[]): string {
+  const head = columns.map(([h]) => `<th>${esc(h)}</th>`).join('');
+  const body = rows
+    .map((r) => `<tr>${columns.map(([, f]) => `<td>${esc(f(r))}</td>`).join('')}</tr>`)
+    .join('\n');
+  return `<table>\n<thead><tr>${head}</tr></thead>\n<tbody>\n${body}\n</tbody>\n</table>`;
+}
+
+/**
+ * A self-contained report page: the summary table, the same over seeds (mean ± sample sd)
+ * when some setting ran under several, and the figures (inline SVG).
+ */
 export function reportHtml(
   summaries: RunSummary[],
   figures: { title: string; svg: string; png: string }[],
+  bySetting: SeedGroupSummary[] = [],
 ): string {
-  const head = COLUMNS.map(([h]) => `<th>${esc(h)}</th>`).join('');
-  const rows = summaries
-    .map((s) => `<tr>${COLUMNS.map(([, f]) => `<td>${esc(f(s))}</td>`).join('')}</tr>`)
-    .join('\n');
+  const seeds =
+    bySetting.length > 0
+      ? `<h2>Over seeds (mean ± sample standard deviation)</h2>\n${table(SEED_COLUMNS, bySetting)}\n`
+      : '';
   const figs = figures
     .map(
       (f) =>
@@ -64,13 +89,8 @@ figure { margin: 0 0 2em 0; }
 <body>
 <h1>wtrain report</h1>
 <p>Errors on the val split (fractions shown as %). Generated ${esc(new Date().toISOString())}.</p>
-<table>
-<thead><tr>${head}</tr></thead>
-<tbody>
-${rows}
-</tbody>
-</table>
-${figs}
+${table(COLUMNS, summaries)}
+${seeds}${figs}
 </body>
 </html>
 `;

@@ -5,6 +5,7 @@ import { figure3, figure4 } from './figures.js';
 import { reportHtml } from './html.js';
 import { type RunSummary, readRun, runLabels, summarize } from './read-run.js';
 import { specToSvg, svgToPng } from './render.js';
+import { seedGroups, summarizeGroups } from './seeds.js';
 
 export interface ReportFiles {
   html: string;
@@ -16,9 +17,12 @@ export async function renderReport(runDirs: string[], outDir: string): Promise<R
   const runs = runDirs.map((d) => readRun(d));
   const labels = runLabels(runs);
   const summary = runs.map((r, i) => summarize(r, labels[i]));
+  const groups = seedGroups(runs);
+  const seeded = groups.some((g) => g.members.length > 1);
+  const bySetting = seeded ? summarizeGroups(groups, summary) : [];
   mkdirSync(outDir, { recursive: true });
   const specs = [
-    { file: 'figure3-top1', title: 'Figure 3: top-1 error vs epoch', spec: figure3(runs, labels) },
+    { file: 'figure3-top1', title: 'Figure 3: top-1 error vs epoch', spec: figure3(runs, labels, groups) },
     { file: 'figure4-angles', title: 'Figure 4: matrix and δ angles per layer', spec: figure4(runs, labels) },
   ];
   const figures: { title: string; svg: string; png: string }[] = [];
@@ -32,7 +36,8 @@ export async function renderReport(runDirs: string[], outDir: string): Promise<R
     files.push(path.join(outDir, `${s.file}.svg`), path.join(outDir, `${s.file}.png`));
   }
   const html = path.join(outDir, 'report.html');
-  writeFileSync(html, reportHtml(summary, figures));
+  writeFileSync(html, reportHtml(summary, figures, bySetting));
   writeFileSync(path.join(outDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  if (seeded) writeFileSync(path.join(outDir, 'seeds.json'), `${JSON.stringify(bySetting, null, 2)}\n`);
   return { html, figures: files, summary };
 }

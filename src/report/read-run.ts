@@ -14,6 +14,8 @@ export interface RunData {
   model: string;
   data: string;
   state: string;
+  /** The run's config.yaml as written (raw, unvalidated). */
+  config: Record<string, any>;
   meta?: RunMeta;
   records: MetricsRecord[];
   epochs: MetricsRecord[];
@@ -44,6 +46,7 @@ export function readRun(dir: string, withAngles = true): RunData {
     model: `${cfg.model?.arch ?? '?'}${width}`,
     data: String(cfg.data?.source ?? '?'),
     state: effectiveState(readStatus(p.dir)),
+    config: cfg,
     meta: readMeta(p.dir),
     records,
     epochs: records.filter((r) => r.kind === 'epoch'),

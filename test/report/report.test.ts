@@ -9,18 +9,20 @@ import { displayPath } from '../../src/config/load.js';
 import { figure3, figure4 } from '../../src/report/figures.js';
 import { renderReport } from '../../src/report/index.js';
 import { readRun, runLabels } from '../../src/report/read-run.js';
+import { meanSd, seedGroups } from '../../src/report/seeds.js';
 
-function fakeRun(root: string, name: string, rule: string, withVal = true): string {
+function fakeRun(root: string, name: string, rule: string, withVal = true, extra = ''): string {
   const dir = path.join(root, name);
   mkdirSync(dir, { recursive: true });
   writeFileSync(
     path.join(dir, 'config.yaml'),
-    `name: ${name}\nrule:\n  name: ${rule}\nmodel:\n  arch: resnet20\ndata:\n  source: mnist\n`,
+    `name: ${name}\nrule:\n  name: ${rule}\nmodel:\n  arch: resnet20\ndata:\n  source: mnist\n${extra}`,
   );
+  const seed = Number(/seed: (\d+)/.exec(extra)?.[1] ?? 0);
   const metrics: string[] = [];
   const angles: string[] = [];
   for (let e = 1; e <= 4; e++) {
-    const top1 = 0.9 / e + (rule === 'fa' ? 0.05 : 0);
+    const top1 = 0.9 / e + (rule === 'fa' ? 0.05 : 0) + seed * 0.01;
     metrics.push(
       JSON.stringify({
         kind: 'step',
@@ -137,5 +139,52 @@ describe('report', () => {
     assert.equal(summary[2].best_top1, null);
     assert.equal(summary[0].epochs, 4);
     assert.equal(summary[0].wall_s, 12);
+  });
+
+  it('seeds: runs differing only in train.seed are one setting: mean line with a min-max band, mean ± sd', async () => {
+    const seedRoot = mkdtempSync(path.join(tmpdir(), 'wtrain-report-seeds-'));
+    const seedDirs = [
+      fakeRun(seedRoot, 'bp-s0', 'bp', true, 'train:\n  seed: 0\n'),
+      fakeRun(seedRoot, 'fa-s0', 'fa', true, 'train:\n  seed: 0\n'),
+      fakeRun(seedRoot, 'bp-s1', 'bp', true, 'train:\n  seed: 1\nrun:\n  runs_root: elsewhere\n'),
+      fakeRun(seedRoot, 'bp-s2', 'bp', true, 'train:\n  seed: 2\n'),
+      fakeRun(seedRoot, 'bp-lr', 'bp', true, 'train:\n  seed: 0\noptimizer:\n  lr: 0.5\n'),
+    ];
+    const runs = seedDirs.map((d) => readRun(d));
+    const groups = seedGroups(runs);
+    assert.deepEqual(
+      groups.map((g) => [g.label, g.members, g.seeds]),
+      [
+        ['BP (bp-s0) (3 seeds)', [0, 2, 3], [0, 1, 2]],
+        ['FA', [1], [0]],
+        ['BP (bp-lr)', [4], [0]],
+      ],
+    );
+    const f3: any = figure3(runs, runLabels(runs), groups);
+    const bp = f3.data.values.filter((v: any) => v.run === 'BP (bp-s0) (3 seeds)');
+    assert.deepEqual(
+      bp.map((v: any) => v.epoch),
+      [1, 2, 3, 4],
+    );
+    // seeds 0, 1, 2 add 0, 1, 2 points of error: mean +1, band [+0, +2]
+    assert.ok(
+      Math.abs(bp[0].top1 - 91) < 1e-9 && bp[0].lo === 90 && Math.abs(bp[0].hi - 92) < 1e-9,
+      JSON.stringify(bp[0]),
+    );
+    assert.equal(f3.layer[0].mark.type, 'area');
+    const stats = meanSd([0.1, 0.2, null, 0.3])!;
+    assert.equal(stats.n, 3);
+    assert.ok(Math.abs(stats.mean - 0.2) < 1e-12 && Math.abs(stats.sd! - 0.1) < 1e-12);
+    assert.equal(meanSd([0.4])!.sd, null);
+    assert.equal(meanSd([null]), null);
+    const out = path.join(seedRoot, 'out');
+    await renderReport(seedDirs, out);
+    const bySetting = JSON.parse(readFileSync(path.join(out, 'seeds.json'), 'utf8'));
+    assert.deepEqual(bySetting[0].runs, ['bp-s0', 'bp-s1', 'bp-s2']);
+    assert.ok(Math.abs(bySetting[0].best_top1.mean - 0.235) < 1e-12); // 0.225 + 0.01
+    assert.match(
+      readFileSync(path.join(out, 'report.html'), 'utf8'),
+      /Over seeds.*<td>23\.50% ± 1\.00<\/td>/s,
+    );
   });
 });
