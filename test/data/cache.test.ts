@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { resolveDataPaths } from '../../src/data/config.js';
@@ -84,4 +85,15 @@ test('a cache made from another config is not used (warning), the source is read
   );
   assert.match(missing.warnings[0].msg, /has not been prepared/);
   await l.close();
+  // A cache listed by the old ImageFolder rules (no `listing` in its fingerprint) is not used either.
+  const metaFile = path.join(root, 'c', 'meta.json');
+  const meta = JSON.parse(readFileSync(metaFile, 'utf8'));
+  writeFileSync(
+    metaFile,
+    JSON.stringify({ ...meta, fingerprint: meta.fingerprint.replace(',"listing":2', '') }),
+  );
+  const oldRules = recordingLogger();
+  const o = await createLoader(cfg, { seed: 0, batchSize: 4, baseDir: '/', logger: oldRules });
+  assert.match(oldRules.warnings[0]?.msg ?? 'no warning', /cache was prepared from a different data config/);
+  await o.close();
 });

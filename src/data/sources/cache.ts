@@ -44,6 +44,9 @@ export function cacheFingerprint(cfg: DataConfig, imageSize: number): string {
   const split = (s: DataConfig['train']) => ({ from: s.from ?? null, range: s.range, limit: s.limit });
   return JSON.stringify({
     source: cfg.source,
+    // ImageFolder's listing rules changed (v2: symlinks followed, class subfolders walked),
+    // so a cache listed by the old rules is not taken for one of the same tree now.
+    listing: cfg.source === 'imagefolder' ? 2 : undefined,
     path: cfg.path,
     val_path: cfg.val_path,
     val_labels: cfg.val_labels,
