@@ -4,8 +4,8 @@ import { z } from 'zod';
 export const ruleConfigSchema = z
   .strictObject({
     name: z.enum(['bp', 'fa', 'ss', 'wm', 'kp']).default('bp'),
-    /** Sign-symmetry magnitude: usf = sqrt(2/(fan_in+fan_out)), brsf = fresh random each batch, frsf = fixed random. */
-    ss_variant: z.enum(['usf', 'brsf', 'frsf']).default('usf'),
+    /** Sign-symmetry magnitude: xiao = Xiao et al.'s code (conv sqrt(2/(k·k·C_out)), dense 1/sqrt(fan_in)), usf = sqrt(2/(fan_in+fan_out)), brsf = fresh random each batch, frsf = fixed random. */
+    ss_variant: z.enum(['xiao', 'usf', 'brsf', 'frsf']).default('xiao'),
     /** Weight mirror (App. D.2, Algorithm 1, eq. 21). */
     wm: z
       .strictObject({

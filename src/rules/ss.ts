@@ -1,7 +1,11 @@
 /**
- * Sign-symmetry (Xiao et al. 2018): B = sign(W) ⊙ M, recomputed from W after every
- * update (so the backward pass and the angles always see the current signs): only
- * W's signs are shared. Magnitudes M:
+ * Sign-symmetry (Xiao et al. 2018, the paper's [7]): B = sign(W) ⊙ M, recomputed from W
+ * after every update (so the backward pass and the angles always see the current
+ * signs): only W's signs are shared. The paper gives no magnitudes; it compares its SS
+ * result with [7], so the default follows [7]'s released code (willwx/sign-symmetry).
+ * Magnitudes M:
+ *   xiao: one scalar per layer, as [7]'s code: sqrt(2 / (k·k·C_out)) for a conv (the
+ *         torchvision ResNet init scale), 1/sqrt(fan_in) for the dense layer
  *   usf:  one scalar per layer, sqrt(2 / (fan_in + fan_out))
  *   brsf: |R| with R drawn afresh for every batch (He-normal scale)
  *   frsf: |R| drawn once and kept
@@ -49,6 +53,9 @@ export class SignSymmetry extends FeedbackWeightsRule {
       for (const layer of this.ctx.layers) {
         let magnitude: tf.Tensor | number;
         switch (this.ctx.cfg.ss_variant) {
+          case 'xiao':
+            magnitude = xiaoMagnitude(layer);
+            break;
           case 'usf':
             magnitude = Math.sqrt(2 / (layer.fanIn + layer.fanOut));
             break;
@@ -62,4 +69,9 @@ export class SignSymmetry extends FeedbackWeightsRule {
       }
     });
   }
+}
+
+/** [7]'s scale: sqrt(2 / (k·k·C_out)) for a conv (its fan_out), 1/sqrt(in_features) for the dense layer. */
+export function xiaoMagnitude(layer: FeedbackLayer): number {
+  return layer.kind === 'conv' ? Math.sqrt(2 / layer.fanOut) : 1 / Math.sqrt(layer.fanIn);
 }

@@ -8,7 +8,10 @@ export const optimizerConfigSchema = z
     momentum: z.number().min(0).max(1).default(0.9),
     nesterov: z.boolean().default(true),
     weight_decay: z.number().min(0).default(1e-4),
-    /** Whether biases and BatchNorm γ/β also get weight decay (Goyal et al. decay all parameters). */
+    /**
+     * Whether biases and BatchNorm γ/β also get weight decay. The paper names λ only (App. D.1);
+     * decaying them is this project's choice (Goyal et al. and the TPU ResNet leave γ/β undecayed).
+     */
     decay_bias_and_bn: z.boolean().default(true),
   })
   .prefault({});

@@ -1,8 +1,9 @@
 /**
  * SGD with (Nesterov) momentum and L2 weight decay, PyTorch semantics:
  *   g ← g + λ·p;  v ← μ·v + g;  p ← p − η·(g + μ·v)  (Nesterov)  or  p − η·v
- * With μ = 0 this is Alg. 1/2's W ← (1 − ηλ)W − η·δ yᵀ. Each parameter (W, B
- * under KP, biases, BN γ/β) has its own momentum buffer.
+ * With μ = 0 this is W ← (1 − ηλ)W − η·δ yᵀ: λ as an L2 term (App. D.1); Alg. 1/2 write
+ * (1 − λ)W, the step size folded into λ. Each parameter (W, B under KP, biases, BN γ/β)
+ * has its own momentum buffer.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { type SgdEntry, sgdUpdateMany } from '../backend/ops/sgd_update.js';

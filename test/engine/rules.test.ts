@@ -109,18 +109,23 @@ test('KP with momentum: B gets W’s gradient through its own momentum buffer', 
   engine.dispose();
 });
 
-test('SS: sign(B) = sign(W) after every step; usf magnitude sqrt(2/(fan_in+fan_out))', async () => {
+test('SS: sign(B) = sign(W) after every step; xiao and usf magnitudes per layer', async () => {
   await useBackend('cpu');
-  for (const variant of ['usf', 'brsf', 'frsf']) {
+  for (const variant of ['xiao', 'usf', 'brsf', 'frsf']) {
     const engine = smallEngine({ rule: { name: 'ss', ss_variant: variant } });
     for (let t = 0; t < 4; t++) {
       engine.trainStep(fakeBatch(4, 8, t), 0.5);
       for (const l of engine.layers) {
         const B = l.B?.value as tf.Tensor;
         assert.deepEqual(take(tf.sign(B)), take(tf.sign(l.W.value)), `${variant} ${l.name} step ${t}`);
-        if (variant === 'usf') {
+        const expected = {
+          // [7]'s code: sqrt(2/(k·k·C_out)) for convs, 1/sqrt(in_features) for the dense layer
+          xiao: l.kind === 'conv' ? Math.sqrt(2 / l.fanOut) : 1 / Math.sqrt(l.fanIn),
+          usf: Math.sqrt(2 / (l.fanIn + l.fanOut)),
+        }[variant];
+        if (expected !== undefined) {
           const mags = new Set(Array.from(take(tf.abs(B))).map((v) => v.toPrecision(6)));
-          assert.deepEqual([...mags], [Math.fround(Math.sqrt(2 / (l.fanIn + l.fanOut))).toPrecision(6)]);
+          assert.deepEqual([...mags], [Math.fround(expected).toPrecision(6)], `${variant} ${l.name}`);
         }
       }
     }
