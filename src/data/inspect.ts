@@ -8,7 +8,8 @@ import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import sharp from 'sharp';
 import { type DataConfig, dataConfigSchema, sourceSplitOf } from './config.js';
 import { DataError, type DataLogger, errorMessage, SkipLog } from './errors.js';
-import { gunzipHead, isGzip, looksLikeTar } from './formats/tar-index.js';
+import { inflateHead, isGzip } from './formats/compression.js';
+import { looksLikeTar } from './formats/tar-index.js';
 import { sniffTfRecord } from './formats/tfrecord.js';
 import { planSubset } from './loader.js';
 import { openConfigured, SPLITS, transformOf } from './setup.js';
@@ -68,7 +69,7 @@ function shardFormat(file: string): 'webdataset' | 'tfrecord' {
   if (looksLikeTar(head)) return 'webdataset';
   if (sniffTfRecord(head)) return 'tfrecord';
   if (isGzip(head)) {
-    const inner = gunzipHead(head);
+    const inner = inflateHead(head, 'gzip');
     if (inner && looksLikeTar(inner)) return 'webdataset';
     throw new DataError(`${file}: gzip-compressed, but neither a tar archive nor a TFRecord file inside`);
   }

@@ -2,6 +2,7 @@
  * Runs of one setting under several seeds (what `scripts/sweep.sh -s "0 1 2"` makes):
  * grouped so Figure 3 draws their mean with a min–max band and the report gives mean ± sd.
  */
+import { diffConfigs } from '../config/diff.js';
 import { type RunData, type RunSummary, runLabels } from './read-run.js';
 
 export interface SeedGroup {
@@ -29,34 +30,24 @@ export interface SeedGroupSummary {
   best_top5: MeanSd | null;
 }
 
-/** JSON with keys sorted at every level, so equal configs give equal strings. */
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    return `{${Object.keys(o)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(v) ?? 'null';
-}
+/** Keys in which runs of one setting may differ: the seed, and what does not change training. */
+const NOT_THE_SETTING = ['name', 'description', 'run', 'backend', 'train.seed'];
 
-/** What defines a setting: the config without its seed and the keys that do not change training. */
-export function settingKey(config: Record<string, any>): string {
-  const { name: _n, description: _d, run: _r, backend: _b, ...rest } = config;
-  const { seed: _s, ...train } = (rest.train ?? {}) as Record<string, unknown>;
-  return canonical({ ...rest, train });
+/** Whether two runs' configs differ only in NOT_THE_SETTING (compared as resume compares them). */
+export function sameSetting(a: Record<string, any>, b: Record<string, any>): boolean {
+  return diffConfigs(a, b).every((c) =>
+    NOT_THE_SETTING.some((k) => c.key === k || c.key.startsWith(`${k}.`)),
+  );
 }
 
 /** Runs grouped by setting, groups in order of their first run. */
 export function seedGroups(runs: RunData[]): SeedGroup[] {
-  const byKey = new Map<string, number[]>();
+  const groups: number[][] = [];
   runs.forEach((r, i) => {
-    const key = settingKey(r.config);
-    byKey.set(key, [...(byKey.get(key) ?? []), i]);
+    const group = groups.find((g) => sameSetting(runs[g[0]].config, r.config));
+    if (group) group.push(i);
+    else groups.push([i]);
   });
-  const groups = [...byKey.values()];
   const labels = runLabels(groups.map((g) => runs[g[0]]));
   return groups.map((members, i) => ({
     label: members.length > 1 ? `${labels[i]} (${members.length} seeds)` : labels[i],

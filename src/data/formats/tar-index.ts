@@ -8,9 +8,10 @@
  * its shortcut (the whole shard is decompressed once to list its headers).
  */
 import { open } from 'node:fs/promises';
-import { constants, createGunzip, gunzipSync } from 'node:zlib';
+import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
 import { DataError, errorMessage } from '../errors.js';
+import { inflateHead, isGzip } from './compression.js';
 
 export interface TarMember {
   name: string;
@@ -57,21 +58,6 @@ function paxPath(data: Buffer): string | undefined {
 
 const isRegular = (type: string | null | undefined) => type === 'file' || type === 'contiguous-file';
 
-/** Whether bytes start with the gzip magic (1f 8b). */
-export const isGzip = (head: Uint8Array): boolean => head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
-
-/**
- * The first bytes of what a gzip stream holds, from the first few KiB of the compressed
- * file (a sync flush decodes a cut stream as far as it goes); null when that start is corrupt.
- */
-export function gunzipHead(head: Uint8Array): Buffer | null {
-  try {
-    return gunzipSync(head.subarray(0, 4096), { finishFlush: constants.Z_SYNC_FLUSH });
-  } catch {
-    return null;
-  }
-}
-
 /** Whether bytes start with a tar header: the ustar magic, or (old v7 tars) a valid header checksum. */
 export function looksLikeTar(head: Uint8Array): boolean {
   if (head.length < BLOCK) return false;
@@ -86,7 +72,7 @@ export function looksLikeTar(head: Uint8Array): boolean {
  */
 function sniffShard(file: string, head: Buffer): boolean {
   if (isGzip(head)) {
-    const inner = gunzipHead(head);
+    const inner = inflateHead(head, 'gzip');
     // A corrupt or very short gzip start is left to the reader (a damaged shard, skipped and logged).
     if (inner && inner.length >= BLOCK && !looksLikeTar(inner)) {
       throw new DataError(`shard ${file} is gzip-compressed but holds no tar archive`);

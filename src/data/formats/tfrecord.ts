@@ -10,10 +10,10 @@
  * record offsets in logs are offsets in the uncompressed stream.
  */
 import { type FileHandle, open, writeFile } from 'node:fs/promises';
-import { constants, createGunzip, createInflate, inflateSync } from 'node:zlib';
+import { createGunzip, createInflate } from 'node:zlib';
 import { DataError, errorMessage, type Skip, where } from '../errors.js';
+import { type Compression, inflateHead, isGzip, isZlib } from './compression.js';
 import { maskedCrc32c } from './crc32c.js';
-import { gunzipHead, isGzip } from './tar-index.js';
 
 /** One record: its data, or why it is unusable (`skip`). */
 export interface RawRecord {
@@ -106,8 +106,6 @@ class StreamReader implements ByteReader {
   }
 }
 
-export type Compression = 'gzip' | 'zlib';
-
 function readLength(header: Uint8Array): number {
   const view = new DataView(header.buffer, header.byteOffset, HEADER);
   const len = view.getBigUint64(0, true);
@@ -124,10 +122,6 @@ function headerOk(header: Uint8Array): boolean {
 export function looksLikeTfRecord(head: Uint8Array): boolean {
   return head.length >= HEADER && readLength(head) >= 0 && headerOk(head);
 }
-
-/** A zlib stream header (RFC 1950): deflate, and the check bits. */
-const isZlib = (head: Uint8Array) =>
-  head.length >= 2 && (head[0] & 0x0f) === 8 && ((head[0] << 8) | head[1]) % 31 === 0;
 
 /**
  * How a file that starts with `head` is compressed: null when it is a plain TFRecord (or
@@ -147,15 +141,7 @@ export function tfRecordCompression(head: Uint8Array): Compression | null {
 export function sniffTfRecord(head: Uint8Array): { compression: Compression | null } | null {
   if (looksLikeTfRecord(head)) return { compression: null };
   const compression = tfRecordCompression(head);
-  let inner: Uint8Array | null = null;
-  if (compression === 'gzip') inner = gunzipHead(head);
-  else if (compression === 'zlib') {
-    try {
-      inner = inflateSync(head.subarray(0, 4096), { finishFlush: constants.Z_SYNC_FLUSH });
-    } catch {
-      inner = null;
-    }
-  }
+  const inner = compression ? inflateHead(head, compression) : null;
   return inner && looksLikeTfRecord(inner) ? { compression } : null;
 }
 
