@@ -7,6 +7,10 @@
 #   source .gpu/env.sh && scripts/bench-gpu.sh run [bench-gpu args]
 #                                     on the GPU node, from the copied project root: writes
 #                                     results.md/results.json/torch.json/bench.log to $OUT
+#   source .gpu/env.sh && scripts/bench-gpu.sh check [gpu-check args]
+#                                     on the GPU node: test/webgpu's kernel tests (bundled) and
+#                                     scripts/gpu-check.ts (one training step vs cpu, per tuning
+#                                     variant); writes gpu-tests.log, check.md/json to $OUT
 #   scripts/bench-gpu.sh tiny         here, on lavapipe: the same bundle with --tiny
 #
 # .gpu/ stays under ~60 MB (the copy budget): CIFAR-10 travels as data_batch_1.bin only
@@ -39,7 +43,7 @@ unpack() {
 
 case "$cmd" in
   prepare)
-    node scripts/bundle.mjs
+    node scripts/bundle.mjs --gpu-tests
     # prepare.sh fails when re-run with its .debs already there: run it only when needed.
     if [ ! -f .gpu/env.sh ] || [ ! -f .gpu/node.xz ] || ! ls .gpu/debs/libvulkan1_*.deb >/dev/null 2>&1; then
       "$root/../shared/gpu/prepare.sh"
@@ -73,14 +77,32 @@ case "$cmd" in
     echo "bench-gpu: exit $rc; results in $out"
     exit "$rc"
     ;;
+  check)
+    command -v node >/dev/null || { echo "bench-gpu: no node on PATH: source .gpu/env.sh first" >&2; exit 1; }
+    out=${OUT:-$root/bench-results}
+    mkdir -p "$out"
+    unpack
+    set +e
+    echo "bench-gpu: kernel tests ($work/bundle/webgpu-tests.mjs)"
+    timeout "${CHECK_TESTS_TIMEOUT_S:-300}" node --test --test-reporter=spec "$work/bundle/webgpu-tests.mjs" \
+      > "$out/gpu-tests.log" 2>&1
+    tests_rc=$?
+    grep -E '^ *✖|^ℹ (tests|pass|fail|skipped|duration_ms)' "$out/gpu-tests.log" | head -40
+    echo "bench-gpu: one training step vs cpu (scripts/gpu-check.ts)"
+    timeout "${CHECK_TIMEOUT_S:-300}" node "$work/bundle/bench-gpu.mjs" check --out "$out" "$@" 2>&1 | tee "$out/gpu-check.log"
+    check_rc=${PIPESTATUS[0]}
+    set -e
+    echo "bench-gpu: kernel tests exit $tests_rc, gpu-check exit $check_rc; results in $out"
+    [ "$tests_rc" -eq 0 ] && [ "$check_rc" -eq 0 ]
+    ;;
   tiny)
-    node scripts/bundle.mjs
+    node scripts/bundle.mjs --gpu-tests
     out=${OUT:-$root/tmp/bench-tiny}
     args=(--tiny --out "$out" --no-torch)
     [ -f "$cifar_src/data_batch_1.bin" ] && args+=(--cifar "$cifar_src")
     node bundle/bench-gpu.mjs "${args[@]}" "$@"
     ;;
   *)
-    sed -n '2,14p' "$0"
+    sed -n '2,18p' "$0"
     ;;
 esac

@@ -6,6 +6,7 @@
  * profiles, tuning variants, fused BN/SGD kernels, per-layer conv kernels. See docs/gpu.md.
  *
  *   node bundle/bench-gpu.mjs [--tiny] [--cifar DIR] ...      (or: node --import tsx scripts/bench-gpu.ts)
+ *   node bundle/bench-gpu.mjs check ...   scripts/gpu-check.ts's correctness check (bench-gpu/check.ts)
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -15,6 +16,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { clearDeviceError } from '../src/backend/webgpu/device_errors.js';
 import { initWebgpuBackend, registerWebgpuOps, webgpuFinish } from '../src/backend/webgpu/index.js';
 import type { WebGPUBackend } from '../src/backend/webgpu/program.js';
+import { gpuCheck } from './bench-gpu/check.js';
 import { cifarEpoch } from './bench-gpu/epoch.js';
 import { benchFused } from './bench-gpu/fused.js';
 import { benchConvKernels } from './bench-gpu/kernels.js';
@@ -38,6 +40,8 @@ const VARIANTS: TuningVariant[] = [
   { name: 'default', tuning: {} },
   { name: 'stock tfjs dW', tuning: { filterGrad: 'stock' } },
   { name: 'naive dx (tfjs default)', tuning: { inputGrad: 'naive' } },
+  { name: 'matmul dx everywhere', tuning: { inputGrad: 'mm' } },
+  { name: 'dx: naive below 16 px per image only', tuning: { inputGrad: 'auto' } },
   { name: 'submit every 64 dispatches', tuning: { submitBatch: 64 } },
   { name: 'split-K 256 workgroups', tuning: { filterGradWorkgroups: 256 } },
   { name: 'split-K 4096 workgroups', tuning: { filterGradWorkgroups: 4096 } },
@@ -101,6 +105,7 @@ function pick(nets: NetConfig[], pred: (n: NetConfig) => boolean): NetConfig[] {
 }
 
 async function main(): Promise<number> {
+  if (process.argv[2] === 'check') return gpuCheck(process.argv.slice(3));
   const t0 = performance.now();
   const o = parseOptions(process.argv.slice(2));
   const budgetS = Number(process.env.BENCH_BUDGET_S) || 480;
@@ -139,7 +144,8 @@ async function main(): Promise<number> {
     await section('numerics vs cpu', r, o, t0, budgetS, async () => {
       const n = nets.find((x) => x.arch === 'resnet20') ?? nets[0];
       const small = { ...n, batch: o.tiny ? 2 : 8, label: `${n.arch} b${o.tiny ? 2 : 8} ${n.size}px` };
-      r.numerics.push(await compareWithCpu(small, 'kp'));
+      // Seed 1: seed 3's batch puts a ReLU input within rounding of 0 (scripts/gpu-check.ts).
+      r.numerics.push(await compareWithCpu(small, 'kp', 1));
     });
   }
   await section('training steps', r, o, t0, budgetS, async () => {
@@ -185,7 +191,7 @@ async function main(): Promise<number> {
   }
   if (o.variants) {
     await section('tuning variants', r, o, t0, budgetS, async () => {
-      for (const net of big.filter((n) => n.label.includes('32px'))) {
+      for (const net of big) {
         for (const { name, tuning } of VARIANTS) {
           registerWebgpuOps(tuning);
           const steps = tuning.filterGrad === 'stock' ? Math.min(o.steps, 3) : o.steps;

@@ -3,7 +3,10 @@
  * `npm run bundle`: a self-contained copy of wtrain for machines without npm or
  * network (HPC compute nodes, the GPU machine). Writes bundle/:
  *
- *   wtrain.mjs, bench-gpu.mjs   esbuild bundles (tfjs and every JS dependency inside)
+ *   wtrain.mjs, bench-gpu.mjs   esbuild bundles (tfjs and every JS dependency inside);
+ *                               bench-gpu.mjs also runs scripts/gpu-check.ts (`bench-gpu.mjs check`)
+ *   webgpu-tests.mjs            with --gpu-tests: test/webgpu's kernel tests in one file (node
+ *                               --test), to run them on a real GPU (scripts/bench-gpu.sh check)
  *   decode-worker.js            the data layer's worker thread
  *   wasm-worker.js              a wasm compute thread (backend.threads > 1)
  *   *.wasm                      tfjs-backend-wasm's binaries (found next to the bundle)
@@ -14,7 +17,7 @@
  * report PNGs) is native and large (17 MB): left out unless --with-sharp; without it
  * the MNIST/CIFAR binary formats and cached data sets still work.
  *
- * Usage: node scripts/bundle.mjs [--out DIR] [--with-sharp] [--minify] [entry.ts=name ...]
+ * Usage: node scripts/bundle.mjs [--out DIR] [--with-sharp] [--minify] [--gpu-tests] [entry.ts=name ...]
  */
 import {
   cpSync,
@@ -34,12 +37,19 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MAX_BYTES = 40 * 1024 * 1024;
 
 function parseArgs(argv) {
-  const opts = { out: path.join(ROOT, 'bundle'), withSharp: false, minify: false, entries: [] };
+  const opts = {
+    out: path.join(ROOT, 'bundle'),
+    withSharp: false,
+    minify: false,
+    gpuTests: false,
+    entries: [],
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--out') opts.out = path.resolve(argv[++i]);
     else if (a === '--with-sharp') opts.withSharp = true;
     else if (a === '--minify') opts.minify = true;
+    else if (a === '--gpu-tests') opts.gpuTests = true;
     else if (a.includes('=')) {
       const [file, name] = a.split('=');
       opts.entries.push({ file, name });
@@ -51,7 +61,22 @@ function parseArgs(argv) {
       { file: 'scripts/bench-gpu.ts', name: 'bench-gpu' },
     ];
   }
+  if (opts.gpuTests) opts.entries.push(gpuTestsEntry());
   return opts;
+}
+
+/**
+ * test/webgpu's tests that need only the bundle (init.test and kill_resume.test spawn tsx),
+ * as one file: esbuild's code splitting breaks tfjs-backend-webgpu's start (its chunk
+ * order leaves WebGPUBackend undefined), and one bundle per test would be ~15 MB each.
+ */
+function gpuTestsEntry() {
+  const dir = 'test/webgpu';
+  const files = readdirSync(path.join(ROOT, dir)).filter(
+    (f) => f.endsWith('.test.ts') && !['init.test.ts', 'kill_resume.test.ts'].includes(f),
+  );
+  const contents = files.map((f) => `import './${dir}/${f}';`).join('\n');
+  return { name: 'webgpu-tests', file: `${dir}/${files[0]}`, contents };
 }
 
 /** ESM output has no require/__dirname; CommonJS dependencies (tfjs, the wasm loader) need both. */
@@ -140,19 +165,19 @@ function esbuildOptions(opts, external, plugins) {
   };
 }
 
+/** One self-contained file per entry: a source file, the CLI's main, or `contents` (imports). */
 async function bundleEntry(entry, opts, external, plugins) {
-  const common = esbuildOptions(opts, external, plugins);
-  const input = entry.cli
-    ? {
-        stdin: {
-          contents: `import { main } from './${entry.file}';\nprocess.exit(await main(process.argv));\n`,
-          resolveDir: ROOT,
-          sourcefile: `${entry.name}-entry.ts`,
-          loader: 'ts',
-        },
-      }
+  const contents = entry.cli
+    ? `import { main } from './${entry.file}';\nprocess.exit(await main(process.argv));\n`
+    : entry.contents;
+  const input = contents
+    ? { stdin: { contents, resolveDir: ROOT, sourcefile: `${entry.name}-entry.ts`, loader: 'ts' } }
     : { entryPoints: [entry.file] };
-  await esbuild.build({ ...common, ...input, outfile: path.join(opts.out, `${entry.name}.mjs`) });
+  await esbuild.build({
+    ...esbuildOptions(opts, external, plugins),
+    ...input,
+    outfile: path.join(opts.out, `${entry.name}.mjs`),
+  });
 }
 
 /**

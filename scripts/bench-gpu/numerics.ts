@@ -15,12 +15,16 @@ export interface NumericsResult {
   worstRelErr: number;
   tolerance: number;
   ok: boolean;
+  /** The worst tensors, worst first, with their error (for finding the kernel at fault). */
+  worst: Array<{ tensor: string; relErr: number }>;
 }
 
-async function stepDeltas(
+/** Every tensor's change over one training step at lr 1 on `backend`, from the same initial state and batch. */
+export async function stepDeltas(
   backend: string,
   net: NetConfig,
   rule: AnyRule,
+  seed = 3,
 ): Promise<Map<string, Float32Array>> {
   await tf.setBackend(backend);
   const trainer = await buildTrainer(net, rule);
@@ -35,7 +39,7 @@ async function stepDeltas(
     };
     const before = await read(trainer.getState().tensors);
     // lr 1: the update is large next to the weights, so fp32 rounding of W − ηd hides little of it.
-    trainer.trainStep(syntheticBatch(net.batch, net.size, 3), 1);
+    trainer.trainStep(syntheticBatch(net.batch, net.size, seed), 1);
     const after = await read(trainer.getState().tensors);
     const deltas = new Map<string, Float32Array>();
     for (const [k, a] of after) {
@@ -51,14 +55,26 @@ async function stepDeltas(
 export async function compareWithCpu(
   net: NetConfig,
   rule: AnyRule,
+  seed = 3,
   tolerance = 1e-4,
 ): Promise<NumericsResult> {
-  const ref = await stepDeltas('cpu', net, rule);
-  const got = await stepDeltas('webgpu', net, rule);
-  let worstTensor = '';
-  let worstRelErr = 0;
+  const ref = await stepDeltas('cpu', net, rule, seed);
+  const got = await stepDeltas('webgpu', net, rule, seed);
+  return compareDeltas(net, rule, ref, got, tolerance);
+}
+
+/** Max |a−b| / max |ref| per tensor; `ok` when the worst is within `tolerance`. */
+export function compareDeltas(
+  net: NetConfig,
+  rule: AnyRule,
+  ref: Map<string, Float32Array>,
+  got: Map<string, Float32Array>,
+  tolerance = 1e-4,
+  top = 5,
+): NumericsResult {
   const extra = [...got.keys()].filter((k) => !ref.has(k));
   if (extra.length > 0) throw new Error(`numerics: tensors only on webgpu: ${extra.join(', ')}`);
+  const errs: Array<{ tensor: string; relErr: number }> = [];
   for (const [k, r] of ref) {
     const g = got.get(k);
     if (!g || g.length !== r.length) throw new Error(`numerics: tensor ${k} differs in presence or size`);
@@ -68,19 +84,19 @@ export async function compareWithCpu(
       diff = Math.max(diff, Math.abs(g[i] - r[i]));
       scale = Math.max(scale, Math.abs(r[i]));
     }
-    const rel = diff / (scale || 1);
-    if (rel >= worstRelErr) {
-      worstRelErr = rel;
-      worstTensor = k;
-    }
+    // NaN counts as worst.
+    errs.push({ tensor: k, relErr: Number.isNaN(diff) ? Number.POSITIVE_INFINITY : diff / (scale || 1) });
   }
+  errs.sort((a, b) => b.relErr - a.relErr);
+  const worst = errs[0] ?? { tensor: '', relErr: 0 };
   return {
     net: net.label,
     rule,
     tensors: ref.size,
-    worstTensor,
-    worstRelErr,
+    worstTensor: worst.tensor,
+    worstRelErr: worst.relErr,
     tolerance,
-    ok: worstRelErr <= tolerance,
+    ok: worst.relErr <= tolerance,
+    worst: errs.slice(0, top),
   };
 }

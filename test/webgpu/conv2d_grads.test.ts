@@ -21,6 +21,7 @@ import {
   setFilterGradTargetWorkgroups,
   webgpuConv2dFilterGrad,
 } from '../../src/backend/webgpu/conv2d_filter_grad.js';
+import { naiveInputGrad } from '../../src/backend/webgpu/conv2d_input_grad.js';
 import { registerWebgpuOps } from '../../src/backend/webgpu/index.js';
 import { randomArray, relErr } from '../helpers.js';
 import { type ConvCase, convLabel, convOutShape, onCpu, onGpu, TOLERANCE, useWebgpu } from './gpu.js';
@@ -95,6 +96,55 @@ for (const [i, c] of INPUT_GRAD_CASES.entries()) {
     }
   });
 }
+
+test("naiveInputGrad: which of tfjs's dx programs each choice picks", () => {
+  const big = [8, 8, 8, 64];
+  const tiny = [8, 2, 2, 256];
+  const k3 = [3, 3, 64, 64];
+  const k1 = [1, 1, 64, 128];
+  for (const [x, f, stride] of [
+    [big, k3, 1],
+    [tiny, k3, 2],
+  ] as const) {
+    assert.equal(naiveInputGrad(x, f, stride, 'mm'), false);
+    assert.equal(naiveInputGrad(x, f, stride, 'naive'), true);
+  }
+  // auto: naive only below 16 pixels per image (4x4 = 16 stays on the matmul).
+  assert.equal(naiveInputGrad(big, k3, 1, 'auto'), false);
+  assert.equal(naiveInputGrad([8, 4, 4, 64], k3, 1, 'auto'), false);
+  assert.equal(naiveInputGrad([8, 3, 5, 64], k3, 1, 'auto'), true);
+  assert.equal(naiveInputGrad(tiny, k3, 1, 'auto'), true);
+  assert.equal(naiveInputGrad(big, k3, 2, 'auto'), false);
+  // auto-strided: also strided layers with a filter wider than 1x1.
+  assert.equal(naiveInputGrad(big, k3, 2, 'auto-strided'), true);
+  assert.equal(naiveInputGrad(big, k1, 2, 'auto-strided'), false);
+  assert.equal(naiveInputGrad(big, k3, 1, 'auto-strided'), false);
+});
+
+test("conv2dInputGrad by shape (auto-strided) sets tfjs's program flag per layer and equals cpu", async (t) => {
+  if (!(await useWebgpu(t))) return;
+  const cases: Array<[ConvCase, boolean]> = [
+    [{ x: [2, 3, 3, 8], k: 3, co: 8, stride: 1, pad: 1, why: 'tiny image: naive' }, true],
+    [CASES[1], true], // 3x3 stride 2: naive
+    [CASES[3], false], // 1x1 stride 2: matmul
+    [CASES[0], false], // 8x8 stride 1: matmul
+  ];
+  try {
+    registerWebgpuOps({ inputGrad: 'auto-strided' });
+    for (const [i, [c, naive]] of cases.entries()) {
+      const d = inputs(c, 400 + i);
+      const call = (impl: Conv2dInputGradFn) => () =>
+        impl(tf.tensor4d(d.dy, d.dyShape), tf.tensor4d(d.w, d.filterShape), c.x, c.stride, c.pad);
+      const ref = await onCpu(call(stockConv2dInputGrad));
+      const got = await onGpu(call(conv2dInputGrad));
+      assert.equal(tf.env().getBool('WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE'), naive, convLabel(c));
+      const err = relErr(got.data, ref);
+      assert.ok(err <= TOLERANCE, `${convLabel(c)}: rel. error ${err.toExponential(2)} > ${TOLERANCE}`);
+    }
+  } finally {
+    registerWebgpuOps();
+  }
+});
 
 test('conv2dFilterGrad: split count does not change the result; no tensors leak', async (t) => {
   if (!(await useWebgpu(t))) return;

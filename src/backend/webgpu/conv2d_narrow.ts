@@ -22,7 +22,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { type Conv2dFn, convOutSize } from '../ops/conv2d.js';
-import { type Conv2dInputGradFn, stockConv2dInputGrad } from '../ops/conv2d_input_grad.js';
+import type { Conv2dInputGradFn } from '../ops/conv2d_input_grad.js';
+import { webgpuConv2dInputGrad } from './conv2d_input_grad.js';
 import {
   ceilDiv,
   type KernelArgs,
@@ -228,7 +229,7 @@ export const webgpuNarrowConv2d: Conv2dFn = (x, filter, stride, pad) => {
 export const webgpuNarrowConv2dInputGrad: Conv2dInputGradFn = (dy, filter, xShape, stride, pad) => {
   const [kh, kw] = filter.shape;
   if (dy.dtype !== 'float32' || !narrowInputGrad(xShape, filter.shape, stride, pad)) {
-    return stockConv2dInputGrad(dy, filter, xShape, stride, pad);
+    return webgpuConv2dInputGrad(dy, filter, xShape, stride, pad);
   }
   return runNarrow(dy, filter, { outShape: xShape, kh, kw, stride: 1, pad: kh - 1 - pad, transposed: true });
 };

@@ -18,6 +18,7 @@ import {
   setFilterGradTargetWorkgroups,
   webgpuConv2dFilterGrad,
 } from './conv2d_filter_grad.js';
+import { type InputGradChoice, setInputGradChoice, webgpuConv2dInputGrad } from './conv2d_input_grad.js';
 import {
   registerConv2dNarrowKernel,
   webgpuNarrowConv2d,
@@ -43,8 +44,12 @@ export { webgpuFinish, webgpuThrottle } from './sync.js';
 export interface WebgpuTuning {
   /** conv2dFilterGrad: our split-K implicit GEMM, or tfjs's stock kernel (one thread per filter element). */
   filterGrad: 'splitk' | 'stock';
-  /** conv2dInputGrad: tfjs's tiled matmul-style program, or its naive one (tfjs's default). */
-  inputGrad: 'mm' | 'naive';
+  /**
+   * conv2dInputGrad: tfjs's tiled matmul-style program, its naive one (tfjs's default),
+   * or by layer shape (conv2d_input_grad.ts: `auto` naive where x has < 16 pixels per
+   * image, `auto-strided` also at stride > 1 with a filter wider than 1).
+   */
+  inputGrad: InputGradChoice;
   /**
    * Layers with fewer than 32 output channels (dx: input channels, stride 1) on our
    * narrow-tile implicit-GEMM kernel (conv2d_narrow.ts), or all on tfjs's 32-wide tiles.
@@ -68,9 +73,14 @@ export interface WebgpuTuning {
   hostCaches: 'on' | 'off';
 }
 
+/**
+ * Chosen from bench-gpu on an H100 (docs/gpu.md "Results", docs/gpu-results/): dx by
+ * layer shape took ResNet-18 batch 512 from ~55 to ~36 ms/step; each other knob's
+ * alternative was slower or within the run's drift.
+ */
 export const DEFAULT_WEBGPU_TUNING: Readonly<WebgpuTuning> = {
   filterGrad: 'splitk',
-  inputGrad: 'mm',
+  inputGrad: 'auto-strided',
   narrowConv: 'off',
   filterGradWorkgroups: 1024,
   submitBatch: 15,
@@ -104,7 +114,8 @@ export function registerWebgpuOps(tuning: Partial<WebgpuTuning> = {}): void {
   registerConv2dNarrowKernel();
   const narrow = t.narrowConv === 'on';
   registerOpImpl('conv2d', 'webgpu', narrow ? webgpuNarrowConv2d : undefined);
-  registerOpImpl('conv2dInputGrad', 'webgpu', narrow ? webgpuNarrowConv2dInputGrad : undefined);
+  registerOpImpl('conv2dInputGrad', 'webgpu', narrow ? webgpuNarrowConv2dInputGrad : webgpuConv2dInputGrad);
+  setInputGradChoice(t.inputGrad);
   registerBatchNormKernels();
   registerOpImpl('batchNormTrain', 'webgpu', webgpuBatchNormTrain);
   registerOpImpl('batchNormTrainGrad', 'webgpu', webgpuBatchNormTrainGrad);
