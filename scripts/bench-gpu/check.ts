@@ -4,14 +4,18 @@
  * (scripts/bench-gpu/numerics.ts), under the default tuning and under each variant that
  * swaps one of our kernels for tfjs's, so a mismatch points at the kernel at fault; and
  * the default twice on webgpu, which must agree (a data race shows up as a difference).
- * The wasm backend is a second reference: where it too disagrees with cpu, the batch
- * sits on a kink (a ReLU input within rounding of 0 takes the other side of the mask
- * on one backend, which moves one element of δ and so a whole output channel of dW by
- * a few %: ResNet-20, batch 8, synthetic batch seed 3 does that on wasm, webgpu and
- * lavapipe alike, seeds 1, 2 and 4 agree to 1e-5), not on a bug: try another --seed.
+ *
+ * One step is not continuous in its inputs: where a ReLU input lies within rounding of 0,
+ * two backends can take opposite sides of the mask, which moves one element of δ and so
+ * a BN's dβ and a whole output channel of dW by 1e-3 to 1e-1. At ResNet-20 batch 8 that
+ * happened for two of the four synthetic batches tried (seed 3: wasm and webgpu against
+ * cpu; seed 4: webgpu on lavapipe, in every variant alike). So each row runs several batches
+ * (--seeds) at batch 2 (a quarter of the ReLU inputs, so fewer kinks) and passes when
+ * most of them are within tolerance: a faulty kernel would fail most. The wasm
+ * backend is a second reference, which can meet such kinks against cpu too.
  * Writes check.md and check.json to --out (default $OUT).
  *
- *   node --import tsx scripts/gpu-check.ts [--rules kp,bp] [--batch 8] [--seed 1] [--arch resnet20] [--out DIR]
+ *   node --import tsx scripts/gpu-check.ts [--rules kp,bp] [--batch 2] [--seeds 1,2,3] [--arch resnet20] [--out DIR]
  *   node bundle/bench-gpu.mjs check ...      (the bundle; bench-gpu.sh check runs it on the GPU node)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -38,16 +42,21 @@ const VARIANTS: TuningVariant[] = [
   ...FUSION_VARIANTS,
 ];
 
-interface CheckRow extends NumericsResult {
+interface CheckRow {
+  rule: AnyRule;
   variant: string;
+  /** One comparison per seed, in --seeds order. */
+  seeds: Array<NumericsResult & { seed: number }>;
+  /** Within tolerance on most seeds, and no device error. */
+  ok: boolean;
   deviceError: string | null;
 }
 
 function parse(argv: string[]) {
   const o = {
     rules: ['kp', 'bp'] as AnyRule[],
-    batch: 8,
-    seed: 1,
+    batch: 2,
+    seeds: [1, 2, 3],
     arch: 'resnet20',
     out: process.env.OUT || 'gpu-check',
   };
@@ -55,7 +64,7 @@ function parse(argv: string[]) {
     const v = argv[i + 1];
     if (argv[i] === '--rules') o.rules = v.split(',') as AnyRule[];
     else if (argv[i] === '--batch') o.batch = Number(v);
-    else if (argv[i] === '--seed') o.seed = Number(v);
+    else if (argv[i] === '--seeds') o.seeds = v.split(',').map(Number);
     else if (argv[i] === '--arch') o.arch = v;
     else if (argv[i] === '--out') o.out = v;
     else throw new Error(`gpu-check: unknown argument ${argv[i]}`);
@@ -77,29 +86,30 @@ async function webgpuDeltas(
 
 const fmt = (x: number) => (Number.isFinite(x) ? x.toExponential(1) : String(x));
 
-function markdown(rows: CheckRow[], adapter: string, net: NetConfig, seed: number): string {
+/** Most seeds within tolerance (a kink fails one batch; a faulty kernel would fail most). */
+const mostlyOk = (seeds: NumericsResult[]) => seeds.filter((r) => r.ok).length * 2 > seeds.length;
+
+function markdown(rows: CheckRow[], adapter: string, net: NetConfig, seeds: number[]): string {
   const lines = [
     `## webgpu vs cpu, one training step (${adapter})`,
     '',
-    `${net.label}, synthetic batch seed ${seed}, lr 1; error = max |webgpu − cpu| / max |cpu| of each tensor's change; "run 2 vs run 1" compares two webgpu runs.`,
+    `${net.label}, synthetic batch seeds ${seeds.join(', ')}, lr 1; error = max |webgpu − cpu| / max |cpu| of each tensor's change, worst tensor per seed; ok when most seeds are within tolerance; "run 2 vs run 1" compares two webgpu runs.`,
     '',
-    '| rule | variant | worst tensor | max rel. error | tolerance | ok | next worst |',
-    '| --- | --- | --- | --- | --- | --- | --- |',
+    '| rule | variant | max rel. error per seed | tolerance | ok | worst tensor (worst seed) |',
+    '| --- | --- | --- | --- | --- | --- |',
   ];
   for (const r of rows) {
-    const next = r.worst
-      .slice(1, 4)
-      .map((w) => `${w.tensor} ${fmt(w.relErr)}`)
-      .join('; ');
+    const worst = r.seeds.reduce((a, b) => (b.worstRelErr > a.worstRelErr ? b : a));
     const ok = r.deviceError ? `NO (device error: ${r.deviceError})` : r.ok ? 'yes' : 'NO';
+    const errs = r.seeds.map((x) => fmt(x.worstRelErr)).join(' / ');
     lines.push(
-      `| ${r.rule.toUpperCase()} | ${r.variant} | ${r.worstTensor} | ${fmt(r.worstRelErr)} | ${r.tolerance} | ${ok} | ${next} |`,
+      `| ${r.rule.toUpperCase()} | ${r.variant} | ${errs} | ${worst.tolerance} | ${ok} | ${worst.worstTensor} (seed ${worst.seed}) |`,
     );
   }
   return `${lines.join('\n')}\n`;
 }
 
-/** Run the check with its command-line arguments; 0 when every row is within tolerance. */
+/** Run the check with its command-line arguments; 0 when every row passes. */
 export async function gpuCheck(argv: string[]): Promise<number> {
   const o = parse(argv);
   mkdirSync(o.out, { recursive: true });
@@ -114,43 +124,54 @@ export async function gpuCheck(argv: string[]): Promise<number> {
   const rows: CheckRow[] = [];
   const save = () => {
     writeFileSync(path.join(o.out, 'check.json'), `${JSON.stringify({ adapter, rows }, null, 2)}\n`);
-    writeFileSync(path.join(o.out, 'check.md'), markdown(rows, adapter, net, o.seed));
+    writeFileSync(path.join(o.out, 'check.md'), markdown(rows, adapter, net, o.seeds));
+  };
+  const row = (rule: AnyRule, variant: string): CheckRow => {
+    let r = rows.find((x) => x.rule === rule && x.variant === variant);
+    if (!r) {
+      r = { rule, variant, seeds: [], ok: false, deviceError: null };
+      rows.push(r);
+    }
+    return r;
+  };
+  const add = (r: CheckRow, seed: number, res: NumericsResult, deviceError: string | null = null) => {
+    r.seeds.push({ ...res, seed });
+    r.deviceError ??= deviceError;
+    r.ok = !r.deviceError && mostlyOk(r.seeds);
+    process.stderr.write(
+      `gpu-check: ${r.rule} seed ${seed} [${r.variant}]: ${res.worstTensor} ${fmt(res.worstRelErr)}\n`,
+    );
+    save();
   };
   await initBackend(backendConfigSchema.parse({ name: 'wasm' }));
   for (const rule of o.rules) {
-    const ref = await stepDeltas('cpu', net, rule, o.seed);
-    const wasm = await stepDeltas('wasm', net, rule, o.seed);
-    rows.push({
-      ...compareDeltas(net, rule, ref, wasm),
-      variant: 'wasm backend (the second reference)',
-      deviceError: null,
-    });
-    await tf.setBackend('webgpu');
-    let first: Map<string, Float32Array> | null = null;
-    for (const v of VARIANTS) {
-      if (v.rules && !v.rules.includes(rule)) continue;
-      registerWebgpuOps(v.tuning);
-      const got = await webgpuDeltas(net, rule, o.seed);
-      rows.push({ ...compareDeltas(net, rule, ref, got.deltas), variant: v.name, deviceError: got.error });
-      first ??= got.deltas;
-      process.stderr.write(
-        `gpu-check: ${rule} [${v.name}]: ${rows.at(-1)?.worstTensor} ${fmt(rows.at(-1)?.worstRelErr ?? 0)}\n`,
-      );
-      save();
-    }
-    registerWebgpuOps();
-    const again = await webgpuDeltas(net, rule, o.seed);
-    if (first) {
-      // Two runs of one program on one GPU: any difference is a race or an uninitialised read.
-      rows.push({
-        ...compareDeltas(net, rule, first, again.deltas, 0),
-        variant: 'default, run 2 vs run 1',
-        deviceError: again.error,
-      });
-      save();
+    for (const seed of o.seeds) {
+      const ref = await stepDeltas('cpu', net, rule, seed);
+      const wasm = await stepDeltas('wasm', net, rule, seed);
+      add(row(rule, 'wasm backend (the second reference)'), seed, compareDeltas(net, rule, ref, wasm));
+      await tf.setBackend('webgpu');
+      let first: Map<string, Float32Array> | null = null;
+      for (const v of VARIANTS) {
+        if (v.rules && !v.rules.includes(rule)) continue;
+        registerWebgpuOps(v.tuning);
+        const got = await webgpuDeltas(net, rule, seed);
+        add(row(rule, v.name), seed, compareDeltas(net, rule, ref, got.deltas), got.error);
+        first ??= got.deltas;
+      }
+      registerWebgpuOps();
+      if (seed === o.seeds[0] && first) {
+        // Two runs of one program on one GPU: any difference is a race or an uninitialised read.
+        const again = await webgpuDeltas(net, rule, seed);
+        add(
+          row(rule, 'default, run 2 vs run 1'),
+          seed,
+          compareDeltas(net, rule, first, again.deltas, 0),
+          again.error,
+        );
+      }
     }
   }
   save();
-  process.stdout.write(markdown(rows, adapter, net, o.seed));
-  return rows.every((r) => r.ok && !r.deviceError) ? 0 : 1;
+  process.stdout.write(markdown(rows, adapter, net, o.seeds));
+  return rows.every((r) => r.ok) ? 0 : 1;
 }
