@@ -20,6 +20,7 @@ export const FUSION_VARIANTS: TuningVariant[] = [
   { name: 'ReLU, ReLU→BN and loss head as tf ops', tuning: { smallOps: 'stock' } },
   { name: 'bind groups and uniform buffers made per dispatch', tuning: { hostCaches: 'off' } },
   { name: 'noise drawn on the host and uploaded', tuning: { noise: 'host' }, rules: ['wm'] },
+  { name: 'input batch converted to floats on the host', tuning: { inputs: 'host' } },
 ];
 
 /** The variants of `list` that matter for `rule`. */

@@ -7,9 +7,21 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
-import { clearDeviceError } from '../../src/backend/webgpu/device_errors.js';
+import { clearDeviceError, deviceErrorHint } from '../../src/backend/webgpu/device_errors.js';
 import { webgpuFinish, webgpuThrottle } from '../../src/backend/webgpu/index.js';
 import { useWebgpu } from './gpu.js';
+
+/** The error a step boundary throws once Dawn's asynchronous report has arrived. */
+async function boundaryError(): Promise<unknown> {
+  for (let i = 0; i < 20; i++) {
+    try {
+      await webgpuFinish();
+    } catch (e) {
+      return e;
+    }
+  }
+  return undefined;
+}
 
 test('a device error (bad WGSL) makes the next step boundary throw, and every one after it until cleared', async (t) => {
   if (!(await useWebgpu(t))) return;
@@ -20,17 +32,43 @@ test('a device error (bad WGSL) makes the next step boundary throw, and every on
   await webgpuFinish(); // healthy: no throw
   await webgpuThrottle();
   device.createShaderModule({ code: '@group(0) @binding(0) var<storage, read> filter : array<f32>;' });
-  let error: unknown;
-  for (let i = 0; i < 20 && error === undefined; i++) {
-    try {
-      await webgpuFinish();
-    } catch (e) {
-      error = e;
-    }
-  }
+  const error = await boundaryError();
   assert.match(String(error), /WebGPU reported an error, so results since are wrong: .*reserved keyword/);
   await assert.rejects(webgpuThrottle(), /WebGPU reported an error/);
   // bench-gpu clears it to go on with its next section.
   assert.match(String(clearDeviceError(device)), /reserved keyword/);
   await webgpuFinish();
+});
+
+test('deviceErrorHint names the sizes and the fix for a too-large tensor or running out of memory', () => {
+  const binding =
+    'GPUValidationError: Binding size (154140672) of [Buffer (unlabeled)] is larger than the maximum storage buffer binding size (134217728).';
+  assert.match(
+    String(deviceErrorHint(binding)),
+    /one tensor \(147 MiB\).*\(128 MiB\): lower train\.batch_size/,
+  );
+  assert.match(
+    String(deviceErrorHint('GPUOutOfMemoryError: Out of memory')),
+    /ran out of memory: lower train\.batch_size/,
+  );
+  assert.equal(deviceErrorHint('GPUValidationError: reserved keyword'), null);
+});
+
+test("a tensor over the device's binding limit stops the run with the hint", async (t) => {
+  if (!(await useWebgpu(t))) return;
+  const device = (tf.backend() as unknown as { device: GPUDevice }).device;
+  const limit = device.limits.maxStorageBufferBindingSize;
+  if (limit > 2 ** 28) {
+    t.skip(`binding limit ${limit} bytes: too large to exceed in a test`);
+    return;
+  }
+  const big = tf.fill([limit / 4 + 4], 1);
+  const y = tf.add(big, 1);
+  const error = await boundaryError();
+  tf.dispose([big, y]);
+  assert.match(
+    String(error),
+    /larger than this GPU lets one kernel bind \(\d+ MiB\): lower train\.batch_size/,
+  );
+  clearDeviceError(device);
 });

@@ -31,14 +31,32 @@ export function watchDeviceErrors(device: GPUDevice): void {
   });
 }
 
+/** What a researcher can do about the errors that come from the run's sizes, or null. */
+export function deviceErrorHint(error: string): string | null {
+  const binding = /Binding size \((\d+)\).*maximum storage buffer binding size \((\d+)\)/s.exec(error);
+  if (binding) {
+    const mib = (x: string) => `${Math.round(Number(x) / 2 ** 20)} MiB`;
+    return (
+      `one tensor (${mib(binding[1])}) is larger than this GPU lets one kernel bind (${mib(binding[2])}): ` +
+      'lower train.batch_size or the image size (activations grow with both)'
+    );
+  }
+  if (/out of memory|OutOfMemory/i.test(error)) {
+    return 'the GPU ran out of memory: lower train.batch_size or the image size';
+  }
+  return null;
+}
+
 /** Throw if the device has reported an error since it was watched. */
 export function throwIfDeviceError(device: GPUDevice): void {
   const error = lost.get(device) ?? firstError.get(device);
   if (error === undefined) return;
   const lines = error.split('\n').filter((l) => l.trim().length > 0);
+  const hint = deviceErrorHint(error);
   throw new Error(
     `WebGPU reported an error, so results since are wrong: ${lines.slice(0, 4).join(' | ')}` +
-      (lines.length > 4 ? ' | … (full message on stderr)' : ''),
+      (lines.length > 4 ? ' | … (full message on stderr)' : '') +
+      (hint ? `\n${hint}` : ''),
   );
 }
 

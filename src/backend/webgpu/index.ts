@@ -28,6 +28,7 @@ import { registerCopyKernel } from './elementwise.js';
 import { setHostCaches } from './host_caches.js';
 import { registerMirrorUpdateKernel, webgpuMirrorUpdate } from './mirror_update.js';
 import { registerNormalNoiseKernel, webgpuNormalNoise } from './normal_noise.js';
+import { registerNormalizeImagesKernel, webgpuNormalizeImages } from './normalize_images.js';
 import type { WebGPUBackend } from './program.js';
 import { registerReluGradKernel, webgpuAddRelu, webgpuReluGrad } from './relu_grad.js';
 import { registerSgdKernel, webgpuSgdUpdate } from './sgd.js';
@@ -69,6 +70,8 @@ export interface WebgpuTuning {
   smallOps: 'fused' | 'stock';
   /** WM's mirror noise and SS's random magnitudes: drawn on the device, or on the host and uploaded. */
   noise: 'device' | 'host';
+  /** The input batch: its bytes uploaded and normalised on the device, or converted to floats on the host. */
+  inputs: 'device' | 'host';
   /** Reuse bind groups and write-once uniform buffers across dispatches (host_caches.ts), or make them per dispatch as tfjs does. */
   hostCaches: 'on' | 'off';
 }
@@ -87,6 +90,7 @@ export const DEFAULT_WEBGPU_TUNING: Readonly<WebgpuTuning> = {
   sgd: 'grouped',
   smallOps: 'fused',
   noise: 'device',
+  inputs: 'device',
   hostCaches: 'on',
 };
 
@@ -133,6 +137,7 @@ export function registerWebgpuOps(tuning: Partial<WebgpuTuning> = {}): void {
   registerCentredReluKernel();
   registerTrainLossKernel();
   registerNormalNoiseKernel();
+  registerNormalizeImagesKernel();
   const fused = t.smallOps === 'fused';
   registerOpImpl('reluGrad', 'webgpu', fused ? webgpuReluGrad : undefined);
   registerOpImpl('addRelu', 'webgpu', fused ? webgpuAddRelu : undefined);
@@ -143,6 +148,7 @@ export function registerWebgpuOps(tuning: Partial<WebgpuTuning> = {}): void {
   registerOpImpl('mirrorUpdate', 'webgpu', fused ? webgpuMirrorUpdate : undefined);
   registerOpImpl('centredRelu', 'webgpu', fused ? webgpuCentredRelu : undefined);
   registerOpImpl('normalNoise', 'webgpu', t.noise === 'device' ? webgpuNormalNoise : undefined);
+  registerOpImpl('normalizeImages', 'webgpu', t.inputs === 'device' ? webgpuNormalizeImages : undefined);
   setHostCaches(t.hostCaches === 'on');
   setFlag('WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE', t.inputGrad === 'naive');
   setFlag('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', t.submitBatch);
