@@ -19,12 +19,13 @@ const params = (c: number) => ({
   shift: MEAN.slice(0, c).map((m, i) => m / STD[i]),
 });
 
-function bytesOf(n: number, seed: number, offset = 0): Uint8Array {
-  const buf = new Uint8Array(n + offset);
+/** n bytes at `offset` into a buffer with `tail` more bytes after them (a view, as loaders hand out). */
+function bytesOf(n: number, seed: number, offset = 0, tail = 0): Uint8Array {
+  const buf = new Uint8Array(offset + n + tail);
   for (let i = 0; i < buf.length; i++) buf[i] = (i * 2654435761 + seed * 97) >>> 24;
   buf[offset] = 0;
   buf[offset + n - 1] = 255;
-  return buf.subarray(offset);
+  return buf.subarray(offset, offset + n);
 }
 
 test('normalizeOnHost: (x/255 − mean_c)/std_c for 1, 2, 3 and 5 channels', () => {
@@ -44,15 +45,16 @@ test('normalizeOnHost: (x/255 − mean_c)/std_c for 1, 2, 3 and 5 channels', () 
 
 test('normalizeImages on webgpu = the host loop (bytes as words, unpacked on the device)', async (t) => {
   if (!(await useWebgpu(t))) return;
-  const cases: Array<{ shape: Shape4; offset: number; why: string }> = [
+  const cases: Array<{ shape: Shape4; offset: number; tail?: number; why: string }> = [
     { shape: [2, 5, 7, 3], offset: 0, why: '210 bytes: not a multiple of 4' },
     { shape: [4, 4, 4, 1], offset: 0, why: 'aligned, one channel (a view, no copy)' },
+    { shape: [4, 2, 2, 3], offset: 8, tail: 12, why: 'aligned view inside a larger buffer' },
     { shape: [2, 3, 3, 3], offset: 1, why: 'unaligned view' },
     { shape: [1, 2, 2, 4], offset: 0, why: 'four channels' },
   ];
   for (const c of cases) {
     const size = c.shape.reduce((a, b) => a * b);
-    const x = bytesOf(size, size, c.offset);
+    const x = bytesOf(size, size, c.offset, c.tail);
     const { scale, shift } = params(c.shape[3]);
     const want = normalizeOnHost(x, c.shape[3], scale, shift);
     const before = tf.memory().numTensors;
