@@ -121,7 +121,7 @@ test("naiveInputGrad: which of tfjs's dx programs each choice picks", () => {
   assert.equal(naiveInputGrad(big, k3, 1, 'auto-strided'), false);
 });
 
-test("conv2dInputGrad by shape (auto-strided) sets tfjs's program flag per layer and equals cpu", async (t) => {
+test("conv2dInputGrad by shape (auto-strided) runs tfjs's program for each layer, equals cpu, leaves the flag", async (t) => {
   if (!(await useWebgpu(t))) return;
   const cases: Array<[ConvCase, boolean]> = [
     [{ x: [2, 3, 3, 8], k: 3, co: 8, stride: 1, pad: 1, why: 'tiny image: naive' }, true],
@@ -129,6 +129,17 @@ test("conv2dInputGrad by shape (auto-strided) sets tfjs's program flag per layer
     [CASES[3], false], // 1x1 stride 2: matmul
     [CASES[0], false], // 8x8 stride 1: matmul
   ];
+  // Which of tfjs's two programs ran: their shader keys are conv2DDerInput_… and conv2DDerInputMM_….
+  const backend = tf.backend() as unknown as {
+    runWebGPUProgram: (p: { shaderKey: string }, ...a: unknown[]) => unknown;
+  };
+  const run = backend.runWebGPUProgram;
+  const ran: string[] = [];
+  backend.runWebGPUProgram = function (this: unknown, p, ...a) {
+    ran.push(p.shaderKey);
+    return run.call(this, p, ...a);
+  };
+  const flagBefore = tf.env().getBool('WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE');
   try {
     registerWebgpuOps({ inputGrad: 'auto-strided' });
     for (const [i, [c, naive]] of cases.entries()) {
@@ -136,12 +147,16 @@ test("conv2dInputGrad by shape (auto-strided) sets tfjs's program flag per layer
       const call = (impl: Conv2dInputGradFn) => () =>
         impl(tf.tensor4d(d.dy, d.dyShape), tf.tensor4d(d.w, d.filterShape), c.x, c.stride, c.pad);
       const ref = await onCpu(call(stockConv2dInputGrad));
+      ran.length = 0;
       const got = await onGpu(call(conv2dInputGrad));
-      assert.equal(tf.env().getBool('WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE'), naive, convLabel(c));
+      const program = ran.find((k) => k.startsWith('conv2DDerInput'));
+      assert.match(String(program), naive ? /^conv2DDerInput_/ : /^conv2DDerInputMM_/, convLabel(c));
+      assert.equal(tf.env().getBool('WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE'), flagBefore, 'flag put back');
       const err = relErr(got.data, ref);
       assert.ok(err <= TOLERANCE, `${convLabel(c)}: rel. error ${err.toExponential(2)} > ${TOLERANCE}`);
     }
   } finally {
+    backend.runWebGPUProgram = run;
     registerWebgpuOps();
   }
 });

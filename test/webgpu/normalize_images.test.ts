@@ -76,9 +76,10 @@ test('normalizeImages on webgpu = the host loop (bytes as words, unpacked on the
   }
 });
 
-test('normalizeImages: a byte count that does not match the shape is an error', () => {
+test('normalizeImages: a byte count or a mean/std count that does not match the shape is an error', () => {
   assert.throws(
     () => normalizeImages(new Uint8Array(10), [1, 2, 2, 3], [1, 1, 1], [0, 0, 0]),
     /10 bytes for shape/,
   );
+  assert.throws(() => normalizeImages(new Uint8Array(12), [1, 2, 2, 3], [1], [0]), /3 channels but 1 scales/);
 });

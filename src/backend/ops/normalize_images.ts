@@ -49,5 +49,10 @@ export const normalizeImages: NormalizeImagesFn = (bytes, shape, scale, shift) =
   if (bytes.length !== shape.reduce((a, b) => a * b, 1)) {
     throw new Error(`normalizeImages: ${bytes.length} bytes for shape [${shape.join(', ')}]`);
   }
+  if (scale.length !== shape[3] || shift.length !== shape[3]) {
+    throw new Error(
+      `normalizeImages: ${shape[3]} channels but ${scale.length} scales and ${shift.length} shifts (data mean/std per channel)`,
+    );
+  }
   return (opImplFor<NormalizeImagesFn>('normalizeImages') ?? hostNormalizeImages)(bytes, shape, scale, shift);
 };

@@ -10,7 +10,8 @@
  *    rows of one image, so fewer than half hold data (ResNet-18's last stages at 32 px);
  *  - at stride 2 with a k×k filter (k > 1) it also multiplies the taps that fall between
  *    dy's samples (3/4 of them at 3×3): there the naive program won 5 of 7 layers.
- * `auto` picks by the first rule, `auto-strided` by both; this sets the flag per call.
+ * `auto` picks by the first rule, `auto-strided` by both; the flag is set for the call
+ * and put back after it.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { type Conv2dInputGradFn, stockConv2dInputGrad } from '../ops/conv2d_input_grad.js';
@@ -42,16 +43,25 @@ export function naiveInputGrad(
 
 const FLAG = 'WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE';
 
-function setNaiveFlag(naive: boolean): void {
+/** Run `fn` with the flag at `naive`, then put it back (tfjs's own conv gradients read it too). */
+function withNaiveFlag<T>(naive: boolean, fn: () => T): T {
+  let before: boolean;
   try {
-    if (tf.env().getBool(FLAG) !== naive) tf.env().set(FLAG, naive);
+    before = tf.env().getBool(FLAG);
   } catch {
-    // The flag is registered by tfjs-backend-webgpu; without it there is one program only.
+    return fn(); // The flag is registered by tfjs-backend-webgpu; without it there is one program only.
+  }
+  if (before === naive) return fn();
+  tf.env().set(FLAG, naive);
+  try {
+    return fn();
+  } finally {
+    tf.env().set(FLAG, before);
   }
 }
 
 /** The `conv2dInputGrad` op on webgpu: tfjs's kernel, its program picked for this shape. */
-export const webgpuConv2dInputGrad: Conv2dInputGradFn = (dy, filter, xShape, stride, pad) => {
-  setNaiveFlag(naiveInputGrad(xShape, filter.shape, stride));
-  return stockConv2dInputGrad(dy, filter, xShape, stride, pad);
-};
+export const webgpuConv2dInputGrad: Conv2dInputGradFn = (dy, filter, xShape, stride, pad) =>
+  withNaiveFlag(naiveInputGrad(xShape, filter.shape, stride), () =>
+    stockConv2dInputGrad(dy, filter, xShape, stride, pad),
+  );

@@ -33,17 +33,23 @@ export function watchDeviceErrors(device: GPUDevice): void {
 
 /** What a researcher can do about the errors that come from the run's sizes, or null. */
 export function deviceErrorHint(error: string): string | null {
+  const fix = 'lower train.batch_size or the image size (activations grow with both)';
+  const size = (x: string, y: string) => {
+    const mib = (n: string, d: number) => `${(Number(n) / 2 ** 20).toFixed(d)} MiB`;
+    const d = mib(x, 0) === mib(y, 0) ? 2 : 0;
+    return [mib(x, d), mib(y, d)];
+  };
   const binding = /Binding size \((\d+)\).*maximum storage buffer binding size \((\d+)\)/s.exec(error);
   if (binding) {
-    const mib = (x: string) => `${Math.round(Number(x) / 2 ** 20)} MiB`;
-    return (
-      `one tensor (${mib(binding[1])}) is larger than this GPU lets one kernel bind (${mib(binding[2])}): ` +
-      'lower train.batch_size or the image size (activations grow with both)'
-    );
+    const [got, max] = size(binding[1], binding[2]);
+    return `one tensor (${got}) is larger than this GPU lets one kernel bind (${max}): ${fix}`;
   }
-  if (/out of memory|OutOfMemory/i.test(error)) {
-    return 'the GPU ran out of memory: lower train.batch_size or the image size';
+  const buffer = /Buffer size \((\d+)\) exceeds the max buffer size limit \((\d+)\)/s.exec(error);
+  if (buffer) {
+    const [got, max] = size(buffer[1], buffer[2]);
+    return `one tensor (${got}) is larger than this GPU's largest buffer (${max}): ${fix}`;
   }
+  if (/out of memory|OutOfMemory/i.test(error)) return `the GPU ran out of memory: ${fix}`;
   return null;
 }
 
