@@ -35,9 +35,16 @@ unpack() {
     mkdir -p "$cifar"
     [ -f "$cifar/data_batch_1.bin" ] || xz -dc .gpu/cifar10/data_batch_1.bin.xz > "$cifar/data_batch_1.bin"
     cp .gpu/cifar10/batches.meta.txt "$cifar/"
-    for f in data_batch_2 data_batch_3 data_batch_4 data_batch_5 test_batch; do
+    for f in data_batch_2 data_batch_3 data_batch_4 data_batch_5; do
       ln -sf data_batch_1.bin "$cifar/$f.bin"
     done
+    # The test split: its first TEST_IMAGES images when carried, else data_batch_1 again.
+    rm -f "$cifar/test_batch.bin"
+    if [ -f .gpu/cifar10/test_batch_head.bin.xz ]; then
+      xz -dc .gpu/cifar10/test_batch_head.bin.xz > "$cifar/test_batch.bin"
+    else
+      ln -sf data_batch_1.bin "$cifar/test_batch.bin"
+    fi
   fi
 }
 
@@ -55,6 +62,9 @@ case "$cmd" in
       mkdir -p .gpu/cifar10
       cp "$cifar_src/batches.meta.txt" .gpu/cifar10/
       [ -f .gpu/cifar10/data_batch_1.bin.xz ] || xz -T2 -6 -c "$cifar_src/data_batch_1.bin" > .gpu/cifar10/data_batch_1.bin.xz
+      # 3073 bytes per image (label + 32x32x3): the first TEST_IMAGES test images, a held-out val split.
+      [ -f .gpu/cifar10/test_batch_head.bin.xz ] ||
+        head -c $((3073 * ${TEST_IMAGES:-2000})) "$cifar_src/test_batch.bin" | xz -T2 -6 > .gpu/cifar10/test_batch_head.bin.xz
     else
       echo "bench-gpu: no CIFAR-10 at $cifar_src (set CIFAR10_SRC): the epoch will be skipped"
     fi

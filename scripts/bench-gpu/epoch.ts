@@ -22,16 +22,17 @@ export interface EpochResult {
   valTop1Error: number;
 }
 
-/** `limit` (for --tiny) caps the images of each split; null = the whole epoch. */
+/** `limit` (for --tiny) caps the images of each split; null = the whole epoch. `seed`: the data order's. */
 export async function cifarEpoch(
   dir: string,
   net: NetConfig,
   limit: number | null = null,
+  seed = 0,
 ): Promise<EpochResult> {
   const split = { limit };
   const cfg = dataConfigSchema.parse({ source: 'cifar10', path: dir, train: split, val: split });
   const loader = await createLoader(cfg, {
-    seed: 0,
+    seed,
     batchSize: net.batch,
     baseDir: process.cwd(),
   });
