@@ -13,7 +13,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { clearDeviceError } from '../src/backend/webgpu/device_errors.js';
+import { withErrorScopes } from '../src/backend/webgpu/device_errors.js';
 import { initWebgpuBackend, registerWebgpuOps, webgpuFinish } from '../src/backend/webgpu/index.js';
 import type { WebGPUBackend } from '../src/backend/webgpu/program.js';
 import { gpuCheck } from './bench-gpu/check.js';
@@ -23,6 +23,7 @@ import { benchConvKernels } from './bench-gpu/kernels.js';
 import { compareWithCpu } from './bench-gpu/numerics.js';
 import {
   type BenchOptions,
+  CONV_VARIANTS,
   FUSION_VARIANTS,
   type NetConfig,
   netConfigs,
@@ -38,14 +39,11 @@ import { buildTrainer, convLayers, mirrorNoiseShapes } from './bench-gpu/trainer
 /** BP's variants, between two runs of the default configuration (their spread is the drift). */
 const VARIANTS: TuningVariant[] = [
   { name: 'default', tuning: {} },
-  { name: 'stock tfjs dW', tuning: { filterGrad: 'stock' } },
-  { name: 'naive dx (tfjs default)', tuning: { inputGrad: 'naive' } },
-  { name: 'matmul dx everywhere', tuning: { inputGrad: 'mm' } },
+  ...CONV_VARIANTS,
   { name: 'dx: naive below 16 px per image only', tuning: { inputGrad: 'auto' } },
   { name: 'submit every 64 dispatches', tuning: { submitBatch: 64 } },
   { name: 'split-K 256 workgroups', tuning: { filterGradWorkgroups: 256 } },
   { name: 'split-K 4096 workgroups', tuning: { filterGradWorkgroups: 4096 } },
-  { name: 'narrow-layer conv kernels (< 32 channels)', tuning: { narrowConv: 'on' } },
   ...variantsFor(FUSION_VARIANTS, 'bp'),
   { name: 'default', tuning: {} },
 ];
@@ -74,24 +72,26 @@ async function section(
   }
   log(`${name} (${elapsed.toFixed(0)} s elapsed)`);
   let threw = false;
-  try {
-    await fn();
-  } catch (err) {
-    threw = true;
-    r.errors.push(`${name}: ${(err as Error).stack?.split('\n').slice(0, 3).join(' ') ?? String(err)}`);
-    log(`${name} failed: ${(err as Error).message}`);
-  } finally {
+  // A device error fails this section only (its kernels did nothing); withErrorScopes
+  // charges a late one to this section, not the next. The next starts clean.
+  const deviceError = await withErrorScopes(webgpuDevice(), async () => {
+    try {
+      await fn();
+    } catch (err) {
+      threw = true;
+      r.errors.push(`${name}: ${(err as Error).stack?.split('\n').slice(0, 3).join(' ') ?? String(err)}`);
+      log(`${name} failed: ${(err as Error).message}`);
+    }
     if (tf.getBackend() !== 'webgpu') await tf.setBackend('webgpu');
-    // A device error fails this section only (its kernels did nothing); the next starts
-    // clean. Wait for this section's work first, so a late error is charged to it.
     await webgpuFinish().catch(() => {});
-    const deviceError = clearDeviceError((tf.backend() as unknown as WebGPUBackend).device);
-    if (deviceError && !threw)
-      r.errors.push(`${name}: device error, its numbers are not valid: ${deviceError.split('\n')[0]}`);
-    registerWebgpuOps();
-    save(r, o, t0);
-  }
+  });
+  if (deviceError && !threw)
+    r.errors.push(`${name}: device error, its numbers are not valid: ${deviceError.split('\n')[0]}`);
+  registerWebgpuOps();
+  save(r, o, t0);
 }
+
+const webgpuDevice = () => (tf.findBackend('webgpu') as unknown as WebGPUBackend).device;
 
 function save(r: BenchResults, o: BenchOptions, t0: number): void {
   r.wallS = (performance.now() - t0) / 1000;

@@ -23,21 +23,24 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { initBackend } from '../../src/backend/index.js';
-import { clearDeviceError } from '../../src/backend/webgpu/device_errors.js';
+import { withErrorScopes } from '../../src/backend/webgpu/device_errors.js';
 import { registerWebgpuOps, webgpuFinish } from '../../src/backend/webgpu/index.js';
 import type { WebGPUBackend } from '../../src/backend/webgpu/program.js';
 import { backendConfigSchema } from '../../src/train/config.js';
 import { compareDeltas, type NumericsResult, stepDeltas } from './numerics.js';
-import { type AnyRule, FUSION_VARIANTS, type NetConfig, type TuningVariant } from './options.js';
+import {
+  type AnyRule,
+  CONV_VARIANTS,
+  FUSION_VARIANTS,
+  type NetConfig,
+  type TuningVariant,
+} from './options.js';
 import { webgpuOrExit } from './trainer.js';
 
 /** Each swaps one group of our kernels for tfjs's (or our other path). */
 const VARIANTS: TuningVariant[] = [
   { name: 'default', tuning: {} },
-  { name: 'stock tfjs dW', tuning: { filterGrad: 'stock' } },
-  { name: 'naive dx (tfjs default)', tuning: { inputGrad: 'naive' } },
-  { name: 'matmul dx everywhere', tuning: { inputGrad: 'mm' } },
-  { name: 'narrow-layer conv kernels', tuning: { narrowConv: 'on' } },
+  ...CONV_VARIANTS,
   { name: 'submit every dispatch', tuning: { submitBatch: 1 } },
   ...FUSION_VARIANTS,
 ];
@@ -80,30 +83,24 @@ function parse(argv: string[]) {
   return o;
 }
 
-/**
- * One step on webgpu inside error scopes, so a validation or out-of-memory error is
- * charged to this run (Dawn reports them asynchronously; the scopes pin them down);
- * anything else recorded on the device (a loss) counts too.
- */
+/** One step on webgpu; a device error during it (withErrorScopes) or an exception is its error. */
 async function webgpuDeltas(
   net: NetConfig,
   rule: AnyRule,
   seed: number,
 ): Promise<{ deltas: Map<string, Float32Array> | null; error: string | null }> {
   await tf.setBackend('webgpu');
-  const device = (tf.backend() as unknown as WebGPUBackend).device;
-  device.pushErrorScope('out-of-memory');
-  device.pushErrorScope('validation');
   let deltas: Map<string, Float32Array> | null = null;
   let thrown: string | null = null;
-  try {
-    deltas = await stepDeltas('webgpu', net, rule, seed);
-    await webgpuFinish();
-  } catch (err) {
-    thrown = (err as Error).message;
-  }
-  const scoped = [await device.popErrorScope(), await device.popErrorScope()].find((e) => e);
-  const error = scoped?.message ?? clearDeviceError(device) ?? thrown;
+  const scoped = await withErrorScopes((tf.backend() as unknown as WebGPUBackend).device, async () => {
+    try {
+      deltas = await stepDeltas('webgpu', net, rule, seed);
+      await webgpuFinish();
+    } catch (err) {
+      thrown = (err as Error).message;
+    }
+  });
+  const error = scoped ?? thrown;
   return { deltas, error: error ? error.split('\n')[0] : null };
 }
 

@@ -14,6 +14,14 @@ export interface TuningVariant {
   rules?: AnyRule[];
 }
 
+/** Our conv kernels swapped for tfjs's (or dx's other program choices), for bench-gpu's variants and gpu-check. */
+export const CONV_VARIANTS: TuningVariant[] = [
+  { name: 'stock tfjs dW', tuning: { filterGrad: 'stock' } },
+  { name: 'naive dx (tfjs default)', tuning: { inputGrad: 'naive' } },
+  { name: 'matmul dx everywhere', tuning: { inputGrad: 'mm' } },
+  { name: 'narrow-layer conv kernels (< 32 channels)', tuning: { narrowConv: 'on' } },
+];
+
 /** The fusions that can be switched off, for bench-gpu's variants and bench-dispatch. */
 export const FUSION_VARIANTS: TuningVariant[] = [
   { name: 'SGD: 2 dispatches per parameter', tuning: { sgd: 'each' } },

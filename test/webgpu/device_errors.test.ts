@@ -7,7 +7,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
-import { clearDeviceError, deviceErrorHint } from '../../src/backend/webgpu/device_errors.js';
+import {
+  clearDeviceError,
+  deviceErrorHint,
+  withErrorScopes,
+} from '../../src/backend/webgpu/device_errors.js';
 import { webgpuFinish, webgpuThrottle } from '../../src/backend/webgpu/index.js';
 import { useWebgpu } from './gpu.js';
 
@@ -82,4 +86,29 @@ test("a tensor over the device's binding limit stops the run with the hint", asy
     // Sticky otherwise: the bundled GPU tests share this process with other files.
     clearDeviceError(device);
   }
+});
+
+test('withErrorScopes charges a device error to the work that caused it, not to what runs next', async (t) => {
+  if (!(await useWebgpu(t))) return;
+  const device = (tf.backend() as unknown as { device: GPUDevice }).device;
+  const bad = await withErrorScopes(device, async () => {
+    device.createShaderModule({ code: '@group(0) @binding(0) var<storage, read> filter : array<f32>;' });
+    await webgpuFinish();
+  });
+  assert.match(String(bad), /reserved keyword/);
+  // Caught by the scope: the next work and the step boundaries see a healthy device.
+  const next = await withErrorScopes(device, async () => {
+    const y = tf.add(tf.ones([4]), 1);
+    assert.deepEqual(Array.from(await y.data()), [2, 2, 2, 2]);
+    y.dispose();
+    await webgpuFinish();
+  });
+  assert.equal(next, null);
+  await webgpuFinish();
+  await assert.rejects(
+    withErrorScopes(device, async () => {
+      throw new Error('work failed');
+    }),
+    /work failed/,
+  );
 });

@@ -72,3 +72,24 @@ export function clearDeviceError(device: GPUDevice): string | undefined {
   firstError.delete(device);
   return error;
 }
+
+/**
+ * Run `work` inside validation and out-of-memory error scopes and return the first error
+ * they caught, else one the device recorded outside them (cleared) or its loss: Dawn
+ * reports asynchronously, so without the scopes a late error would be charged to whatever
+ * runs next. `work` must wait for its GPU work (webgpuFinish) before it returns. What the
+ * scopes catch never reaches the step boundaries' check. If `work` throws, that is rethrown.
+ */
+export async function withErrorScopes(device: GPUDevice, work: () => Promise<void>): Promise<string | null> {
+  device.pushErrorScope('out-of-memory');
+  device.pushErrorScope('validation');
+  let failure: { error: unknown } | null = null;
+  try {
+    await work();
+  } catch (error) {
+    failure = { error };
+  }
+  const scoped = [await device.popErrorScope(), await device.popErrorScope()].find((e) => e);
+  if (failure) throw failure.error;
+  return scoped?.message ?? clearDeviceError(device) ?? lost.get(device) ?? null;
+}
