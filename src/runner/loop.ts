@@ -146,7 +146,7 @@ export async function trainLoop(ctx: LoopContext): Promise<LoopOutcome> {
     }
     if (!probe) return;
     const angles = await trainer.angles(probe);
-    const base = { step: trainer.step, epoch: state.iter / bpe, phase: phaseOf(state.iter - 1) };
+    const base = { step: trainer.step, epoch: state.iter / bpe, phase: phaseOf(Math.max(0, state.iter - 1)) };
     const recs: AngleRecord[] = angles.map((a) => ({
       ...base,
       layer: a.layer,
@@ -305,6 +305,8 @@ export async function trainLoop(ctx: LoopContext): Promise<LoopOutcome> {
   };
 
   try {
+    // Angles at initialisation (Figure 4 starts at epoch 0); angles() changes no state.
+    if (state.iter === 0 && t.angles_every > 0 && !finished()) await logAngles();
     for (;;) {
       // Also after a resume from a checkpoint written at an epoch's last batch, before its end.
       if (state.iter > 0 && state.endedAt !== state.iter && (state.iter % bpe === 0 || finished())) {
