@@ -5,6 +5,7 @@ import { EngineMissingError } from '../runner/engine.js';
 import { EXIT } from '../runner/exit-codes.js';
 import { wtrainVersion } from '../runner/rundir.js';
 import { type Exit, registerCommands } from './commands.js';
+import { registerStudyCommands } from './study.js';
 
 /** `wtrain data ...` comes from the data layer; the CLI still works in a build without it. */
 async function registerDataCommands(program: Command): Promise<void> {
@@ -29,6 +30,7 @@ export async function buildProgram(exit: Exit): Promise<Command> {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerCommands(program, exit);
+  registerStudyCommands(program, exit);
   await registerDataCommands(program);
   const override = (cmd: Command): void => {
     cmd.exitOverride();

@@ -11,14 +11,16 @@
  * `<out>/<variant>-s<seed>`; paths in `set` (data.path, ...) are relative to the study file.
  */
 import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { isValidRunName } from '../config/schema.js';
-import { PATH_KEYS } from '../data/config.js';
 import { ConfigError, type Problem } from '../config/errors.js';
+import { issuesToProblems } from '../config/issues.js';
+import { isValidRunName } from '../config/schema.js';
 import { readYamlSource } from '../config/yaml-source.js';
+import { PATH_KEYS } from '../data/config.js';
 
 const KEY = /^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*)*$/;
-const overrides = z.record(z.string().regex(KEY, 'expected a dotted config key such as rule.name'), z.unknown());
+const overrides = z.record(z.string(), z.unknown());
 
 const studySchema = z.strictObject({
   name: z.string().refine(isValidRunName, 'expected a name of letters, digits, ".", "_" and "-"'),
@@ -30,9 +32,11 @@ const studySchema = z.strictObject({
   seeds: z.array(z.number().int()).min(1).default([0]),
   /** Variant name → its own overrides. */
   runs: z.record(
-    z.string().refine(isValidRunName, 'expected a name of letters, digits, ".", "_" and "-"'),
+    z.string(),
     overrides.nullable().transform((v) => v ?? {}),
   ),
+  /** Published numbers to print beside the study's: column title → { variant: top-1 error in % }. */
+  references: z.record(z.string(), z.record(z.string(), z.number())).default({}),
   /** Folder of the run directories (relative to the working directory); default runs/<name>. */
   out: z.string().nullable().default(null),
   /** Folder `study report` writes to (relative to the study file); default ../results/<name>. */
@@ -47,6 +51,7 @@ export interface Study {
   base: string;
   seeds: number[];
   runs: StudyRun[];
+  references: Record<string, Record<string, number>>;
   /** Folder of the run directories. */
   out: string;
   /** Folder of the rendered results. */
@@ -68,9 +73,19 @@ function setArg(key: string, value: unknown, studyDir: string): string {
   let v = value;
   // Data paths are relative to the study file, as a config file's are to that file.
   const dataKey = key.startsWith('data.') ? key.slice(5) : '';
-  if ((PATH_KEYS as readonly string[]).includes(dataKey) && typeof v === 'string') v = path.resolve(studyDir, v);
-  const text = typeof v === 'string' ? v : JSON.stringify(v);
+  if ((PATH_KEYS as readonly string[]).includes(dataKey) && typeof v === 'string')
+    v = path.resolve(studyDir, v);
+  // Plain text where YAML reads it back as the same string (bp, /a/b), else JSON ("123", [1,2]).
+  const text = typeof v === 'string' && safeParse(v) === v ? v : JSON.stringify(v);
   return `${key}=${text}`;
+}
+
+function safeParse(text: string): unknown {
+  try {
+    return parseYaml(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Read and check a study file; problems are one line each with file:line:col. */
@@ -78,26 +93,39 @@ export function loadStudy(file: string, opts: { out?: string } = {}): Study {
   const abs = path.resolve(file);
   const doc = readYamlSource(file);
   const parsed = studySchema.safeParse(doc.value);
-  if (!parsed.success) {
-    const problems: Problem[] = parsed.error.issues.map((i) => {
-      const key = i.path.map(String).join('.');
-      const loc = doc.locs.get(key)?.key ?? doc.locs.get(key)?.value ?? { file };
-      return { loc, key, message: i.message };
-    });
-    throw new ConfigError(problems);
-  }
+  if (!parsed.success)
+    throw new ConfigError(issuesToProblems(parsed.error.issues, doc.value, doc.locs, studySchema));
   const s = parsed.data;
   const dir = path.dirname(abs);
-  if (Object.keys(s.runs).length === 0) {
-    throw new ConfigError([{ loc: doc.locs.get('runs')?.key ?? { file }, key: 'runs', message: 'expected at least one run' }]);
+  const problems: Problem[] = [];
+  const bad = (key: string, message: string) =>
+    problems.push({ loc: doc.locs.get(key)?.key ?? doc.locs.get(key)?.value ?? { file }, key, message });
+  if (Object.keys(s.runs).length === 0) bad('runs', 'expected at least one run');
+  for (const [variant, own] of Object.entries(s.runs)) {
+    if (!isValidRunName(variant))
+      bad(`runs.${variant}`, 'expected a run name of letters, digits, ".", "_" and "-"');
+    for (const k of Object.keys(own))
+      if (!KEY.test(k)) bad(`runs.${variant}.${k}`, 'expected a dotted config key such as rule.name');
   }
+  for (const k of Object.keys(s.set))
+    if (!KEY.test(k)) bad(`set.${k}`, 'expected a dotted config key such as rule.name');
+  for (const [column, refs] of Object.entries(s.references)) {
+    for (const variant of Object.keys(refs)) {
+      if (!(variant in s.runs)) bad(`references.${column}.${variant}`, `no run named '${variant}' in runs:`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
   const common = Object.entries(s.set).map(([k, v]) => setArg(k, v, dir));
   const out = path.resolve(opts.out ?? s.out ?? path.join('runs', s.name));
   const runs: StudyRun[] = [];
   for (const [variant, own] of Object.entries(s.runs)) {
     for (const seed of s.seeds) {
       const name = `${variant}-s${seed}`;
-      const sets = [...common, ...Object.entries(own).map(([k, v]) => setArg(k, v, dir)), `train.seed=${seed}`];
+      const sets = [
+        ...common,
+        ...Object.entries(own).map(([k, v]) => setArg(k, v, dir)),
+        `train.seed=${seed}`,
+      ];
       runs.push({ name, variant, seed, sets, dir: path.join(out, name) });
     }
   }
@@ -108,6 +136,7 @@ export function loadStudy(file: string, opts: { out?: string } = {}): Study {
     base: path.resolve(dir, s.base),
     seeds: s.seeds,
     runs,
+    references: s.references,
     out,
     results: path.resolve(dir, s.results ?? path.join('..', 'results', s.name)),
   };
