@@ -5,8 +5,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { opImplFor } from './registry.js';
 
+declare module './registry.js' {
+  interface OpImpls {
+    addRelu: AddReluFn;
+  }
+}
+
 export type AddReluFn = (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
 
 export const stockAddRelu: AddReluFn = (a, b) => tf.tidy(() => tf.relu(tf.add(a, b)));
 
-export const addRelu: AddReluFn = (a, b) => (opImplFor<AddReluFn>('addRelu') ?? stockAddRelu)(a, b);
+export const addRelu: AddReluFn = (a, b) => (opImplFor('addRelu') ?? stockAddRelu)(a, b);

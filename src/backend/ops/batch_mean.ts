@@ -6,6 +6,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { opImplFor } from './registry.js';
 
+declare module './registry.js' {
+  interface OpImpls {
+    batchMean: BatchMeanFn;
+  }
+}
+
 export type BatchMeanFn = (t: tf.Tensor) => tf.Tensor;
 
 export const stockBatchMean: BatchMeanFn = (t) =>
@@ -15,4 +21,4 @@ export const stockBatchMean: BatchMeanFn = (t) =>
     return tf.reshape(tf.matMul(tf.fill([1, n], 1 / n) as tf.Tensor2D, rows), [1, ...t.shape.slice(1)]);
   });
 
-export const batchMean: BatchMeanFn = (t) => (opImplFor<BatchMeanFn>('batchMean') ?? stockBatchMean)(t);
+export const batchMean: BatchMeanFn = (t) => (opImplFor('batchMean') ?? stockBatchMean)(t);

@@ -13,6 +13,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { opImplFor } from './registry.js';
 
+declare module './registry.js' {
+  interface OpImpls {
+    batchNormTrain: BatchNormTrainFn;
+    batchNormTrainGrad: BatchNormTrainGradFn;
+  }
+}
+
 /** A BatchNorm layer's running statistics and their momentum m (the weight of the old value). */
 export interface RunningStats {
   mean: tf.Variable;
@@ -83,7 +90,7 @@ export const stockBatchNormTrainGrad: BatchNormTrainGradFn = (dy, x, mean, varia
 };
 
 export const batchNormTrain: BatchNormTrainFn = (...args) =>
-  (opImplFor<BatchNormTrainFn>('batchNormTrain') ?? stockBatchNormTrain)(...args);
+  (opImplFor('batchNormTrain') ?? stockBatchNormTrain)(...args);
 
 export const batchNormTrainGrad: BatchNormTrainGradFn = (...args) =>
-  (opImplFor<BatchNormTrainGradFn>('batchNormTrainGrad') ?? stockBatchNormTrainGrad)(...args);
+  (opImplFor('batchNormTrainGrad') ?? stockBatchNormTrainGrad)(...args);

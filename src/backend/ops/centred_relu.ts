@@ -6,6 +6,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { batchMean } from './batch_mean.js';
 import { opImplFor } from './registry.js';
 
+declare module './registry.js' {
+  interface OpImpls {
+    centredRelu: CentredReluFn;
+  }
+}
+
 export type CentredReluFn = (z: tf.Tensor) => tf.Tensor;
 
 export const stockCentredRelu: CentredReluFn = (z) =>
@@ -14,5 +20,4 @@ export const stockCentredRelu: CentredReluFn = (z) =>
     return tf.sub(y, batchMean(y));
   });
 
-export const centredRelu: CentredReluFn = (z) =>
-  (opImplFor<CentredReluFn>('centredRelu') ?? stockCentredRelu)(z);
+export const centredRelu: CentredReluFn = (z) => (opImplFor('centredRelu') ?? stockCentredRelu)(z);

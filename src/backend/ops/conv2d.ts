@@ -6,6 +6,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { opImplFor } from './registry.js';
 
+declare module './registry.js' {
+  interface OpImpls {
+    conv2d: Conv2dFn;
+  }
+}
+
 /** Output size along one axis of a k-wide window at `stride` over `size` padded by `pad` on each side. */
 export const convOutSize = (size: number, k: number, stride: number, pad: number) =>
   Math.floor((size + 2 * pad - k) / stride) + 1;
@@ -14,4 +20,4 @@ export type Conv2dFn = (x: tf.Tensor4D, filter: tf.Tensor4D, stride: number, pad
 
 export const stockConv2d: Conv2dFn = (x, filter, stride, pad) => tf.conv2d(x, filter, stride, pad);
 
-export const conv2d: Conv2dFn = (...args) => (opImplFor<Conv2dFn>('conv2d') ?? stockConv2d)(...args);
+export const conv2d: Conv2dFn = (...args) => (opImplFor('conv2d') ?? stockConv2d)(...args);

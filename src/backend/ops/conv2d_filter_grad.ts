@@ -6,6 +6,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { opImplFor } from './registry.js';
 
+declare module './registry.js' {
+  interface OpImpls {
+    conv2dFilterGrad: Conv2dFilterGradFn;
+  }
+}
+
 export type FilterShape = [number, number, number, number];
 export type Conv2dFilterGradFn = (
   x: tf.Tensor4D,
@@ -32,6 +38,6 @@ export function conv2dFilterGrad(
   stride: number,
   pad: number,
 ): tf.Tensor4D {
-  const impl = opImplFor<Conv2dFilterGradFn>('conv2dFilterGrad') ?? stockConv2dFilterGrad;
+  const impl = opImplFor('conv2dFilterGrad') ?? stockConv2dFilterGrad;
   return impl(x, dy, filterShape, stride, pad);
 }

@@ -6,6 +6,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { opImplFor } from './registry.js';
 
+declare module './registry.js' {
+  interface OpImpls {
+    conv2dInputGrad: Conv2dInputGradFn;
+  }
+}
+
 export type Conv2dInputGradFn = (
   dy: tf.Tensor4D,
   filter: tf.Tensor4D,
@@ -31,6 +37,6 @@ export function conv2dInputGrad(
   stride: number,
   pad: number,
 ): tf.Tensor4D {
-  const impl = opImplFor<Conv2dInputGradFn>('conv2dInputGrad') ?? stockConv2dInputGrad;
+  const impl = opImplFor('conv2dInputGrad') ?? stockConv2dInputGrad;
   return impl(dy, filter, xShape, stride, pad);
 }

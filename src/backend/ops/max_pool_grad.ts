@@ -6,6 +6,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { opImplFor } from './registry.js';
 
+declare module './registry.js' {
+  interface OpImpls {
+    maxPoolGrad: MaxPoolGradFn;
+  }
+}
+
 export interface MaxPoolAttrs {
   filterSize: number;
   strides: number;
@@ -19,4 +25,4 @@ export const stockMaxPoolGrad: MaxPoolGradFn = (dy, input, output, attrs) =>
     .runKernel('MaxPoolGrad', { dy, input, output }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
 
 export const maxPoolGrad: MaxPoolGradFn = (...args) =>
-  (opImplFor<MaxPoolGradFn>('maxPoolGrad') ?? stockMaxPoolGrad)(...args);
+  (opImplFor('maxPoolGrad') ?? stockMaxPoolGrad)(...args);

@@ -8,6 +8,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { opImplFor } from './registry.js';
 
+declare module './registry.js' {
+  interface OpImpls {
+    mirrorUpdate: MirrorUpdateFn;
+  }
+}
+
 export type MirrorUpdateFn = (
   B: tf.Tensor,
   G: tf.Tensor,
@@ -20,4 +26,4 @@ export const stockMirrorUpdate: MirrorUpdateFn = (B, G, pairs, decay, eta) =>
   tf.tidy(() => tf.add(tf.mul(B, decay), tf.mul(tf.div(G, pairs), eta)));
 
 export const mirrorUpdate: MirrorUpdateFn = (...args) =>
-  (opImplFor<MirrorUpdateFn>('mirrorUpdate') ?? stockMirrorUpdate)(...args);
+  (opImplFor('mirrorUpdate') ?? stockMirrorUpdate)(...args);

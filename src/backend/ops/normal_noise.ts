@@ -7,10 +7,16 @@ import * as tf from '@tensorflow/tfjs-core';
 import { fastNormalArray } from '../../util/ziggurat.js';
 import { opImplFor } from './registry.js';
 
+declare module './registry.js' {
+  interface OpImpls {
+    normalNoise: NormalNoiseFn;
+  }
+}
+
 export type NormalNoiseFn = (shape: number[], seed: number, std: number) => tf.Tensor;
 
 export const hostNormalNoise: NormalNoiseFn = (shape, seed, std) =>
   tf.tensor(fastNormalArray(tf.util.sizeFromShape(shape), seed, std), shape);
 
 export const normalNoise = (shape: number[], seed: number, std = 1): tf.Tensor =>
-  (opImplFor<NormalNoiseFn>('normalNoise') ?? hostNormalNoise)(shape, seed, std);
+  (opImplFor('normalNoise') ?? hostNormalNoise)(shape, seed, std);

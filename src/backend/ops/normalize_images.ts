@@ -8,6 +8,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { opImplFor } from './registry.js';
 
+declare module './registry.js' {
+  interface OpImpls {
+    normalizeImages: NormalizeImagesFn;
+  }
+}
+
 export type NormalizeImagesFn = (
   bytes: Uint8Array,
   shape: [number, number, number, number],
@@ -54,5 +60,5 @@ export const normalizeImages: NormalizeImagesFn = (bytes, shape, scale, shift) =
       `normalizeImages: ${shape[3]} channels but ${scale.length} scales and ${shift.length} shifts (data mean/std per channel)`,
     );
   }
-  return (opImplFor<NormalizeImagesFn>('normalizeImages') ?? hostNormalizeImages)(bytes, shape, scale, shift);
+  return (opImplFor('normalizeImages') ?? hostNormalizeImages)(bytes, shape, scale, shift);
 };

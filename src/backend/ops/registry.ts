@@ -8,10 +8,25 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-const impls = new Map<string, Map<string, unknown>>();
+/**
+ * Op name → the signature of its implementations. Each op file adds its own entry
+ * (`declare module './registry.js' { interface OpImpls { conv2d: Conv2dFn } }`), so a
+ * misspelt name or a wrong signature fails to compile instead of silently falling back.
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging in each op file
+export interface OpImpls {}
+export type OpName = keyof OpImpls;
+/** Backends with implementations here (tfjs's names). */
+export type OpBackend = 'wasm' | 'webgpu' | 'cpu' | 'tensorflow';
+
+const impls = new Map<OpName, Map<string, unknown>>();
 
 /** Route `op` on `backend` to `fn`; undefined routes it back to the generic path. */
-export function registerOpImpl<F>(op: string, backend: string, fn: F | undefined): void {
+export function registerOpImpl<K extends OpName>(
+  op: K,
+  backend: OpBackend,
+  fn: OpImpls[K] | undefined,
+): void {
   let byBackend = impls.get(op);
   if (!byBackend) {
     byBackend = new Map();
@@ -22,6 +37,6 @@ export function registerOpImpl<F>(op: string, backend: string, fn: F | undefined
 }
 
 /** The implementation of `op` for the active backend, or undefined to use tfjs's own. */
-export function opImplFor<F>(op: string): F | undefined {
-  return impls.get(op)?.get(tf.getBackend()) as F | undefined;
+export function opImplFor<K extends OpName>(op: K): OpImpls[K] | undefined {
+  return impls.get(op)?.get(tf.getBackend()) as OpImpls[K] | undefined;
 }

@@ -10,6 +10,13 @@ import { batchNormTrain, batchNormTrainGrad, type RunningStats } from './batch_n
 import { opImplFor } from './registry.js';
 import { reluGrad } from './relu_grad.js';
 
+declare module './registry.js' {
+  interface OpImpls {
+    reluBatchNormTrain: ReluBatchNormTrainFn;
+    reluBatchNormTrainGrad: ReluBatchNormTrainGradFn;
+  }
+}
+
 export type ReluBatchNormTrainFn = (
   z: tf.Tensor,
   gamma: tf.Tensor,
@@ -48,7 +55,7 @@ export const stockReluBatchNormTrainGrad: ReluBatchNormTrainGradFn = (
 
 /** The forward and backward must come from the same backend's pair (`saved` differs). */
 export const reluBatchNormTrain: ReluBatchNormTrainFn = (...args) =>
-  (opImplFor<ReluBatchNormTrainFn>('reluBatchNormTrain') ?? stockReluBatchNormTrain)(...args);
+  (opImplFor('reluBatchNormTrain') ?? stockReluBatchNormTrain)(...args);
 
 export const reluBatchNormTrainGrad: ReluBatchNormTrainGradFn = (...args) =>
-  (opImplFor<ReluBatchNormTrainGradFn>('reluBatchNormTrainGrad') ?? stockReluBatchNormTrainGrad)(...args);
+  (opImplFor('reluBatchNormTrainGrad') ?? stockReluBatchNormTrainGrad)(...args);

@@ -8,6 +8,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { opImplFor } from './registry.js';
 
+declare module './registry.js' {
+  interface OpImpls {
+    sgdUpdate: SgdUpdateFn;
+    sgdUpdateMany: SgdUpdateManyFn;
+  }
+}
+
 export interface SgdHyper {
   lr: number;
   momentum: number;
@@ -41,7 +48,7 @@ export function sgdUpdate(
   velocity: tf.Variable | null,
   o: SgdHyper,
 ): void {
-  (opImplFor<SgdUpdateFn>('sgdUpdate') ?? stockSgdUpdate)(param, grad, velocity, o);
+  (opImplFor('sgdUpdate') ?? stockSgdUpdate)(param, grad, velocity, o);
 }
 
 /** One parameter's part of a `sgdUpdateMany` call. */
@@ -56,7 +63,7 @@ export type SgdUpdateManyFn = (entries: SgdEntry[], o: Omit<SgdHyper, 'weightDec
 
 /** Every entry's update; a backend without a grouped kernel runs `sgdUpdate` on each. */
 export function sgdUpdateMany(entries: SgdEntry[], o: Omit<SgdHyper, 'weightDecay'>): void {
-  const grouped = opImplFor<SgdUpdateManyFn>('sgdUpdateMany');
+  const grouped = opImplFor('sgdUpdateMany');
   if (grouped) {
     grouped(entries, o);
     return;

@@ -5,9 +5,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { opImplFor } from './registry.js';
 
+declare module './registry.js' {
+  interface OpImpls {
+    signTimes: SignTimesFn;
+  }
+}
+
 export type SignTimesFn = (w: tf.Tensor, magnitude: tf.Tensor | number) => tf.Tensor;
 
 export const stockSignTimes: SignTimesFn = (w, magnitude) => tf.tidy(() => tf.mul(tf.sign(w), magnitude));
 
 export const signTimes: SignTimesFn = (w, magnitude) =>
-  (opImplFor<SignTimesFn>('signTimes') ?? stockSignTimes)(w, magnitude);
+  (opImplFor('signTimes') ?? stockSignTimes)(w, magnitude);

@@ -11,6 +11,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { softmaxCrossEntropy } from '../../models/loss.js';
 import { opImplFor } from './registry.js';
 
+declare module './registry.js' {
+  interface OpImpls {
+    trainLoss: TrainLossFn;
+  }
+}
+
 export interface LossAccumulators {
   /** [Σ loss·n, top-1 hits, top-5 hits, n] (float32 [4]). */
   sums: tf.Variable;
@@ -46,5 +52,4 @@ export const stockTrainLoss: TrainLossFn = (logits, labels, acc) => {
   return out.dLogits;
 };
 
-export const trainLoss: TrainLossFn = (...args) =>
-  (opImplFor<TrainLossFn>('trainLoss') ?? stockTrainLoss)(...args);
+export const trainLoss: TrainLossFn = (...args) => (opImplFor('trainLoss') ?? stockTrainLoss)(...args);
