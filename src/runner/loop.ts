@@ -190,13 +190,18 @@ export async function trainLoop(ctx: LoopContext): Promise<LoopOutcome> {
     return { kind: 'interrupted', signal: stop.requested, checkpoint: file };
   };
 
+  const stepCheckpointDue = () => {
+    const every = cfg.run.checkpoint_every;
+    return cfg.run.checkpoint_unit === 'step' && every > 0 && state.iter % Math.ceil(every) === 0;
+  };
+
   const afterBatch = async (): Promise<LoopOutcome | null> => {
     // Let signal handlers, timers and the progress bar run between batches.
     await new Promise((resolve) => setImmediate(resolve));
-    const every = cfg.run.checkpoint_every;
-    if (cfg.run.checkpoint_unit === 'step' && every > 0 && state.iter % Math.ceil(every) === 0) {
-      await checkpoint(false);
-    }
+    // At an epoch's end the periodic checkpoint waits for endEpoch, after the epoch record:
+    // nothing is logged at a checkpoint's step after it, so a resume's TensorBoard marker
+    // (SessionLog START at the next step) drops exactly what a crashed process logged after it.
+    if (stepCheckpointDue() && !(state.iter % bpe === 0 || finished())) await checkpoint(false);
     return interruptIfRequested();
   };
 
@@ -301,7 +306,8 @@ export async function trainLoop(ctx: LoopContext): Promise<LoopOutcome> {
     if (val && isBest) state.best = { top1: val.top1Error, epoch: state.iter / bpe, step: trainer.step };
     const every = cfg.run.checkpoint_every;
     const epochDue = cfg.run.checkpoint_unit === 'epoch' && every > 0 && (epoch + 1) % Math.ceil(every) === 0;
-    if (finished() || epochDue || (isBest && cfg.run.keep_best)) await checkpoint(isBest);
+    if (finished() || epochDue || stepCheckpointDue() || (isBest && cfg.run.keep_best))
+      await checkpoint(isBest);
   };
 
   try {

@@ -69,12 +69,12 @@ describe('TensorBoard event files', () => {
     );
   });
 
-  it('a resumed writer starts with a SessionLog START at its step', () => {
+  it('a writer resumed after batch 42 starts with a SessionLog START at step 43, the first it can log', () => {
     const dir = tempDir('wtrain-tb-');
     const w = new TensorBoardWriter(dir, 42);
     w.close();
     const events = readEventFile(path.join(dir, readdirSync(dir)[0]));
-    assert.equal(events[1].step, 42);
+    assert.equal(events[1].step, 43);
     assert.equal(events[1].sessionStatus, 1);
   });
 

@@ -1,7 +1,9 @@
 /**
  * The subset of TensorFlow's `Event`/`Summary`/`SessionLog` protos TensorBoard needs
- * for scalars (field numbers from tensorflow/core/util/event.proto and
- * tensorflow/core/framework/summary.proto).
+ * for scalars. Field numbers as in the official tensorflow/core/util/event.proto and
+ * tensorflow/core/framework/summary.proto (the other members of Event's `what` oneof
+ * are listed so that no number is taken twice; test/runner/tensorboard-official.test.ts
+ * checks the bytes against the official messages).
  */
 import protobuf from 'protobufjs';
 
@@ -13,9 +15,15 @@ message Event {
   int64 step = 2;
   oneof what {
     string file_version = 3;
+    bytes graph_def = 4;
     Summary summary = 5;
-    SessionLog session_log = 6;
+    LogMessage log_message = 6;
+    SessionLog session_log = 7;
   }
+}
+message LogMessage {
+  int32 level = 1;
+  string message = 2;
 }
 message Summary {
   message Value {
@@ -36,6 +44,9 @@ message SessionLog {
 const root = protobuf.parse(PROTO, { keepCase: true }).root;
 export const EventType = root.lookupType('tensorflow.Event');
 
+/** SessionLog.SessionStatus.START: TensorBoard drops what it has read at this event's step and later. */
+export const SESSION_START = 1;
+
 export interface DecodedEvent {
   wallTime: number;
   step: number;
@@ -53,7 +64,7 @@ export function encodeEvent(e: {
 }): Uint8Array {
   const msg: Record<string, unknown> = { wall_time: e.wallTime, step: e.step };
   if (e.fileVersion !== undefined) msg.file_version = e.fileVersion;
-  else if (e.sessionStart) msg.session_log = { status: 1 };
+  else if (e.sessionStart) msg.session_log = { status: SESSION_START };
   else msg.summary = { value: (e.scalars ?? []).map((s) => ({ tag: s.tag, simple_value: s.value })) };
   return EventType.encode(EventType.fromObject(msg)).finish();
 }
