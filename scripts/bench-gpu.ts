@@ -40,7 +40,6 @@ import { buildTrainer, convLayers, mirrorNoiseShapes } from './bench-gpu/trainer
 const VARIANTS: TuningVariant[] = [
   { name: 'default', tuning: {} },
   ...CONV_VARIANTS,
-  { name: 'dx: naive below 16 px per image only', tuning: { inputGrad: 'auto' } },
   { name: 'submit every 64 dispatches', tuning: { submitBatch: 64 } },
   { name: 'split-K 256 workgroups', tuning: { filterGradWorkgroups: 256 } },
   { name: 'split-K 4096 workgroups', tuning: { filterGradWorkgroups: 4096 } },

@@ -1,19 +1,12 @@
 /**
  * Per-layer conv kernels at a net's real shapes: filter gradient (stock tfjs vs the
- * split-K kernel), input gradient (tfjs's naive vs matmul program), forward conv, and
- * for narrow layers (< 32 channels) the narrow-tile kernel's forward and dx.
+ * split-K kernel), input gradient (tfjs's naive vs matmul program), forward conv.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { convOutSize } from '../../src/backend/ops/conv2d.js';
 import { stockConv2dFilterGrad } from '../../src/backend/ops/conv2d_filter_grad.js';
 import { stockConv2dInputGrad } from '../../src/backend/ops/conv2d_input_grad.js';
 import { webgpuConv2dFilterGrad } from '../../src/backend/webgpu/conv2d_filter_grad.js';
-import {
-  narrowForward,
-  narrowInputGrad,
-  webgpuNarrowConv2d,
-  webgpuNarrowConv2dInputGrad,
-} from '../../src/backend/webgpu/conv2d_narrow.js';
 import { registerWebgpuOps, webgpuFinish } from '../../src/backend/webgpu/index.js';
 import type { ConvLayerShape } from './trainer.js';
 
@@ -28,9 +21,6 @@ export interface ConvKernelRow {
   inputGradNaiveMs: number;
   inputGradMmMs: number;
   forwardMs: number;
-  /** The narrow-tile kernel (conv2d_narrow.ts), where it applies. */
-  forwardNarrowMs: number | null;
-  inputGradNarrowMs: number | null;
 }
 
 /** Mean ms of `reps` runs of `fn` after one warm-up (outputs disposed, GPU waited for). */
@@ -83,12 +73,6 @@ export async function benchConvKernels(
     const inputGradMmMs = await timeOp(() => stockConv2dInputGrad(dy, w, xShape, s, p), reps);
     registerWebgpuOps();
     const forwardMs = await timeOp(() => tf.conv2d(x, w, s, p), reps);
-    const forwardNarrowMs = narrowForward(xShape, f, s, p)
-      ? await timeOp(() => webgpuNarrowConv2d(x, w, s, p), reps)
-      : null;
-    const inputGradNarrowMs = narrowInputGrad(xShape, f, s, p)
-      ? await timeOp(() => webgpuNarrowConv2dInputGrad(dy, w, xShape, s, p), reps)
-      : null;
     tf.dispose([x, dy, w]);
     rows.push({
       layer: l.name,
@@ -101,8 +85,6 @@ export async function benchConvKernels(
       inputGradNaiveMs,
       inputGradMmMs,
       forwardMs,
-      forwardNarrowMs,
-      inputGradNarrowMs,
     });
   }
   return rows;

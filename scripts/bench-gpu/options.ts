@@ -19,7 +19,6 @@ export const CONV_VARIANTS: TuningVariant[] = [
   { name: 'stock tfjs dW', tuning: { filterGrad: 'stock' } },
   { name: 'naive dx (tfjs default)', tuning: { inputGrad: 'naive' } },
   { name: 'matmul dx everywhere', tuning: { inputGrad: 'mm' } },
-  { name: 'narrow-layer conv kernels (< 32 channels)', tuning: { narrowConv: 'on' } },
 ];
 
 /** The fusions that can be switched off, for bench-gpu's variants and bench-dispatch. */

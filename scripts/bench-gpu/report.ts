@@ -186,20 +186,7 @@ export function markdown(r: BenchResults): string {
     out.push('', `### Conv kernels at ${net} shapes (ms per call)`, '');
     out.push(
       table(
-        [
-          'layer',
-          'x',
-          'filter',
-          's',
-          'GFLOP',
-          'dW stock',
-          'dW split-K',
-          'dx naive',
-          'dx mm',
-          'dx narrow',
-          'forward',
-          'forward narrow',
-        ],
+        ['layer', 'x', 'filter', 's', 'GFLOP', 'dW stock', 'dW split-K', 'dx naive', 'dx mm', 'forward'],
         rows.map((k) => [
           k.layer,
           `[${k.x}]`,
@@ -210,9 +197,7 @@ export function markdown(r: BenchResults): string {
           f1(k.filterGradOursMs),
           f1(k.inputGradNaiveMs),
           f1(k.inputGradMmMs),
-          f1(k.inputGradNarrowMs),
           f1(k.forwardMs),
-          f1(k.forwardNarrowMs),
         ]),
       ),
     );

@@ -10,14 +10,14 @@
  *    rows of one image, so fewer than half hold data (ResNet-18's last stages at 32 px);
  *  - at stride 2 with a k×k filter (k > 1) it also multiplies the taps that fall between
  *    dy's samples (3/4 of them at 3×3): there the naive program won 5 of 7 layers.
- * `auto` picks by the first rule, `auto-strided` by both; the flag is set for the call
- * and put back after it.
+ * `auto-strided` picks by both rules; the flag is set for the call and put back after
+ * it. (`auto`, the first rule alone, is retired: docs/gpu.md, "Retired alternatives".)
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { type Conv2dInputGradFn, stockConv2dInputGrad } from '../ops/conv2d_input_grad.js';
 
 /** How dx picks tfjs's program: always one, or by the layer's shape. */
-export type InputGradChoice = 'mm' | 'naive' | 'auto' | 'auto-strided';
+export type InputGradChoice = 'mm' | 'naive' | 'auto-strided';
 
 /** Below this many pixels per image, tfjs's 32-row matmul tiles are less than half used. */
 export const MM_MIN_PIXELS = 16;
@@ -38,7 +38,7 @@ export function naiveInputGrad(
   if (choice === 'mm' || choice === 'naive') return choice === 'naive';
   const [, h, w] = xShape;
   if (h * w < MM_MIN_PIXELS) return true;
-  return choice === 'auto-strided' && stride > 1 && (filterShape[0] > 1 || filterShape[1] > 1);
+  return stride > 1 && (filterShape[0] > 1 || filterShape[1] > 1);
 }
 
 const FLAG = 'WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE';

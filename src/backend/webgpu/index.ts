@@ -19,11 +19,6 @@ import {
   webgpuConv2dFilterGrad,
 } from './conv2d_filter_grad.js';
 import { type InputGradChoice, setInputGradChoice, webgpuConv2dInputGrad } from './conv2d_input_grad.js';
-import {
-  registerConv2dNarrowKernel,
-  webgpuNarrowConv2d,
-  webgpuNarrowConv2dInputGrad,
-} from './conv2d_narrow.js';
 import { registerCopyKernel } from './elementwise.js';
 import { setHostCaches } from './host_caches.js';
 import { registerMirrorUpdateKernel, webgpuMirrorUpdate } from './mirror_update.js';
@@ -47,15 +42,10 @@ export interface WebgpuTuning {
   filterGrad: 'splitk' | 'stock';
   /**
    * conv2dInputGrad: tfjs's tiled matmul-style program, its naive one (tfjs's default),
-   * or by layer shape (conv2d_input_grad.ts: `auto` naive where x has < 16 pixels per
-   * image, `auto-strided` also at stride > 1 with a filter wider than 1).
+   * or by layer shape (conv2d_input_grad.ts, `auto-strided`: naive where x has < 16
+   * pixels per image or at stride > 1 with a filter wider than 1).
    */
   inputGrad: InputGradChoice;
-  /**
-   * Layers with fewer than 32 output channels (dx: input channels, stride 1) on our
-   * narrow-tile implicit-GEMM kernel (conv2d_narrow.ts), or all on tfjs's 32-wide tiles.
-   */
-  narrowConv: 'on' | 'off';
   /** How many workgroups the split-K filter gradient aims for. */
   filterGradWorkgroups: number;
   /** Kernel dispatches per command-buffer submit (tfjs's WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE). */
@@ -79,12 +69,13 @@ export interface WebgpuTuning {
 /**
  * Chosen from bench-gpu on an H100 (docs/gpu.md "Results", docs/gpu-results/): dx by
  * layer shape took ResNet-18 batch 512 from ~55 to ~36 ms/step; each other knob's
- * alternative was slower or within the run's drift.
+ * alternative was slower or within the run's drift. The alternatives left are the
+ * baselines of a benchmark or of gpu-check, or knobs a coming measurement tunes; the
+ * decided ones are retired (docs/gpu.md, "Retired alternatives").
  */
 export const DEFAULT_WEBGPU_TUNING: Readonly<WebgpuTuning> = {
   filterGrad: 'splitk',
   inputGrad: 'auto-strided',
-  narrowConv: 'off',
   filterGradWorkgroups: 1024,
   submitBatch: 15,
   sgd: 'grouped',
@@ -115,10 +106,7 @@ export function registerWebgpuOps(tuning: Partial<WebgpuTuning> = {}): void {
     'webgpu',
     t.filterGrad === 'splitk' ? webgpuConv2dFilterGrad : stockConv2dFilterGrad,
   );
-  registerConv2dNarrowKernel();
-  const narrow = t.narrowConv === 'on';
-  registerOpImpl('conv2d', 'webgpu', narrow ? webgpuNarrowConv2d : undefined);
-  registerOpImpl('conv2dInputGrad', 'webgpu', narrow ? webgpuNarrowConv2dInputGrad : webgpuConv2dInputGrad);
+  registerOpImpl('conv2dInputGrad', 'webgpu', webgpuConv2dInputGrad);
   setInputGradChoice(t.inputGrad);
   registerBatchNormKernels();
   registerOpImpl('batchNormTrain', 'webgpu', webgpuBatchNormTrain);

@@ -1,10 +1,9 @@
 /**
- * WGSL pieces shared by the implicit-GEMM conv kernels (conv2d_filter_grad.ts,
- * conv2d_narrow.ts):
+ * WGSL pieces of an implicit-GEMM conv kernel (conv2d_filter_grad.ts; the retired
+ * narrow-layer conv kernel shared them, docs/gpu.md "Retired alternatives"):
  * - register tiles: a workgroup of wx×wy threads computes a (wy·tr)×(wx·tc) tile of
  *   the output; thread (lx, ly) owns rows ly + i·wy (i < tr) and columns lx + j·wx
  *   (j < tc), so neighbouring threads read neighbouring columns of workgroup memory;
- * - staged loads of a tile into workgroup memory;
  * - the im2col patch of x read in place (`PATCH_FNS`, with its uniforms).
  */
 import type { ProgramUniforms } from './program.js';
@@ -76,27 +75,6 @@ export const workgroupTiles = (
   bSize: number,
 ): string => `var<workgroup> tileA : array<f32, ${aSize}>;
       var<workgroup> tileB : array<f32, ${bSize}>;`;
-
-/**
- * This thread's share of staging a tile of `count` elements in rows of `rowLen`:
- * `body` runs with `row` and `col` of each element it loads (consecutive threads take
- * consecutive columns).
- */
-export function stagedLoad(
-  count: number,
-  threads: number,
-  rowLen: number,
-  row: string,
-  col: string,
-  body: string,
-): string {
-  return `for (var j = 0; j < ${count / threads}; j = j + 1) {
-            let idx = li + j * ${threads};
-            let ${row} = idx / ${rowLen};
-            let ${col} = idx - ${row} * ${rowLen};
-            ${body}
-          }`;
-}
 
 /** The uniforms PATCH_FNS reads; a conv kernel's uniform struct starts with them. */
 export const PATCH_UNIFORMS = 'xDims : vec4<i32>, yDims : vec4<i32>, pad : i32, stride : i32, kw : i32,';
