@@ -2,12 +2,13 @@
 # Sweep learning rules x seeds as a loop of `wtrain run` calls, then one report.
 # Resumable: finished runs are skipped, interrupted ones continue (--resume auto).
 #
-#   scripts/sweep.sh [-c CONFIG] [-r "bp fa ss wm kp"] [-s "0 1 2"] [-o runs/sweep] [-- WTRAIN_RUN_ARGS...]
+#   scripts/sweep.sh [-c CONFIG] [-r "bp kp ..."] [-s "0 1 2"] [-o runs/sweep] [-- WTRAIN_RUN_ARGS...]
 #
 #   -c CONFIG  config file; a literal {rule} in it is replaced by the rule
 #              (configs/resnet18-{rule}.yaml), otherwise --set rule.name=RULE is added
 #              (default: configs/quickstart.yaml)
-#   -r RULES   rules, space-separated (default: "bp fa ss wm kp")
+#   -r RULES   rules, space-separated (default: every rule, `wtrain rules --names`; with
+#              {rule} in CONFIG, those that have such a config file)
 #   -s SEEDS   seeds, space-separated (default: "0")
 #   -o DIR     folder of the run directories (default: runs/sweep-<config>)
 #   -n         dry run: print the commands
@@ -19,7 +20,7 @@
 set -uo pipefail
 
 config=configs/quickstart.yaml
-rules="bp fa ss wm kp"
+rules=""
 seeds="0"
 out=""
 dry=0
@@ -30,7 +31,7 @@ while getopts "c:r:s:o:nh" opt; do
     s) seeds=$OPTARG ;;
     o) out=$OPTARG ;;
     n) dry=1 ;;
-    h) sed -n '2,20p' "$0"; exit 0 ;;
+    h) sed -n '2,19p' "$0"; exit 0 ;;
     *) exit 2 ;;
   esac
 done
@@ -39,6 +40,11 @@ shift $((OPTIND - 1))
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 wtrain=${WTRAIN:-"$here/bin/wtrain.js"}
+all_rules=0
+if [ -z "$rules" ]; then
+  rules=$("$wtrain" rules --names) || exit 2
+  all_rules=1
+fi
 stem=$(basename "${config//\{rule\}/all}" .yaml)
 out=${out:-runs/sweep-$stem}
 
@@ -50,6 +56,10 @@ trap 'interrupted=1' INT TERM
 for rule in $rules; do
   for seed in $seeds; do
     cfg=${config//\{rule\}/$rule}
+    if [ $all_rules = 1 ] && [ "$cfg" != "$config" ] && [ ! -f "$cfg" ]; then
+      echo "sweep: no $cfg, leaving out $rule"
+      continue 2
+    fi
     extra=()
     [ "$cfg" = "$config" ] && extra=(--set "rule.name=$rule")
     if [ "$cfg" = "$config" ]; then name="$stem-$rule-s$seed"; else name="$(basename "$cfg" .yaml)-s$seed"; fi

@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { type Command, Option } from 'commander';
 import { configToYaml, loadConfig } from '../config/load.js';
+import { RULES } from '../rules/registry.js';
 import { EXIT } from '../runner/exit-codes.js';
 import { formatListing, listRuns } from '../runner/list.js';
 import { timestamp } from '../runner/rundir.js';
@@ -109,6 +110,16 @@ export function registerCommands(program: Command, exit: Exit): void {
         (dirs.length === 1 ? path.join(dirs[0], 'report') : path.join('runs', 'reports', timestamp()));
       const r = await renderReport(dirs, outDir);
       out(`report: ${path.relative(process.cwd(), r.html) || r.html}`);
+      exit.code = EXIT.OK;
+    });
+
+  program
+    .command('rules')
+    .description('the learning rules (rule.name): label, name and how δ travels back')
+    .option('--names', "names only, on one line (scripts/sweep.sh's default rules)")
+    .action((o) => {
+      if (o.names) out(RULES.map((r) => r.name).join(' '));
+      else for (const r of RULES) out(`${r.name.padEnd(4)} ${r.label.padEnd(4)} ${r.title}: ${r.feedback}`);
       exit.code = EXIT.OK;
     });
 

@@ -1,10 +1,11 @@
 /** Vega-Lite specs for the paper's figures, from run data. */
+import { RULES } from '../rules/registry.js';
 import type { RunData } from './read-run.js';
 import type { SeedGroup } from './seeds.js';
 
 type Spec = Record<string, unknown>;
 
-const RULE_ORDER = ['BP', 'FA', 'SS', 'WM', 'KP'];
+const RULE_ORDER = RULES.map((r) => r.label);
 
 /** A run's top-1 error curve in %: val where it was evaluated, else train. */
 function errorCurve(run: RunData, split: 'val' | 'train'): { epoch: number; top1: number }[] {

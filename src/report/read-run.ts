@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { UserError } from '../config/errors.js';
 import { displayPath } from '../config/load.js';
+import { ruleLabel } from '../rules/registry.js';
 import { type AngleRecord, type MetricsRecord, readJsonl } from '../runner/metrics-log.js';
 import { effectiveState, type RunMeta, readMeta, readStatus, runPaths } from '../runner/rundir.js';
 
@@ -72,7 +73,7 @@ export interface RunSummary {
 }
 
 /** Final/best val errors, length, wall time and mean throughput of a run. */
-export function summarize(run: RunData, label = run.rule.toUpperCase()): RunSummary {
+export function summarize(run: RunData, label = ruleLabel(run.rule)): RunSummary {
   const evals = run.epochs.filter((r) => r.val_top1 !== null);
   const last = run.records.at(-1);
   const lastEval = evals.at(-1);
@@ -113,7 +114,7 @@ export function runLabels(runs: RunData[]): string[] {
   const byName = runs.map((r) => `${r.rule}\u0000${r.name}`);
   const nameRepeats = repeated(byName);
   return runs.map((r, i) => {
-    const rule = r.rule.toUpperCase();
+    const rule = ruleLabel(r.rule);
     if (!ruleRepeats[i]) return rule;
     return `${rule} (${nameRepeats[i] ? displayPath(r.dir) : r.name})`;
   });

@@ -18,12 +18,15 @@ export function createRandomFeedback(ctx: RuleContext): void {
 export abstract class RuleBase implements LearningRule {
   abstract readonly name: LearningRule['name'];
   readonly warmupEpochs: number = 0;
-  abstract feedback(layer: FeedbackLayer): tf.Tensor;
+  abstract feedback(layer: FeedbackLayer): tf.Tensor | null;
+  directDelta(_layer: FeedbackLayer, _deltaL: tf.Tensor): tf.Tensor | null {
+    return null;
+  }
   feedbackGradients(_grads: Map<Param, tf.Tensor>): Array<[Param, tf.Tensor]> {
     return [];
   }
   afterStep(_step: number): void {}
-  mirrorStep(): void {}
+  warmupStep(): void {}
   scalars(): Record<string, number> {
     return {};
   }

@@ -1,22 +1,20 @@
-import { Backprop } from './bp.js';
-import { FeedbackAlignment } from './fa.js';
-import { KolenPollack } from './kp.js';
-import { SignSymmetry } from './ss.js';
+import type { RuleClass } from './registry.js';
+import { RULES } from './registry.js';
 import type { LearningRule, RuleContext } from './types.js';
-import { WeightMirror } from './wm.js';
+
+/** Every rule's class, loaded once (src/rules/registry.ts keeps the loads lazy for the config loader). */
+const classes = new Map(
+  await Promise.all(
+    RULES.map(async (spec) => {
+      const Rule: RuleClass = await spec.load();
+      return [spec.name, Rule as unknown as new (ctx: RuleContext) => LearningRule] as const;
+    }),
+  ),
+);
 
 export function createRule(ctx: RuleContext): LearningRule {
-  switch (ctx.cfg.name) {
-    case 'bp':
-      return new Backprop();
-    case 'fa':
-      return new FeedbackAlignment(ctx);
-    case 'ss':
-      return new SignSymmetry(ctx);
-    case 'kp':
-      return new KolenPollack(ctx);
-    case 'wm':
-      return new WeightMirror(ctx);
-  }
+  const Rule = classes.get(ctx.cfg.name);
+  if (!Rule) throw new Error(`no learning rule named ${ctx.cfg.name}`);
+  return new Rule(ctx);
 }
 export type { LearningRule, RuleContext } from './types.js';

@@ -29,10 +29,11 @@ export class WeightMirror extends FeedbackWeightsRule {
   }
 
   override afterStep(_step: number): void {
-    for (let i = 0; i < this.ctx.cfg.wm.mirror_steps_per_batch; i++) this.mirrorStep();
+    for (let i = 0; i < this.ctx.cfg.wm.mirror_steps_per_batch; i++) this.warmupStep();
   }
 
-  override mirrorStep(): void {
+  /** One mirror-mode step (Alg. 1): each step of the mirror-only warm-up, and after every training batch. */
+  override warmupStep(): void {
     const step = this.mirrorSteps++;
     const { mirror_layers: mode } = this.ctx.cfg.wm;
     if (mode === 'all_at_once') {

@@ -1,14 +1,16 @@
 import type { RuleConfig } from '../rules/config.js';
+import { ruleSpec } from '../rules/registry.js';
 import type { OptimizerConfig, ScheduleConfig } from './config.js';
 
 /**
- * Peak learning rate. App. D.1: all rules use the schedule of Goyal et al. (0.1 per
- * 256 images, i.e. 0.8 at batch 2048) except sign-symmetry, whose grid search gave
- * 0.5 at batch 2048. Both scale linearly with the batch size (Goyal et al.'s rule).
+ * Peak learning rate: `optimizer.lr`, or for `auto` the rule's rate (its registry entry's
+ * autoLr; App. D.1: Goyal et al.'s 0.1 per 256 images, SS's grid search 0.5 at 2048),
+ * scaled linearly with the batch size (Goyal et al.'s rule).
  */
 export function peakLearningRate(opt: OptimizerConfig, rule: RuleConfig, batchSize: number): number {
   if (opt.lr !== 'auto') return opt.lr;
-  return rule.name === 'ss' ? (0.5 * batchSize) / 2048 : (0.1 * batchSize) / 256;
+  const { lr, batch } = ruleSpec(rule.name).autoLr;
+  return (lr * batchSize) / batch;
 }
 
 /**

@@ -12,7 +12,13 @@ import { addToMetricSums, trainLoss } from '../backend/ops/train_loss.js';
 import type { Batch, DatasetInfo } from '../data/types.js';
 import { angleBetween } from '../metrics/angles.js';
 import type { ModelConfig } from '../models/config.js';
-import { type FeedbackLayer, ForwardContext, ownedVariable, type Param } from '../models/layers/types.js';
+import {
+  type BackwardContext,
+  type FeedbackLayer,
+  ForwardContext,
+  ownedVariable,
+  type Param,
+} from '../models/layers/types.js';
 import { softmaxCrossEntropy } from '../models/loss.js';
 import { ResNet } from '../models/resnet.js';
 import type { RuleConfig } from '../rules/config.js';
@@ -94,8 +100,13 @@ export class Engine implements Trainer {
     return this.rule.warmupEpochs;
   }
 
-  private feedbackContext(grads: Map<Param, tf.Tensor> | null) {
-    return { feedback: (l: FeedbackLayer) => this.rule.feedback(l), grads };
+  /** How δ travels back under the rule, from δ_L: its feedback kernels (eq. 3) or its own δ (DFA). */
+  private ruleBackward(deltaL: tf.Tensor, grads: Map<Param, tf.Tensor> | null): BackwardContext {
+    return {
+      feedback: (l) => this.rule.feedback(l) ?? noFeedback(l),
+      directDelta: (l) => this.rule.directDelta(l, deltaL),
+      grads,
+    };
   }
 
   /**
@@ -112,7 +123,7 @@ export class Engine implements Trainer {
         ? trainLoss(logits, y, { sums: this.metrics.sums, badStep: this.badStep, step: this.step + 1 })
         : softmaxCrossEntropy(logits, y).dLogits;
     const grads = new Map<Param, tf.Tensor>();
-    this.model.backward(dLogits, ctx, this.feedbackContext(grads));
+    this.model.backward(dLogits, ctx, this.ruleBackward(dLogits, grads));
     return [...grads.entries(), ...this.rule.feedbackGradients(grads)];
   }
 
@@ -125,7 +136,7 @@ export class Engine implements Trainer {
   }
 
   mirrorStep(): void {
-    this.rule.mirrorStep();
+    this.rule.warmupStep();
   }
 
   /**
@@ -193,14 +204,16 @@ export class Engine implements Trainer {
       const { dLogits } = softmaxCrossEntropy(logits, y);
       const ruleDeltas = new Map<FeedbackLayer, tf.Tensor>();
       const bpDeltas = new Map<FeedbackLayer, tf.Tensor>();
-      this.model.backward(dLogits, ctx, { ...this.feedbackContext(null), deltas: ruleDeltas });
+      this.model.backward(dLogits, ctx, { ...this.ruleBackward(dLogits, null), deltas: ruleDeltas });
       this.model.backward(dLogits, ctx, { feedback: (l) => l.W.value, grads: null, deltas: bpDeltas });
-      const rows = this.layers.map((l) =>
-        tf.stack([
-          angleBetween(this.rule.feedback(l), l.W.value),
+      const rows = this.layers.map((l) => {
+        // No kernel of W's shape (DFA below the head): no matrix angle, NaN (null in angles.jsonl).
+        const F = this.rule.feedback(l);
+        return tf.stack([
+          F ? angleBetween(F, l.W.value) : tf.scalar(Number.NaN),
           angleBetween(ruleDeltas.get(l) as tf.Tensor, bpDeltas.get(l) as tf.Tensor),
-        ]),
-      );
+        ]);
+      });
       return tf.stack(rows);
     });
     const data = await values.data();
@@ -250,6 +263,10 @@ export class Engine implements Trainer {
     this.badStep.dispose();
     this.rule.dispose();
   }
+}
+
+function noFeedback(layer: FeedbackLayer): never {
+  throw new Error(`the learning rule gives ${layer.name} neither a feedback kernel nor a δ of its own`);
 }
 
 function prefixed(p: string, o: Record<string, number>): Record<string, number> {

@@ -19,7 +19,7 @@ export interface LayerAngle {
   layer: string;
   /** Position from input (0) to output (layers-1). */
   index: number;
-  /** Angle between the flattened feedback kernel the rule uses and W (Fig. 4a). */
+  /** Angle between the flattened feedback kernel the rule uses and W (Fig. 4a); NaN where it has none of W's shape (DFA below the head). */
   matrixAngle: number;
   /** Angle between the rule's δ and backprop's δ at this layer's output, same batch, whole chain (Fig. 4b). */
   deltaAngle: number;
@@ -39,13 +39,13 @@ export interface Trainer {
   /** Optimiser steps taken so far (engaged mode). */
   readonly step: number;
   /**
-   * Epochs of mirror-only warm-up before engaged training (WM: rule.wm.mirror_epochs;
-   * other rules: 0). During them the runner calls `mirrorStep()` once per batch instead of `trainStep`.
+   * Epochs of the rule's own warm-up before engaged training (WM's mirror-only epochs,
+   * rule.wm.mirror_epochs; other rules: 0). During them the runner calls `mirrorStep()` once per batch instead of `trainStep`.
    */
   readonly warmupEpochs: number;
   /** One engaged-mode step at learning rate `lr`: forward, the rule's backward, optimiser update, then the rule's per-batch B update (KP/WM/SS). Accumulates train metrics on the device; reads nothing back. */
   trainStep(batch: Batch, lr: number): void;
-  /** One mirror-mode step (WM only; a no-op for other rules). */
+  /** One step of the rule's warm-up (WM: a mirror-mode step; a no-op for other rules). */
   mirrorStep(): void;
   /** Train metrics accumulated since the last call (reads back from the device), then resets them. */
   takeTrainMetrics(): Promise<ClassMetrics>;

@@ -2,9 +2,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
+import { RULE_NAMES } from '../../src/rules/registry.js';
 import { fakeBatch, maxAbsDiff, smallEngine, take, useBackend } from '../helpers.js';
-
-const RULES = ['bp', 'fa', 'ss', 'kp', 'wm'] as const;
 
 async function gradientsOn(backend: 'cpu' | 'wasm') {
   await useBackend(backend);
@@ -32,7 +31,7 @@ test('a whole ResNet-20 step on wasm matches cpu (rel. err < 1e-3 per gradient)'
 
 test('tensor count is flat over 50 training steps for every rule (wasm, the default backend)', async () => {
   await useBackend('wasm');
-  for (const name of RULES) {
+  for (const name of RULE_NAMES) {
     const engine = smallEngine({ rule: { name, wm: { mirror_batch_size: 4 } } });
     const batch = fakeBatch(4, 8, 1);
     engine.trainStep(batch, 0.05); // creates the momentum buffers

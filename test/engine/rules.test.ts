@@ -36,7 +36,7 @@ test('FA conv: dx = conv-transpose(dy, B) exactly, dW = backprop dW', async () =
     const x = tf.tensor4d(randomArray(2 * 8 * 8 * 3, 1), [2, 8, 8, 3]);
     const ho = stride === 1 ? 8 : 4;
     const dy = tf.tensor4d(randomArray(2 * ho * ho * 4, 2), [2, ho, ho, 4]);
-    const fa = layerBackward(layer, x, dy, rule.feedback(layer));
+    const fa = layerBackward(layer, x, dy, rule.feedback(layer) as tf.Tensor);
     const bp = layerBackward(layer, x, dy, layer.W.value);
     const B = layer.B?.value as tf.Tensor4D;
     const expected = tf.conv2dTranspose(dy, B, [2, 8, 8, 3], stride, 1);
@@ -53,7 +53,7 @@ test('FA dense: dx = dy·Bᵀ exactly, dW = backprop dW', async () => {
   const rule = ruleFor('fa', [layer]);
   const x = tf.tensor2d(randomArray(5 * 6, 1), [5, 6]);
   const dy = tf.tensor2d(randomArray(5 * 4, 2), [5, 4]);
-  const fa = layerBackward(layer, x, dy, rule.feedback(layer));
+  const fa = layerBackward(layer, x, dy, rule.feedback(layer) as tf.Tensor);
   const bp = layerBackward(layer, x, dy, layer.W.value);
   assert.deepEqual(take(fa.dx), take(tf.matMul(dy, layer.B?.value as tf.Tensor2D, false, true)));
   assert.deepEqual(take(fa.dW), take(bp.dW));
@@ -135,7 +135,7 @@ test('SS: sign(B) = sign(W) after every step; xiao and usf magnitudes per layer'
 
 function mirrorAngle(layer: FeedbackLayer, steps: number, cfg: object): number {
   const rule = ruleFor('wm', [layer], { wm: cfg });
-  for (let i = 0; i < steps; i++) rule.mirrorStep();
+  for (let i = 0; i < steps; i++) rule.warmupStep();
   return take(angleBetween(layer.B?.value as tf.Tensor, layer.W.value))[0];
 }
 
@@ -149,7 +149,7 @@ for (const [stride, mirrorBatch] of [
     await useBackend('cpu');
     const layer = new FeedbackConv2d('c', { kernel: 3, inChannels: 8, outChannels: 8, stride }, 5);
     layer.inputShape = [8, 8, 8];
-    const start = take(angleBetween(ruleFor('fa', [layer]).feedback(layer), layer.W.value))[0];
+    const start = take(angleBetween(ruleFor('fa', [layer]).feedback(layer) as tf.Tensor, layer.W.value))[0];
     const angle = mirrorAngle(layer, 20, { mirror_batch_size: mirrorBatch });
     assert.ok(start > 60, `random B starts far from W (${start}°)`);
     assert.ok(angle < 5, `matrix angle after mirroring ${angle}°`);
@@ -173,7 +173,7 @@ test('WM: on 1x1 maps the taps that meet only padding get no covariance (B stays
     layer.inputShape = [1, 1, 8];
     for (const b_scale of ['none', 'match_w_norm']) {
       const rule = ruleFor('wm', [layer], { wm: { mirror_batch_size: 64, b_scale } });
-      for (let i = 0; i < 3; i++) rule.mirrorStep();
+      for (let i = 0; i < 3; i++) rule.warmupStep();
       const B = take(layer.B?.value as tf.Tensor);
       assert.ok(B.every(Number.isFinite), `${backend}, ${b_scale}: B has non-finite entries`);
       // The centre tap (the only one that meets a pixel) learns; the 8 others decay to 0.

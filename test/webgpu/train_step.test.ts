@@ -14,11 +14,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { compareWithCpu } from '../../scripts/bench-gpu/numerics.js';
-import type { AnyRule } from '../../scripts/bench-gpu/options.js';
+import { RULE_NAMES } from '../../src/rules/registry.js';
 import { fakeBatch, smallEngine } from '../helpers.js';
 import { useWebgpu } from './gpu.js';
 
-for (const rule of ['bp', 'fa', 'ss', 'kp', 'wm'] as AnyRule[]) {
+for (const rule of RULE_NAMES) {
   test(`one ${rule.toUpperCase()} training step, ResNet-20: webgpu = cpu for every state tensor`, async (t) => {
     if (!(await useWebgpu(t))) return;
     const net = {

@@ -1,7 +1,7 @@
 /**
  * Convolution with forward weights W and feedback weights B (same HWIO shape, as
  * in the paper). Forward: y = conv(x, W). Backward:
- *   δ_in = conv-transpose(δ_out, F)   (eq. 3, F = the rule's feedback kernel)
+ *   δ_in = conv-transpose(δ_out, F)   (eq. 3, F = the rule's feedback kernel; or a δ the rule supplies, DFA)
  *   ΔW  ∝ Σ x ⋆ δ_out                 (eq. 4, the usual weight gradient)
  * No bias: every conv in a ResNet is followed by BatchNorm.
  */
@@ -98,12 +98,15 @@ export class FeedbackConv2d implements FeedbackLayer {
     bctx.deltas?.set(this, dy);
     addGrad(bctx.grads, this.W, this.weightGrad(x, dy));
     if (this.skipInputGrad) return tf.zeros([]);
-    return conv2dInputGrad(
-      dy as tf.Tensor4D,
-      bctx.feedback(this) as tf.Tensor4D,
-      x.shape as [number, number, number, number],
-      this.stride,
-      this.pad,
+    return (
+      bctx.directDelta?.(this) ??
+      conv2dInputGrad(
+        dy as tf.Tensor4D,
+        bctx.feedback(this) as tf.Tensor4D,
+        x.shape as [number, number, number, number],
+        this.stride,
+        this.pad,
+      )
     );
   }
 

@@ -1,6 +1,6 @@
 /**
  * Fully connected layer y = x·W + b with feedback weights B (W's [in, out] shape).
- * Backward: δ_in = δ_out·Fᵀ (eq. 3), ΔW ∝ xᵀ·δ_out (eq. 4), Δb ∝ Σ δ_out.
+ * Backward: δ_in = δ_out·Fᵀ (eq. 3; or a δ the rule supplies, DFA), ΔW ∝ xᵀ·δ_out (eq. 4), Δb ∝ Σ δ_out.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { seedFrom } from '../../util/rng.js';
@@ -58,7 +58,10 @@ export class FeedbackDense implements FeedbackLayer {
     bctx.deltas?.set(this, dy);
     addGrad(bctx.grads, this.W, this.weightGrad(x, dy));
     addGrad(bctx.grads, this.bias, tf.sum(dy, 0));
-    return tf.matMul(dy as tf.Tensor2D, bctx.feedback(this) as tf.Tensor2D, false, true);
+    return (
+      bctx.directDelta?.(this) ??
+      tf.matMul(dy as tf.Tensor2D, bctx.feedback(this) as tf.Tensor2D, false, true)
+    );
   }
 
   params(): Param[] {

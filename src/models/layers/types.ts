@@ -46,6 +46,11 @@ export class ForwardContext {
 export interface BackwardContext {
   /** The kernel δ is multiplied by at this layer (W for backprop, B or sign(W)·s otherwise). */
   feedback(layer: FeedbackLayer): tf.Tensor;
+  /**
+   * A δ for the layers below this layer that the rule supplies itself, in place of F·δ
+   * (DFA: the output error through a fixed random matrix); null or absent: eq. 3 with `feedback`.
+   */
+  directDelta?(layer: FeedbackLayer): tf.Tensor | null;
   /** Parameter gradients are accumulated here; null = skip them (δ-only passes). */
   grads: Map<Param, tf.Tensor> | null;
   /** When set, δ at every FeedbackLayer's output is stored here (for δ angles). */
@@ -67,7 +72,7 @@ export interface FeedbackLayer extends Module {
   readonly name: string;
   readonly kind: 'conv' | 'dense';
   readonly W: Param;
-  /** Feedback weights; created by the learning rule (null under backprop, which uses W). */
+  /** Feedback weights, W's shape (DFA's: [input size, classes]); created by the learning rule (null under backprop, which uses W). */
   B: Param | null;
   readonly fanIn: number;
   readonly fanOut: number;
