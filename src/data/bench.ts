@@ -36,6 +36,7 @@ export async function benchLoader(resolved: DataConfig, opts: BenchOptions): Pro
       batchSize: opts.batchSize,
       workers,
       logger: opts.logger,
+      splits: [split],
     });
     try {
       if (rows.some((r) => r.threads === loader.threads)) continue; // raw sources ignore the thread count

@@ -81,8 +81,13 @@ export const dataConfigSchema = z
      * converter's `image/class/label`, else 0.
      */
     label_base: z.union([z.literal('auto'), z.literal(0), z.literal(1)]).default('auto'),
-    /** Which decoder complaints make an image count as corrupt (skipped): sharp's `failOn`. */
-    fail_on: z.enum(['warning', 'error', 'truncated']).default('warning'),
+    /**
+     * Which decoder complaints make an image count as corrupt (skipped): sharp's `failOn`.
+     * error (default): what can't be decoded, truncated files included; images decoded with
+     * a warning (libjpeg's "extraneous bytes before marker") are kept, as PIL keeps them,
+     * and counted apart. warning: those too are skipped. truncated, none: more lenient.
+     */
+    fail_on: z.enum(['warning', 'error', 'truncated', 'none']).default('error'),
     /** tfrecord: verify both CRC32Cs of every record. */
     verify_crc: z.boolean().default(true),
     /** webdataset/tfrecord train: samples held in the shuffle buffer (after shard-level shuffle). */

@@ -33,12 +33,25 @@ export type SkipReason =
   | 'missing_label'
   | 'bad_label'
   | 'bad_record'
-  | 'unknown_class'
-  | 'empty_class';
+  | 'unknown_class';
+
+/**
+ * Problems that drop no sample, counted apart from the skipped ones: an image decoded with
+ * a decoder warning (kept, as PIL keeps it), a class folder with no images (the class keeps
+ * its index).
+ */
+export type NoteReason = 'decode_warning' | 'empty_class';
 
 /** A skipped sample: which rule it broke, where it is (file, tar member or record offset), details. */
 export interface Skip {
   reason: SkipReason;
+  where: string;
+  detail?: string;
+}
+
+/** Something to report that dropped no sample (see NoteReason). */
+export interface Note {
+  reason: NoteReason;
   where: string;
   detail?: string;
 }
@@ -56,19 +69,31 @@ export function where(file: string, at?: { member?: string; offset?: number; rec
 
 /**
  * Counts distinct skipped samples by reason and logs each place once. `count` lets one
- * entry stand for several samples (e.g. every file of an unknown class folder).
+ * entry stand for several samples (e.g. every file of an unknown class folder). Notes
+ * (problems that drop nothing) are logged once too and counted apart, never as skipped.
  */
 export class SkipLog {
   private readonly seen = new Set<string>();
   private readonly byReason: Record<string, number> = {};
+  private readonly notes: Record<string, number> = {};
   private total = 0;
 
   constructor(private readonly logger?: DataLogger) {}
 
-  add(skip: Skip, count = 1): void {
-    const id = `${skip.reason}\u0000${skip.where}`;
-    if (this.seen.has(id)) return;
+  /** Whether `reason` at `where` is new (and now seen). */
+  private isNew(reason: string, where: string): boolean {
+    const id = `${reason}\u0000${where}`;
+    if (this.seen.has(id)) return false;
     this.seen.add(id);
+    return true;
+  }
+
+  /** The first skip added, if any. */
+  first?: Skip;
+
+  add(skip: Skip, count = 1): void {
+    if (!this.isNew(skip.reason, skip.where)) return;
+    this.first ??= skip;
     this.total += count;
     this.byReason[skip.reason] = (this.byReason[skip.reason] ?? 0) + count;
     const extra = count > 1 ? { samples: count } : {};
@@ -78,8 +103,18 @@ export class SkipLog {
     );
   }
 
+  note(note: Note): void {
+    if (!this.isNew(note.reason, note.where)) return;
+    this.notes[note.reason] = (this.notes[note.reason] ?? 0) + 1;
+    const what =
+      note.reason === 'decode_warning' ? 'image decoded with a warning, kept' : 'class folder without images';
+    this.logger?.warn({ reason: note.reason, file: note.where, detail: note.detail }, `data: ${what}`);
+  }
+
   stats(): DataStats {
-    return { skipped: this.total, byReason: { ...this.byReason } };
+    const out: DataStats = { skipped: this.total, byReason: { ...this.byReason } };
+    if (Object.keys(this.notes).length) out.notes = { ...this.notes };
+    return out;
   }
 }
 

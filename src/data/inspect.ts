@@ -14,6 +14,7 @@ import { sniffTfRecord } from './formats/tfrecord.js';
 import { planSubset } from './loader.js';
 import { openConfigured, SPLITS, transformOf } from './setup.js';
 import { type Detected, detectSource } from './sources/index.js';
+import { describeDecision, type LabelDecision } from './sources/label-base.js';
 import { shardList } from './sources/shards.js';
 import type { SampleRef, SourceSplit } from './sources/source.js';
 import { buildBatch, configureSharp } from './transforms.js';
@@ -34,13 +35,29 @@ export interface SizeReport {
   formats: Record<string, number>;
 }
 
+/** The labels of the samples inspect read (class indices, after the label base). */
+export interface LabelSetReport {
+  samples: number;
+  distinct: number;
+  range: [number, number] | null;
+  /** The smallest few distinct labels. */
+  examples: number[];
+}
+
 export interface InspectReport {
   source: string;
   path: string | null;
   classes: string[];
+  /** Where the class count comes from when the data doesn't name its classes (shards). */
+  classesFrom?: string;
+  labels: LabelSetReport;
+  /** Sharded sources: how the stored labels are read. */
+  labelBase?: LabelDecision;
   splits: Partial<Record<Split, SplitReport>>;
   sizes: SizeReport;
   decoded: number;
+  /** Of the decoded ones, how many the decoder warned about (kept: see data.fail_on). */
+  warned: number;
   corrupt: number;
   skipped: DataStats;
 }
@@ -167,13 +184,21 @@ export async function inspectData(
   const { source } = await openConfigured({ cfg, skips, logger: opts.logger });
   const sizes: SizeReport = { examined: 0, shorterSide: {}, common: [], colour: {}, formats: {} };
   const tally: Record<string, number> = {};
+  const seen = new Set<number>();
   const report: InspectReport = {
     source: cfg.source,
     path: cfg.path,
     classes: source.classNames,
+    classesFrom: SHARDED.has(cfg.source)
+      ? cfg.num_classes === null
+        ? "data.num_classes not set: ImageNet's 1000 assumed"
+        : 'data.num_classes'
+      : undefined,
+    labels: { samples: 0, distinct: 0, range: null, examples: [] },
     splits: {},
     sizes,
     decoded: 0,
+    warned: 0,
     corrupt: 0,
     skipped: skips.stats(),
   };
@@ -200,25 +225,44 @@ export async function inspectData(
       report.splits[name] = { samples: sel.size, selection: note.filter(Boolean).join(', ') || undefined };
       const refs = await sampleRefs(split, sel.subset, sel.size, opts.all ? sel.size : opts.sample);
       for (const ref of refs) await describe(ref, sizes, tally);
+      for (const ref of refs) if (!ref.skip) countLabel(report.labels, seen, ref.label);
       const spec = transformOf('val', cfg, source);
       for (let i = 0; i < refs.length; i += 64) {
         const samples = refs.slice(i, i + 64).map((r, k) => ({ ...r, index: i + k }));
         const out = await buildBatch({ spec, seed: 0, samples }, 4);
         report.decoded += out.n;
+        report.warned += out.notes.length;
         report.corrupt += out.skips.filter(
           (s) => s.reason === 'corrupt_image' || s.reason === 'unreadable_file',
         ).length;
         for (const s of out.skips) skips.add(s);
+        for (const n of out.notes) skips.note(n);
       }
     }
   } finally {
     await source.close();
   }
+  report.labels.examples = [...seen].sort((a, b) => a - b).slice(0, 10);
+  report.labelBase = source.labelBase?.() ?? undefined;
   sizes.common = Object.entries(tally)
     .sort((a, b) => b[1] - a[1])
     .slice(0, 5);
   report.skipped = skips.stats();
   return report;
+}
+
+function countLabel(r: LabelSetReport, seen: Set<number>, label: number): void {
+  r.samples++;
+  seen.add(label);
+  r.distinct = seen.size;
+  r.range = r.range ? [Math.min(r.range[0], label), Math.max(r.range[1], label)] : [label, label];
+}
+
+/** `10 distinct in the 20 samples read: 0..9 (0, 1, 2, 3, 4, 5, ...)`. */
+function labelLine(l: LabelSetReport): string {
+  if (!l.range) return 'none read';
+  const more = l.distinct > 6 ? ', ...' : '';
+  return `${l.distinct} distinct in the ${l.samples} samples read: ${l.range[0]}..${l.range[1]} (${l.examples.slice(0, 6).join(', ')}${more})`;
 }
 
 const join = (rec: Record<string, number>) =>
@@ -230,8 +274,11 @@ export function formatInspect(r: InspectReport): string {
   const names = r.classes.length > 6 ? [...r.classes.slice(0, 3), '...', ...r.classes.slice(-2)] : r.classes;
   const lines = [
     `format        ${r.source}${r.path ? `  (${r.path})` : ''}`,
-    `classes       ${r.classes.length}: ${names.join(', ')}`,
+    // Shards name no classes: their count is the config's, and the labels line says what they hold.
+    `classes       ${r.classes.length}${r.classesFrom ? ` (${r.classesFrom})` : `: ${names.join(', ')}`}`,
+    `labels        ${labelLine(r.labels)}`,
   ];
+  if (r.labelBase) lines.push(`label base    ${describeDecision(r.labelBase)}`);
   for (const [name, s] of Object.entries(r.splits)) {
     const what = s.error
       ? `unavailable: ${s.error}`
@@ -245,8 +292,9 @@ export function formatInspect(r: InspectReport): string {
     `  most common   ${r.sizes.common.map(([k, v]) => `${k} (${v})`).join(', ') || '-'}`,
     `  colour        ${join(r.sizes.colour)}`,
     `  formats       ${join(r.sizes.formats)}`,
-    `decode check  ${r.decoded} decoded, ${r.corrupt} corrupt`,
+    `decode check  ${r.decoded} decoded${r.warned ? ` (${r.warned} with a decoder warning)` : ''}, ${r.corrupt} corrupt`,
     `skipped       ${r.skipped.skipped}${r.skipped.skipped ? ` (${join(r.skipped.byReason)})` : ''}`,
   );
+  if (r.skipped.notes) lines.push(`not skipped   ${join(r.skipped.notes)}`);
   return lines.join('\n');
 }

@@ -26,6 +26,9 @@ export interface SplitPlan {
   dropLast: boolean;
 }
 
+/** The plans of the splits a loader was built for (both, unless bench or prepare asked for one). */
+export type Plans = Partial<Record<Split, SplitPlan>>;
+
 export interface LoaderOptions {
   seed: number;
   batchSize: number;
@@ -94,9 +97,15 @@ export class Loader implements BatchLoader {
   constructor(
     readonly info: DatasetInfo,
     private readonly source: DataSource,
-    private readonly plans: Record<Split, SplitPlan>,
+    private readonly plans: Plans,
     private readonly opts: LoaderOptions,
   ) {}
+
+  private plan(split: Split): SplitPlan {
+    const plan = this.plans[split];
+    if (!plan) throw new DataError(`the ${split} split was not opened by this loader`);
+    return plan;
+  }
 
   /** Decode threads in use (0 = main thread). */
   get threads(): number {
@@ -104,14 +113,14 @@ export class Loader implements BatchLoader {
   }
 
   batchesPerEpoch(split: Split): number {
-    const { size, dropLast } = this.plans[split];
+    const { size, dropLast } = this.plan(split);
     const b = this.opts.batchSize;
     return dropLast ? Math.floor(size / b) : Math.ceil(size / b);
   }
 
   /** Indexed splits: the epoch's sample order (positions into the split). */
   private order(split: Split, epoch: number): Uint32Array {
-    const plan = this.plans[split];
+    const plan = this.plan(split);
     const order = plan.subset
       ? plan.subset.slice()
       : Uint32Array.from({ length: plan.split.size }, (_, i) => i);
@@ -128,9 +137,10 @@ export class Loader implements BatchLoader {
    * meets the same gap). An indexed split with nothing readable in 16 draws is an error.
    */
   private async replacement(split: Split, epoch: number, index: number, job: BatchJob): Promise<BatchOut> {
-    const plan = this.plans[split];
+    const plan = this.plan(split);
     const s = plan.split;
-    if (s.kind === 'stream') return { x: new Uint8Array(0), y: new Int32Array(0), n: 0, skips: [] };
+    if (s.kind === 'stream')
+      return { x: new Uint8Array(0), y: new Int32Array(0), n: 0, skips: [], notes: [] };
     if (s.kind === 'indexed') {
       const order = this.order(split, epoch);
       for (let attempt = 0; attempt < 16; attempt++) {
@@ -138,7 +148,7 @@ export class Loader implements BatchLoader {
           order.length,
         );
         const out = await this.opts.executor.run({ ...job, samples: [{ ...s.ref(order[pos]), index: pos }] });
-        for (const skip of out.skips) this.opts.skips.add(skip);
+        this.record(out);
         if (out.n > 0) return out;
       }
     }
@@ -152,7 +162,7 @@ export class Loader implements BatchLoader {
    * position in the epoch. Train keeps only whole batches.
    */
   private async *batchUnits(split: Split, epoch: number, first: number): AsyncGenerator<Unit[]> {
-    const plan = this.plans[split];
+    const plan = this.plan(split);
     const { seed, batchSize: b } = this.opts;
     const total = plan.dropLast ? this.batchesPerEpoch(split) * b : plan.size;
     if (plan.split.kind === 'indexed') {
@@ -191,8 +201,8 @@ export class Loader implements BatchLoader {
   }
 
   async *epochBatches(split: Split, epoch: number, startBatch = 0): AsyncGenerator<Batch> {
-    const plan = this.plans[split];
-    const { executor, prefetch, skips } = this.opts;
+    const plan = this.plan(split);
+    const { executor, prefetch } = this.opts;
     if (!Number.isInteger(startBatch) || startBatch < 0)
       throw new RangeError('startBatch must be an integer >= 0');
     if (startBatch >= this.batchesPerEpoch(split)) return;
@@ -221,7 +231,7 @@ export class Loader implements BatchLoader {
         const head = queue.shift();
         if (!head) return;
         let out = await head.out;
-        for (const skip of out.skips) skips.add(skip);
+        this.record(out);
         if (out.n === 0 && plan.dropLast) out = await this.replacement(split, epoch, head.index, head.job);
         if (out.n === 0) continue; // nothing readable in this batch (val, or a train stream)
         yield { x: out.x, y: out.y, n: out.n, height: size, width: size, channels, index: head.index };
@@ -229,6 +239,12 @@ export class Loader implements BatchLoader {
     } finally {
       await units.return(undefined);
     }
+  }
+
+  /** Count and log a decoded batch's skipped samples and notes (each place once). */
+  private record(out: BatchOut): void {
+    for (const skip of out.skips) this.opts.skips.add(skip);
+    for (const note of out.notes) this.opts.skips.note(note);
   }
 
   stats(): DataStats {

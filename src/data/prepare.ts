@@ -48,6 +48,7 @@ export async function prepareCache(
     workers: opts.workers,
     logger: opts.logger,
     training: false,
+    splits,
     // Photos: shorter side to floor(size / crop_pct), center crop that square; fixed-size sets as they are.
     spec: (_split, source) => {
       const size = imageSizeOf(cfg, source);

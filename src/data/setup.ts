@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { type DataConfig, sourceSplitOf } from './config.js';
 import { DataError, type DataLogger, SkipLog } from './errors.js';
 import { createExecutor } from './executor.js';
-import { Loader, planSubset, type SplitPlan } from './loader.js';
+import { Loader, type Plans, planSubset } from './loader.js';
 import { cacheFingerprint, readCacheMeta } from './sources/cache.js';
 import { openSource } from './sources/index.js';
 import type { DataSource, SourceContext } from './sources/source.js';
@@ -67,22 +67,27 @@ export function transformOf(split: Split, cfg: DataConfig, source: DataSource): 
   return { ...base, kind: augment === 'imagenet' ? 'rrc' : 'cifar', flip: true };
 }
 
-/** Train and val plans; warns when both read overlapping samples of one source split. */
+/**
+ * The plans of `splits` (both by default); only those splits are opened, so one split can be
+ * read without the other's files (`data bench --split train` with no val shards). Warns when
+ * train and val read overlapping samples of one source split.
+ */
 export async function makePlans(
   source: DataSource,
   cfg: DataConfig,
   spec: (split: Split) => TransformSpec,
   training: boolean,
   logger?: DataLogger,
-): Promise<Record<Split, SplitPlan>> {
-  const plans = {} as Record<Split, SplitPlan>;
-  for (const split of SPLITS) {
+  splits: readonly Split[] = SPLITS,
+): Promise<Plans> {
+  const plans: Plans = {};
+  for (const split of splits) {
     const s = await source.split(sourceSplitOf(split, cfg));
     const { subset, size } = planSubset(s, cfg[split], `data.${split}`);
     const train = training && split === 'train';
     plans[split] = { split: s, spec: spec(split), subset, size, shuffle: train, dropLast: train };
   }
-  if (sourceSplitOf('train', cfg) === sourceSplitOf('val', cfg)) {
+  if (plans.train && plans.val && sourceSplitOf('train', cfg) === sourceSplitOf('val', cfg)) {
     const [a, b] = [cfg.train.range, cfg.val.range];
     if (!a || !b || (a[0] < b[1] && b[0] < a[1])) {
       logger?.warn(
@@ -103,16 +108,12 @@ export function workersOf(cfg: DataConfig): number {
  * Worker threads only pay off when there is real work per sample: decoding, or
  * resampling raw pixels. Raw MNIST/CIFAR at native size is copied on the main thread.
  */
-function needsThreads(source: DataSource, plans: Record<Split, SplitPlan>): boolean {
+function needsThreads(source: DataSource, plans: Plans): boolean {
   if (source.nativeSize === null) return true;
-  return SPLITS.some((s) => plans[s].spec.kind === 'rrc' || plans[s].spec.size !== source.nativeSize);
+  return Object.values(plans).some((p) => p.spec.kind === 'rrc' || p.spec.size !== source.nativeSize);
 }
 
-export function datasetInfo(
-  cfg: DataConfig,
-  source: DataSource,
-  plans: Record<Split, SplitPlan>,
-): DatasetInfo {
+export function datasetInfo(cfg: DataConfig, source: DataSource, plans: Plans): DatasetInfo {
   const mean = cfg.mean ?? source.mean;
   const std = cfg.std ?? source.std;
   if (mean.length !== source.channels || std.length !== source.channels) {
@@ -120,7 +121,7 @@ export function datasetInfo(
       `data.mean/std: expected ${source.channels} values (one per channel), got ${mean.length}`,
     );
   }
-  const { size, channels } = plans.train.spec;
+  const { size, channels } = (plans.train ?? plans.val)!.spec;
   return {
     source: cfg.source,
     numClasses: source.classNames.length,
@@ -130,8 +131,8 @@ export function datasetInfo(
     channels,
     mean,
     std,
-    trainSize: plans.train.size,
-    valSize: plans.val.size,
+    trainSize: plans.train?.size ?? 0,
+    valSize: plans.val?.size ?? 0,
   };
 }
 
@@ -144,6 +145,8 @@ export interface BuildOptions {
   /** Override the transforms (prepare); `training: false` reads train unshuffled, keeping its last batch. */
   spec?: (split: Split, source: DataSource) => TransformSpec;
   training?: boolean;
+  /** The splits to open (default both): bench and prepare open only those they read. */
+  splits?: readonly Split[];
 }
 
 /** Open the configured source and wrap it in a Loader. `cfg` must have absolute paths. */
@@ -155,7 +158,7 @@ export async function buildLoader(resolved: DataConfig, opts: BuildOptions): Pro
   const cfg = ctx.cfg;
   try {
     const spec = (split: Split) => opts.spec?.(split, source) ?? transformOf(split, cfg, source);
-    const plans = await makePlans(source, cfg, spec, opts.training ?? true, opts.logger);
+    const plans = await makePlans(source, cfg, spec, opts.training ?? true, opts.logger, opts.splits);
     const info = datasetInfo(resolved, source, plans);
     const threads = needsThreads(source, plans) ? (opts.workers ?? workersOf(cfg)) : 0;
     opts.logger?.info(

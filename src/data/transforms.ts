@@ -7,7 +7,7 @@
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import sharp from 'sharp';
 import { Rng, seedFrom } from '../util/rng.js';
-import { DataError, errorMessage, type Skip } from './errors.js';
+import { DataError, errorMessage, type Note, type Skip } from './errors.js';
 import { type Box, cropInto, resampleInto } from './resample.js';
 import type { RawShape, SampleRef } from './sources/source.js';
 
@@ -25,7 +25,7 @@ export interface TransformSpec {
   scale: [number, number];
   ratio: [number, number];
   pad: number;
-  failOn: 'warning' | 'error' | 'truncated';
+  failOn: 'warning' | 'error' | 'truncated' | 'none';
 }
 
 export interface BatchJob {
@@ -42,6 +42,8 @@ export interface BatchOut {
   y: Int32Array;
   n: number;
   skips: Skip[];
+  /** Samples decoded (and kept) though the decoder warned. */
+  notes: Note[];
 }
 
 interface Pixels {
@@ -49,6 +51,8 @@ interface Pixels {
   width: number;
   height: number;
   channels: number;
+  /** The decoder's warnings (libjpeg's, through libvips), when it had any. */
+  warning?: string;
 }
 
 /** sharp settings for decode threads: no operation cache (inputs never repeat), one libvips thread per image. */
@@ -91,8 +95,25 @@ async function decode(bytes: Uint8Array, spec: TransformSpec): Promise<Pixels> {
       'sharp is not available in this build: it can read MNIST, CIFAR-10 and prepared caches only',
     );
   }
-  const img = sharp(bytes, { failOn: spec.failOn }).autoOrient();
-  const { data, info } = await img
+  // Strict first: libvips reports a decoder warning only as this decode's error (its warning
+  // events are one queue for all pipelines, so under concurrent decodes they can't be told
+  // apart). An image that fails only the strict decode is kept, with the warning as a note.
+  try {
+    return await decodeWith(bytes, spec, 'warning');
+  } catch (err) {
+    if (spec.failOn === 'warning') throw err;
+    const pixels = await decodeWith(bytes, spec, spec.failOn);
+    return { ...pixels, warning: errorMessage(err).split('\n')[0] };
+  }
+}
+
+async function decodeWith(
+  bytes: Uint8Array,
+  spec: TransformSpec,
+  failOn: TransformSpec['failOn'],
+): Promise<Pixels> {
+  const { data, info } = await sharp(bytes, { failOn })
+    .autoOrient()
     .toColourspace(spec.channels === 1 ? 'b-w' : 'srgb')
     .removeAlpha()
     .raw({ depth: 'uchar' })
@@ -253,6 +274,7 @@ export async function buildBatch(job: BatchJob, concurrency: number): Promise<Ba
   const x = new Uint8Array(samples.length * per);
   const ok = new Uint8Array(samples.length);
   const skips: Skip[] = [];
+  const notes: Note[] = [];
   const fail = (s: SampleRef, err: unknown) => {
     const reason = (err as { reason?: Skip['reason'] }).reason ?? 'corrupt_image';
     skips.push({ reason, where: s.where, detail: errorMessage(err) });
@@ -262,6 +284,7 @@ export async function buildBatch(job: BatchJob, concurrency: number): Promise<Ba
       throw new Error(`has ${img.channels} channels, expected ${spec.channels}`);
     applyGeometry(img, spec, new Rng(seedFrom(job.seed, s.index)), x, i * per);
     ok[i] = 1;
+    if (img.warning) notes.push({ reason: 'decode_warning', where: s.where, detail: img.warning });
   };
   if (samples.every((s) => s.skip || (s.raw && s.bytes))) {
     // In-memory raw pixels (MNIST, CIFAR-10): all synchronous, no promise per sample.
@@ -294,5 +317,5 @@ export async function buildBatch(job: BatchJob, concurrency: number): Promise<Ba
     if (n !== i) x.copyWithin(n * per, i * per, (i + 1) * per);
     y[n++] = samples[i].label;
   }
-  return { x: x.subarray(0, n * per), y: y.subarray(0, n), n, skips };
+  return { x: x.subarray(0, n * per), y: y.subarray(0, n), n, skips, notes };
 }

@@ -41,6 +41,11 @@ export interface DataStats {
   /** Distinct bad samples met so far (a sample that is bad every epoch counts once). */
   skipped: number;
   byReason: Record<string, number>;
+  /**
+   * Problems that dropped no sample, by reason (`decode_warning`: images kept though the
+   * decoder warned; `empty_class`: class folders without images); absent when none.
+   */
+  notes?: Record<string, number>;
 }
 
 export type Split = 'train' | 'val';

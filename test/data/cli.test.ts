@@ -7,7 +7,7 @@ import { ConfigError } from '../../src/config/errors.js';
 import { loadDataConfig, registerDataCommands } from '../../src/data/cli.js';
 import { downloadDataset } from '../../src/data/download.js';
 import { DataError } from '../../src/data/errors.js';
-import { makeImage, shared, tempDir, writeFiles } from './helpers.js';
+import { makeImage, shared, tarBuffer, tempDir, writeFiles } from './helpers.js';
 
 /** Run `wtrain data ...` in-process; returns what it printed. User errors reject (main prints them). */
 async function run(t: TestContext, ...args: string[]): Promise<{ out: string; err: string }> {
@@ -116,4 +116,37 @@ test('data download mnist --from a folder verifies the content checksums', async
     downloadDataset('mnist', { dir, from: path.resolve(import.meta.dirname, '../../data/mnist-sample') }),
     /train-images-idx3-ubyte\.gz \(or train-images-idx3-ubyte\) not found/,
   );
+});
+
+test('data bench --split train and data prepare --splits train on shards need no val_path', async (t) => {
+  const dir = tempDir(t);
+  const entries = [];
+  for (let i = 0; i < 6; i++)
+    entries.push(
+      { name: `s${i}.jpg`, data: await makeImage(12, 10) },
+      { name: `s${i}.cls`, data: String(i % 2) },
+    );
+  writeFiles(dir, { 'train-0.tar': await tarBuffer(entries) });
+  const file = path.join(dir, 'data.yaml');
+  writeFileSync(
+    file,
+    'source: webdataset\npath: train-{0..0}.tar\nnum_classes: 2\nimage_size: 8\nworkers: 0\n',
+  );
+  const r = await run(
+    t,
+    'bench',
+    file,
+    '--split',
+    'train',
+    '--threads',
+    '0',
+    '--images',
+    '4',
+    '--batch-size',
+    '2',
+  );
+  assert.match(r.out, /\| webdataset train \| main \| [45] \|/);
+  await assert.rejects(run(t, 'bench', file, '--split', 'val', '--threads', '0'), /data\.val_path: required/);
+  const p = await run(t, 'prepare', file, '--splits', 'train', '--out', path.join(dir, 'cache'));
+  assert.match(p.out, /wrote .*cache: train 6 \(0 skipped\)/);
 });

@@ -71,6 +71,21 @@ export async function truncatedJpeg(): Promise<Buffer> {
   return jpg.subarray(0, Math.floor(jpg.length / 2));
 }
 
+/**
+ * A JPEG that libjpeg decodes with the warning "Corrupt JPEG data: 3 extraneous bytes
+ * before marker 0xdb" (bytes slipped in between two header segments), as some ImageNet
+ * files are: PIL and torchvision decode it.
+ */
+export async function jpegWithWarning(): Promise<Buffer> {
+  const jpg = await makeImage(32, 24);
+  const firstSegmentEnd = 4 + jpg.readUInt16BE(4); // SOI (2) + marker (2) + the segment's length
+  return Buffer.concat([
+    jpg.subarray(0, firstSegmentEnd),
+    Buffer.from([0, 0x11, 0x22]),
+    jpg.subarray(firstSegmentEnd),
+  ]);
+}
+
 export function writeFiles(root: string, files: Record<string, Uint8Array | string>): void {
   for (const [name, data] of Object.entries(files)) {
     const p = path.join(root, name);

@@ -17,7 +17,16 @@ import {
 import { createLoader } from '../../src/data/index.js';
 import { openImageFolder } from '../../src/data/sources/imagefolder.js';
 import type { IndexedSplit } from '../../src/data/sources/source.js';
-import { collect, config, labelsOf, makeImage, recordingLogger, tempDir, writeFiles } from './helpers.js';
+import {
+  collect,
+  config,
+  devkitMeta,
+  labelsOf,
+  makeImage,
+  recordingLogger,
+  tempDir,
+  writeFiles,
+} from './helpers.js';
 
 /** The source's listing of a split: files relative to `root`, labels, skip stats and warnings. */
 async function listing(root: string, over: Record<string, unknown> = {}) {
@@ -213,5 +222,41 @@ test('an empty nested class is still empty; an unknown val folder counts its nes
   const { classes, val, skips } = await listing(root);
   assert.deepEqual(classes, ['a', 'b']);
   assert.deepEqual(val.labels, [0]);
-  assert.deepEqual(skips.stats().byReason, { not_an_image: 1, empty_class: 1, unknown_class: 2 });
+  assert.deepEqual(skips.stats(), {
+    skipped: 3,
+    byReason: { not_an_image: 1, unknown_class: 2 },
+    notes: { empty_class: 1 },
+  });
+});
+
+test("the devkit's meta.mat is looked for where the docs say; missing, the error names every place", async (t) => {
+  const root = tempDir(t);
+  const img = await makeImage(8, 8);
+  // The ground truth copied next to val/, the devkit unpacked beside it (meta.mat in its data/).
+  writeFiles(root, {
+    'train/n01440764/a.jpg': img,
+    'train/n02100735/b.jpg': img,
+    'val/ILSVRC2012_val_00000001.JPEG': img,
+    'val/ILSVRC2012_val_00000002.JPEG': img,
+    'ILSVRC2012_validation_ground_truth.txt': '2\n1\n',
+    'ILSVRC2012_devkit_t12/data/meta.mat': devkitMeta([
+      { id: 1, wnid: 'n01440764', words: 'tench' },
+      { id: 2, wnid: 'n02100735', words: 'English setter' },
+    ]),
+  });
+  assert.deepEqual((await listing(root)).val.labels, [1, 0]);
+
+  const bare = tempDir(t);
+  writeFiles(bare, {
+    'train/n01440764/a.jpg': img,
+    'val/ILSVRC2012_val_00000001.JPEG': img,
+    'labels/ILSVRC2012_validation_ground_truth.txt': '1\n',
+  });
+  const gt = path.join(bare, 'labels/ILSVRC2012_validation_ground_truth.txt');
+  const err = await listing(bare, { val_labels: gt }).catch((e: Error) => e);
+  assert.ok(err instanceof DataError);
+  for (const place of ['labels', 'val', '.', 'ILSVRC2012_devkit_t12/data'])
+    assert.ok(err.message.includes(path.join(bare, place, 'meta.mat')), `${place}: ${err.message}`);
+  assert.match(err.message, /data\.devkit_meta/);
+  assert.equal(err.message.split('\n').length, 1);
 });

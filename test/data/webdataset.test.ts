@@ -153,6 +153,7 @@ test('an unparsable label is skipped as bad_label; a label out of range is an er
     val_path: 's.tar',
     num_classes: 10,
     image_size: 8,
+    label_base: 0, // one readable label can't tell the base (label-base.test.ts)
   });
   let loader = await createLoader(cfg, { seed: 0, batchSize: 4, baseDir: dir, logger: log });
   assert.deepEqual(labelsOf(await collect(loader, 'val', 0)), [7]);

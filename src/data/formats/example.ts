@@ -1,8 +1,12 @@
 /**
  * `tf.train.Example` (tensorflow/core/example/{example,feature}.proto) through protobufjs,
- * and the two ImageNet key sets met in the wild:
- * - tfds `imagenet2012`: `image` (encoded JPEG), `label` (0-based);
- * - the TPU `imagenet_to_gcs.py` converter: `image/encoded`, `image/class/label` (1-based).
+ * and the two image-classification key sets met in the wild:
+ * - tfds (`imagenet2012` and the other image datasets): `image` (encoded), `label`
+ *   (a ClassLabel: 0-based by tfds' spec);
+ * - TF-slim's `image_to_tfexample` and the converters that share its keys (TPU
+ *   `imagenet_to_gcs.py`, Inception `build_imagenet_data.py`): `image/encoded`,
+ *   `image/class/label`, 0-based in TF-slim, 1-based in the other two: see
+ *   ../sources/label-base.ts for how the base is decided.
  */
 import protobuf from 'protobufjs';
 
@@ -56,14 +60,25 @@ export type ListKind = 'bytesList' | 'floatList' | 'int64List';
 /** What a record holds under one key (to explain a skip): absent, a feature with no list, or a list of n values. */
 export type FeatureShape = null | { list: ListKind | null; values: number };
 
+/** The key sets read: image key, label key, and how messages name them. */
+export const KEY_SETS = {
+  tfds: { image: 'image', label: 'label', name: 'tfds keys' },
+  tpu: { image: 'image/encoded', label: 'image/class/label', name: 'TF-slim/TPU keys' },
+} as const;
+
 export interface ImageExample {
   image?: Uint8Array;
-  /** The stored label, before `labelBase` is subtracted. */
+  /** The stored label, before the label base is subtracted. */
   label?: number;
-  /** Which key set the record uses: 'tpu' labels are 1-based. */
-  keys: 'tfds' | 'tpu';
+  /**
+   * Which key set the record uses (the TF-slim/TPU one when any of its keys is there);
+   * null when it has neither set's image nor label key.
+   */
+  keys: keyof typeof KEY_SETS | null;
   /** What the image and label keys hold, whatever their type. */
   shapes: { image: FeatureShape; label: FeatureShape };
+  /** Every key of the record with what it holds (`image_floats (float_list)`), for messages. */
+  found: string[];
 }
 
 function shapeOf(f: FeatureMsg | undefined): FeatureShape {
@@ -74,19 +89,33 @@ function shapeOf(f: FeatureMsg | undefined): FeatureShape {
 
 const toNumber = (v: Int64): number => (typeof v === 'number' ? v : v.toNumber());
 
-/** Image bytes and label of an ImageNet-style Example (either key set). Throws on malformed protobuf. */
+const LIST_WORDS: Record<ListKind, string> = {
+  bytesList: 'bytes_list',
+  floatList: 'float_list',
+  int64List: 'int64_list',
+};
+
+/** Image bytes and label of an image-classification Example (either key set). Throws on malformed protobuf. */
 export function decodeImageExample(data: Uint8Array): ImageExample {
   const msg = ExampleType.decode(data) as unknown as { features?: { feature?: Record<string, FeatureMsg> } };
   const f = msg.features?.feature ?? {};
-  const tpu = f['image/encoded'] !== undefined || f['image/class/label'] !== undefined;
-  const imageKey = tpu ? 'image/encoded' : 'image';
-  const labelKey = tpu ? 'image/class/label' : 'label';
-  const image = f[imageKey]?.bytesList?.value?.[0];
-  const labels = f[labelKey]?.int64List?.value;
+  const has = (set: keyof typeof KEY_SETS) =>
+    f[KEY_SETS[set].image] !== undefined || f[KEY_SETS[set].label] !== undefined;
+  const keys = has('tpu') ? 'tpu' : has('tfds') ? 'tfds' : null;
+  const set = KEY_SETS[keys ?? 'tfds'];
+  const image = f[set.image]?.bytesList?.value?.[0];
+  const labels = f[set.label]?.int64List?.value;
+  const found = Object.keys(f)
+    .sort()
+    .map((k) => {
+      const list = shapeOf(f[k])?.list;
+      return `${k} (${list ? LIST_WORDS[list] : 'empty'})`;
+    });
   return {
     image: image && image.length > 0 ? image : undefined,
     label: labels && labels.length > 0 ? toNumber(labels[0]) : undefined,
-    keys: tpu ? 'tpu' : 'tfds',
-    shapes: { image: shapeOf(f[imageKey]), label: shapeOf(f[labelKey]) },
+    keys,
+    shapes: { image: shapeOf(f[set.image]), label: shapeOf(f[set.label]) },
+    found,
   };
 }

@@ -47,6 +47,10 @@ export function cacheFingerprint(cfg: DataConfig, imageSize: number): string {
     // ImageFolder's listing rules changed (v2: symlinks followed, class subfolders walked),
     // so a cache listed by the old rules is not taken for one of the same tree now.
     listing: cfg.source === 'imagefolder' ? 2 : undefined,
+    // label_base auto once took TF-slim/TPU keys as 1-based and WebDataset labels as 0-based
+    // whatever they held; it is decided from the stored labels now (v2).
+    label_rule:
+      (cfg.source === 'tfrecord' || cfg.source === 'webdataset') && cfg.label_base === 'auto' ? 2 : undefined,
     path: cfg.path,
     val_path: cfg.val_path,
     val_labels: cfg.val_labels,

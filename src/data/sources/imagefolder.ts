@@ -182,9 +182,9 @@ function scanClassFolders(top: Entry[], classIndex: Map<string, number>, ctx: So
     }
     let added = 0;
     for (const folder of walkImages(e.path, ctx, true)) added += addFiles(list, folder, () => label);
-    if (added === 0) {
-      ctx.skips.add({ reason: 'empty_class', where: e.path, detail: `class ${label} has no images` });
-    }
+    // No sample is dropped: the class keeps its index; counted apart from skipped samples.
+    if (added === 0)
+      ctx.skips.note({ reason: 'empty_class', where: e.path, detail: `class ${label} has no images` });
   }
   return list;
 }
@@ -194,11 +194,7 @@ const fileStem = (name: string) => name.replace(/\.[^.]*$/, '');
 /** Label files for a flat val folder: config keys first, else the usual names next to it. */
 function valLabels(valDir: string, subfolders: string[], ctx: SourceContext): ValLabels {
   const { cfg } = ctx;
-  const near = [
-    valDir,
-    path.dirname(valDir),
-    path.join(path.dirname(valDir), 'ILSVRC2012_devkit_t12', 'data'),
-  ];
+  const near = devkitPlaces(valDir);
   const find = (name: string) => near.map((d) => path.join(d, name)).find((p) => existsSync(p));
   const file =
     cfg.val_labels ?? find('LOC_val_solution.csv') ?? find('ILSVRC2012_validation_ground_truth.txt');
@@ -212,13 +208,23 @@ function valLabels(valDir: string, subfolders: string[], ctx: SourceContext): Va
     );
   }
   if (file.endsWith('.csv')) return readLocValSolution(file);
-  const meta = cfg.devkit_meta ?? path.join(path.dirname(file), 'meta.mat');
-  if (!existsSync(meta)) {
+  // Unset: next to the ground truth (the devkit's data/), else where the label files are looked for.
+  const places = cfg.devkit_meta
+    ? [cfg.devkit_meta]
+    : [...new Set([path.dirname(file), ...near])].map((d) => path.join(d, 'meta.mat'));
+  const meta = places.find((p) => existsSync(p));
+  if (!meta) {
     throw new DataError(
-      `${file} holds devkit ids (not class indices); its meta.mat was not found at ${meta}: set data.devkit_meta`,
+      `${file} holds devkit ids (not class indices); its meta.mat was not found at ${places.join(', ')}: set data.devkit_meta`,
     );
   }
   return readDevkitGroundTruth(file, readDevkitMeta(meta), meta);
+}
+
+/** Where a flat val folder's label files and the devkit are looked for: val/, beside it, the devkit's data/. */
+function devkitPlaces(valDir: string): string[] {
+  const parent = path.dirname(valDir);
+  return [valDir, parent, path.join(parent, 'ILSVRC2012_devkit_t12', 'data')];
 }
 
 /** A flat folder of images labelled by file stem; unlabelled or unknown-class files are skipped. */

@@ -1,20 +1,20 @@
 /**
  * What webdataset and tfrecord sources share: brace-expanded shard lists, counting
- * samples per shard at start-up, label checks, and the DataSource around them.
+ * samples per shard at start-up, the label base (./label-base.ts) and label checks, and
+ * the DataSource around them.
  */
 import { existsSync } from 'node:fs';
 import { sourceSplitOf } from '../config.js';
-import { DataError } from '../errors.js';
+import { DataError, type SkipLog } from '../errors.js';
 import { expandBraces } from '../formats/braces.js';
+import { decideLabelBase, describeDecision, type LabelDecision, type LabelFormat } from './label-base.js';
 import type { DataSource, SampleRef, SourceContext, StreamSplit } from './source.js';
 import { labelRangeMessage, photoSource } from './source.js';
 
-export interface ShardFormat {
+export interface ShardFormat extends LabelFormat {
   name: 'webdataset' | 'tfrecord';
   /** Stream units in one shard, from headers only. */
   count(file: string): Promise<number>;
-  /** The samples of one shard, in order. */
-  read(file: string): AsyncIterable<SampleRef>;
 }
 
 /**
@@ -64,22 +64,76 @@ export function openShardSource(ctx: SourceContext, format: ShardFormat): DataSo
       `data: ${format.name}: data.num_classes not set, assuming ImageNet's 1000`,
     );
   }
+  const patterns = { train: cfg.path, val: cfg.val_path };
+  const keyOf = (name: 'train' | 'val') => (name === 'train' ? 'data.path' : 'data.val_path');
+  let decided: LabelDecision | null = null;
+  let deciding: Promise<LabelDecision> | undefined;
+  /** The label base, decided once for the source: the split opened first is read first, then the other's shards if they exist. */
+  const decide = (first: 'train' | 'val', shards: string[]) => {
+    deciding ??= (async () => {
+      const other = first === 'train' ? 'val' : 'train';
+      const otherPattern = patterns[other] !== patterns[first] ? patterns[other] : null;
+      const more = otherPattern ? tryShards(otherPattern) : [];
+      const what = [patterns[first], otherPattern].filter(Boolean).join(' and ');
+      decided = await decideLabelBase(cfg.label_base, [shards, more], format, numClasses, what);
+      logDecision(ctx, format.name, decided, cfg.num_classes);
+      return decided;
+    })();
+    return deciding;
+  };
   const load = async (name: 'train' | 'val'): Promise<StreamSplit> => {
-    const pattern = name === 'train' ? cfg.path : cfg.val_path;
-    const key = name === 'train' ? 'data.path' : 'data.val_path';
+    const pattern = patterns[name];
+    const key = keyOf(name);
     if (!pattern) throw new DataError(`${key}: required for the ${name} split of source ${format.name}`);
     const shards = shardList(pattern, key);
+    const { base } = await decide(name, shards);
     const reader = (['train', 'val'] as const).find((s) => sourceSplitOf(s, cfg) === name);
     const size = (reader && cfg[reader].num_samples) || (await countAll(shards, format.count));
-    return { kind: 'stream', size, shards, read: (order) => readAll(order, format) };
+    const read = (order: string[]) =>
+      readAll(order, format, ctx.skips, (stored, at) => checkLabel(stored, base, numClasses, at));
+    return { kind: 'stream', size, shards, read };
   };
-  return photoSource(
+  const source = photoSource(
     format.name,
     Array.from({ length: numClasses }, (_, i) => String(i)),
     load,
   );
+  return { ...source, labelBase: () => decided };
 }
 
-async function* readAll(shards: string[], format: ShardFormat): AsyncGenerator<SampleRef> {
-  for (const shard of shards) yield* format.read(shard);
+/** The shards of a pattern, or none when some are missing (the other split's, read for evidence only). */
+function tryShards(pattern: string): string[] {
+  try {
+    return shardList(pattern);
+  } catch {
+    return [];
+  }
+}
+
+/** Into the run log: how the labels are read; and a warning when num_classes was assumed and looks wrong. */
+function logDecision(ctx: SourceContext, name: string, d: LabelDecision, configured: number | null): void {
+  ctx.logger?.info(
+    { labelBase: d.base, keys: Object.keys(d.keySets), stored: d.stored },
+    `data: ${name} labels: ${describeDecision(d)}`,
+  );
+  if (configured === null && d.stored && d.stored[1] - d.base < 999) {
+    ctx.logger?.warn(
+      { stored: d.stored, distinct: d.distinct },
+      `data: ${name}: data.num_classes not set, so ImageNet's 1000 is assumed, but the ${d.samples} samples read hold only ${d.distinct} distinct labels (${d.stored[0]}..${d.stored[1]} stored): set data.num_classes if the data has fewer classes`,
+    );
+  }
+}
+
+/** The units of `shards` in order, stored labels made 0-based by `label` (skipped units as they are). */
+async function* readAll(
+  shards: string[],
+  format: ShardFormat,
+  skips: SkipLog,
+  label: (stored: number, at: string) => number,
+): AsyncGenerator<SampleRef> {
+  for (const shard of shards) {
+    for await (const { keys, unsupported, labelWhere, ...ref } of format.read(shard, skips)) {
+      yield ref.skip ? ref : { ...ref, label: label(ref.label, labelWhere ?? ref.where) };
+    }
+  }
 }

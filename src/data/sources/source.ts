@@ -4,6 +4,7 @@
  */
 import type { DataConfig } from '../config.js';
 import type { DataLogger, Skip, SkipLog } from '../errors.js';
+import type { LabelDecision } from './label-base.js';
 
 export interface RawShape {
   width: number;
@@ -68,6 +69,8 @@ export interface DataSource {
   readonly defaults: { imageSize: number; cropPct?: number };
   /** One of its own splits; loaded on first use (missing files are an error only then). */
   split(name: 'train' | 'val'): Promise<SourceSplit>;
+  /** Sharded sources: how the stored labels are read (base, why, keys, range), once a split is open. */
+  labelBase?(): LabelDecision | null;
   close(): Promise<void>;
 }
 

@@ -4,10 +4,11 @@
  * tar. Streamed with tar-stream: one shard open at a time, one member in memory at a time.
  * Gzip-compressed shards (`.tar.gz`/`.tgz`) are gunzipped on the fly (see ../formats/tar-index.ts).
  */
-import { DataError, errorMessage, type Skip, where } from '../errors.js';
+import { DataError, errorMessage, type Skip, type SkipLog, where } from '../errors.js';
 import { listTar, openTar } from '../formats/tar-index.js';
-import { checkLabel, openShardSource } from './shards.js';
-import type { DataSource, SampleRef, SourceContext } from './source.js';
+import type { StoredRef } from './label-base.js';
+import { openShardSource } from './shards.js';
+import type { DataSource, SourceContext } from './source.js';
 
 const IMAGE_EXTS = new Set(['jpg', 'jpeg', 'png', 'webp']);
 /** Label files, most specific first (a `.txt` is only used when there is no `.cls`/`.json`). */
@@ -82,10 +83,11 @@ function missingDetail(g: Group): string {
   return `sample '${g.key}' has no ${g.image ? 'label' : 'image'} file (members: ${listed.join(', ')}${note})`;
 }
 
-function toSample(file: string, g: Group, ctx: SourceContext, numClasses: number): SampleRef | null {
+/** A complete group as a unit with its stored label; an incomplete one is no unit (logged in `skips`). */
+function toSample(file: string, g: Group, skips: SkipLog): StoredRef | null {
   if (!g.image || !g.label) {
     const reason = g.image ? 'missing_label' : 'missing_image';
-    ctx.skips.add({ reason, where: where(file, { member: g.key }), detail: missingDetail(g) });
+    skips.add({ reason, where: where(file, { member: g.key }), detail: missingDetail(g) });
     return null;
   }
   const at = where(file, { member: g.label.member });
@@ -98,9 +100,13 @@ function toSample(file: string, g: Group, ctx: SourceContext, numClasses: number
     };
     return { label: -1, where: at, skip };
   }
-  const base = ctx.cfg.label_base === 'auto' ? 0 : ctx.cfg.label_base;
-  const label = checkLabel(stored, base, numClasses, at);
-  return { label, where: where(file, { member: g.image.member }), bytes: g.image.bytes };
+  return {
+    label: stored,
+    where: where(file, { member: g.image.member }),
+    bytes: g.image.bytes,
+    keys: `.${g.label.ext}`,
+    labelWhere: at,
+  };
 }
 
 /** A tar member's bytes (tar-stream's entries are streamx Readables: async-iterable, untyped as such). */
@@ -110,11 +116,11 @@ async function readEntry(entry: object): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-async function* readShard(file: string, ctx: SourceContext, numClasses: number): AsyncGenerator<SampleRef> {
+async function* readShard(file: string, skips: SkipLog): AsyncGenerator<StoredRef> {
   const { extract, gzip, close } = await openTar(file); // DataError if it can't be opened or isn't a tar
   let group: Group | null = null;
   const flush = () => {
-    const s = group ? toSample(file, group, ctx, numClasses) : null;
+    const s = group ? toSample(file, group, skips) : null;
     group = null;
     return s;
   };
@@ -143,7 +149,7 @@ async function* readShard(file: string, ctx: SourceContext, numClasses: number):
     if (err instanceof DataError) throw err;
     // A damaged or truncated archive: keep what was read intact, skip the rest of the shard
     // (a sample cut short is part of that rest, as in the header count).
-    ctx.skips.add({
+    skips.add({
       reason: 'truncated_shard',
       where: file,
       detail: `${gzip ? 'gzip-compressed ' : ''}tar stream broken: ${errorMessage(err)}`,
@@ -158,10 +164,12 @@ async function* readShard(file: string, ctx: SourceContext, numClasses: number):
 }
 
 export function openWebDataset(ctx: SourceContext): DataSource {
-  const numClasses = ctx.cfg.num_classes ?? 1000;
   return openShardSource(ctx, {
     name: 'webdataset',
     count: countShard,
-    read: (file) => readShard(file, ctx, numClasses),
+    read: readShard,
+    // The WebDataset spec leaves a label file's base to the writer: the stored labels decide.
+    specBase: () => undefined,
+    baseHint: 'set data.label_base: 0 or 1 (how the .cls/.json/.txt labels were written)',
   });
 }
