@@ -51,7 +51,8 @@ export function loadDataConfig(file: string, opts: { smoke?: boolean } = {}): Lo
   const value = isPlainObject(doc.value) ? doc.value : {};
   const baseDir = path.dirname(path.resolve(file));
   const keys = Object.keys(value);
-  if (keys.includes('data') && keys.some((k) => k !== 'data')) {
+  // A run config: data: beside other sections, or a preset whose data: comes from `extends:`.
+  if (keys.includes('extends') || (keys.includes('data') && keys.some((k) => k !== 'data'))) {
     const { config } = loadConfig(file, { smoke: opts.smoke });
     return {
       cfg: resolveDataPaths(config.data, baseDir),
