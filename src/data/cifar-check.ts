@@ -119,7 +119,7 @@ export function checkCifarFolder(dir: string): string[] {
   const problems = [...batches].map(([name, buf]) => orderProblem(name, buf)).filter((p) => p !== null);
   if (problems.length) {
     throw new DataError(
-      `--from ${dir}: a re-ordered copy, not the official files: it holds the official CIFAR-10 images and labels, but ${problems.join('; ')}. Install the official archive (cifar-10-binary.tar.gz, checked by its MD5), or train on this copy as it is with data.path: ${dir}`,
+      `--from ${dir}: a re-ordered copy, not the official files: it holds the official CIFAR-10 images and labels, but ${problems.join('; ')}; install the official archive (cifar-10-binary.tar.gz, checked by its MD5), or train on this copy as it is with data.path: ${dir}`,
     );
   }
   return [...batches.keys()];

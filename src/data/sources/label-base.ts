@@ -123,6 +123,7 @@ function decide(
   numClasses: number,
   format: LabelFormat,
   what: string,
+  classes: string,
 ): { base: 0 | 1; why: string } {
   const read = `the ${ev.samples} samples read (keys ${keyList(ev.keySets)}) hold stored labels ${ev.min}..${ev.max}`;
   if (ev.min < 0) throw new DataError(`${what}: ${read}: a negative label is no class`);
@@ -132,14 +133,14 @@ function decide(
     return { base: spec, why: `auto: ${keyList(ev.keySets)} labels are ${spec}-based by their spec` };
   if (ev.max > numClasses || (ev.min === 0 && ev.max === numClasses)) {
     throw new DataError(
-      `${what}: ${read}: ${ev.max - ev.min + 1} values, more than data.num_classes ${numClasses} allows from either base: check data.num_classes`,
+      `${what}: ${read}: outside 0..${numClasses - 1} (0-based) and 1..${numClasses} (1-based) alike, for ${classes}: check data.num_classes`,
     );
   }
   if (ev.min === 0) return { base: 0, why: 'auto: a stored 0 means 0-based' };
   if (ev.max === numClasses)
     return { base: 1, why: `auto: a stored ${numClasses} (= num_classes) means 1-based` };
   throw new DataError(
-    `data.label_base: cannot tell whether the labels of ${what} start at 0 or 1: ${read}, and with num_classes ${numClasses} both fit (0-based: 0..${numClasses - 1}, 1-based: 1..${numClasses}); ${format.baseHint}`,
+    `data.label_base: cannot tell whether the labels of ${what} start at 0 or 1: ${read}, and for ${classes} both fit (0-based: 0..${numClasses - 1}, 1-based: 1..${numClasses}); ${format.baseHint}`,
   );
 }
 
@@ -151,7 +152,7 @@ export async function decideLabelBase(
   configured: 'auto' | 0 | 1,
   splits: string[][],
   format: LabelFormat,
-  numClasses: number,
+  { numClasses, assumed }: { numClasses: number; assumed: boolean },
   what: string,
 ): Promise<LabelDecision> {
   if (configured !== 'auto') {
@@ -174,7 +175,13 @@ export async function decideLabelBase(
     return { base: 0, why: 'auto: no sample to read', keySets: {}, samples: 0, distinct: 0, stored: null };
   }
   return {
-    ...decide(ev, numClasses, format, what),
+    ...decide(
+      ev,
+      numClasses,
+      format,
+      what,
+      `num_classes ${numClasses}${assumed ? ' (data.num_classes not set: assumed)' : ''}`,
+    ),
     keySets: ev.keySets,
     samples: ev.samples,
     distinct: ev.labels.size,

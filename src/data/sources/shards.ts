@@ -75,7 +75,8 @@ export function openShardSource(ctx: SourceContext, format: ShardFormat): DataSo
       const otherPattern = patterns[other] !== patterns[first] ? patterns[other] : null;
       const more = otherPattern ? tryShards(otherPattern) : [];
       const what = [patterns[first], otherPattern].filter(Boolean).join(' and ');
-      decided = await decideLabelBase(cfg.label_base, [shards, more], format, numClasses, what);
+      const classes = { numClasses, assumed: cfg.num_classes === null };
+      decided = await decideLabelBase(cfg.label_base, [shards, more], format, classes, what);
       logDecision(ctx, format.name, decided, cfg.num_classes);
       return decided;
     })();
