@@ -2,7 +2,9 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/backend/index.js';
 import { syntheticInfo } from '../src/data/synthetic.js';
 import { modelConfigSchema } from '../src/models/config.js';
+import type { FeedbackLayer } from '../src/models/layers/types.js';
 import { ruleConfigSchema } from '../src/rules/config.js';
+import { createRule } from '../src/rules/index.js';
 import { optimizerConfigSchema, trainConfigSchema } from '../src/train/config.js';
 import { Engine } from '../src/train/trainer.js';
 
@@ -76,4 +78,15 @@ export function smallEngine(
     },
     syntheticInfo(hw),
   );
+}
+
+/** A rule over some layers alone (their input shapes set), without an engine. */
+export function ruleFor(name: string, layers: FeedbackLayer[], extra: object = {}) {
+  return createRule({
+    cfg: ruleConfigSchema.parse({ name, ...extra }),
+    layers,
+    seed: 3,
+    inputShape: [],
+    probeNetwork: () => new Map(),
+  });
 }

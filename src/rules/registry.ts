@@ -108,6 +108,16 @@ export const RULES = [
     autoLr: GOYAL,
     load: (): Promise<RuleClass> => import('./kp.js').then((m) => m.KolenPollack),
   },
+  {
+    name: 'dfa',
+    label: 'DFA',
+    title: 'direct feedback alignment',
+    feedback: 'δ_L straight to every layer through a fixed random matrix (Nøkland 2016)',
+    paper: false,
+    options: {},
+    autoLr: GOYAL,
+    load: (): Promise<RuleClass> => import('./dfa.js').then((m) => m.DirectFeedbackAlignment),
+  },
 ] as const satisfies readonly RuleSpec[];
 
 export type RuleName = (typeof RULES)[number]['name'];

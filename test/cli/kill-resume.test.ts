@@ -10,8 +10,11 @@ import { killResumeCase } from './kill_resume.js';
 
 const skip = engineMissing() ?? false;
 
-describe('exact resume with the real engine (cpu backend)', { skip }, () => {
-  const c = killResumeCase('cpu', '{ name: kp }');
-  it('an uninterrupted run', c.uninterrupted);
-  it('SIGKILL at a random step, then --resume auto: identical metrics and angles', c.killedAndResumed);
-});
+// KP (B updated with W) and DFA (fixed B of another shape than W, NaN matrix angles below the head)
+for (const rule of ['kp', 'dfa']) {
+  describe(`exact resume with the real engine (cpu backend, ${rule})`, { skip }, () => {
+    const c = killResumeCase('cpu', `{ name: ${rule} }`);
+    it('an uninterrupted run', c.uninterrupted);
+    it('SIGKILL at a random step, then --resume auto: identical metrics and angles', c.killedAndResumed);
+  });
+}

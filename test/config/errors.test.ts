@@ -47,7 +47,7 @@ const cases: Case[] = [
   {
     name: 'bad enum',
     files: { 'c.yaml': `${DATA}rule:\n  name: xp\n` },
-    expect: ["c.yaml:4:9 rule.name: expected one of 'bp', 'fa', 'ss', 'wm', 'kp', got 'xp'"],
+    expect: ["c.yaml:4:9 rule.name: expected one of 'bp', 'fa', 'ss', 'wm', 'kp', 'dfa', got 'xp'"],
   },
   {
     name: 'number above maximum',

@@ -6,19 +6,7 @@ import { angleBetween } from '../../src/metrics/angles.js';
 import { FeedbackConv2d } from '../../src/models/layers/conv.js';
 import { FeedbackDense } from '../../src/models/layers/dense.js';
 import { type FeedbackLayer, ForwardContext, type Param } from '../../src/models/layers/types.js';
-import { ruleConfigSchema } from '../../src/rules/config.js';
-import { createRule } from '../../src/rules/index.js';
-import { fakeBatch, randomArray, smallEngine, take, useBackend } from '../helpers.js';
-
-function ruleFor(name: string, layers: FeedbackLayer[], extra: object = {}) {
-  return createRule({
-    cfg: ruleConfigSchema.parse({ name, ...extra }),
-    layers,
-    seed: 3,
-    inputShape: [],
-    probeNetwork: () => new Map(),
-  });
-}
+import { fakeBatch, randomArray, ruleFor, smallEngine, take, useBackend } from '../helpers.js';
 
 function layerBackward(layer: FeedbackLayer, x: tf.Tensor, dy: tf.Tensor, feedback: tf.Tensor) {
   const ctx = new ForwardContext('train');

@@ -48,7 +48,16 @@ describe('preset smoke variants (real engine)', { skip: engineMissing() ?? false
       assert.equal(last.kind, 'epoch');
       assert.ok(Number.isFinite(last.train_loss) && Number.isFinite(last.val_loss), JSON.stringify(last));
       const angles = readLines(runPaths(r.runDir).angles);
-      assert.ok(angles.length > 0 && angles.every((a) => Number.isFinite(a.matrix_angle)));
+      assert.ok(angles.length > 0 && angles.every((a) => Number.isFinite(a.delta_angle)));
+      // Every matrix angle is measured, except below DFA's head, which has no kernel of W's shape (null).
+      const head = angles.filter((a) => a.index === Math.max(...angles.map((b) => b.index)));
+      const below = angles.filter((a) => !head.includes(a));
+      assert.ok(head.every((a) => Number.isFinite(a.matrix_angle)));
+      assert.ok(
+        below.every(
+          (a) => Number.isFinite(a.matrix_angle) || (a.matrix_angle === null && f.includes('-dfa')),
+        ),
+      );
     });
   }
 });

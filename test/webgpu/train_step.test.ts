@@ -46,7 +46,7 @@ test('webgpu: a snapshot survives the steps after it (no in-place write into sha
     tf.dispose(Object.values(s));
     return out;
   };
-  for (const rule of ['kp', 'wm'] as const) {
+  for (const rule of ['kp', 'wm', 'dfa'] as const) {
     const before = tf.memory().numTensors;
     const a = smallEngine({ rule: { name: rule } });
     a.trainStep(batches[0], 0.1);
