@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { PATH_KEYS, resolveDataPaths } from '../data/config.js';
+import { scheduleProblems } from './checks.js';
 import { ConfigError, type Problem, type SourceLoc } from './errors.js';
 import { issuesToProblems } from './issues.js';
 import { isPlainObject, mergeSourced, parseSetArg, SET_PREFIX, sourcedAt } from './merge.js';
@@ -13,6 +14,11 @@ export interface LoadOptions {
   sets?: readonly string[];
   /** Apply the built-in smoke overrides and the file's `smoke:` section. */
   smoke?: boolean;
+  /**
+   * A run directory's config.yaml: every default is written out there, so a decay epoch
+   * beyond train.epochs cannot be told from the untouched default and is not refused.
+   */
+  saved?: boolean;
 }
 
 export interface LoadedConfig {
@@ -21,6 +27,8 @@ export interface LoadedConfig {
   /** The top-level file, as given. */
   file: string;
   smoke: boolean;
+  /** Where a dotted key's value was written (file:line:col, or the `--set` that set it). */
+  where(key: string): SourceLoc | undefined;
 }
 
 /** A path as shown in messages: relative to the working directory when under it. */
@@ -89,10 +97,13 @@ function smokeSection(doc: Sourced): Sourced {
   return { value, locs };
 }
 
-function validate(doc: Sourced): { config?: Config; problems: Problem[] } {
+function validate(doc: Sourced, saved: boolean): { config?: Config; problems: Problem[] } {
   const { extends: _e, smoke: _s, ...value } = doc.value as Record<string, unknown>;
   const result = configSchema.safeParse(value);
-  if (result.success) return { config: result.data, problems: [] };
+  if (result.success) {
+    const problems = scheduleProblems(result.data, doc.locs, !saved);
+    return problems.length > 0 ? { problems } : { config: result.data, problems };
+  }
   return {
     problems: issuesToProblems(result.error.issues, value, doc.locs, configSchema as any, LOADER_KEYS),
   };
@@ -103,6 +114,7 @@ function resolveVariant(
   base: Sourced,
   smoke: boolean,
   sets: readonly string[],
+  saved = false,
 ): ReturnType<typeof validate> & { doc: Sourced } {
   let doc = base;
   if (smoke) {
@@ -110,7 +122,7 @@ function resolveVariant(
     doc = mergeSourced(doc, smokeSection(base));
   }
   for (const s of sets) doc = mergeSourced(doc, parseSetArg(s));
-  return { ...validate(doc), doc };
+  return { ...validate(doc, saved), doc };
 }
 
 /**
@@ -140,14 +152,14 @@ export function loadConfig(file: string, opts: LoadOptions = {}): LoadedConfig {
   const base = readWithParents(file, []);
   const sets = opts.sets ?? [];
   const smoke = opts.smoke ?? false;
-  const main = resolveVariant(base, smoke, sets);
-  const other = resolveVariant(base, !smoke, sets);
+  const main = resolveVariant(base, smoke, sets, opts.saved);
+  const other = resolveVariant(base, !smoke, sets, opts.saved);
   const unique = new Map([...main.problems, ...other.problems].map((p) => [JSON.stringify(p), p]));
   const problems = [...unique.values()];
   if (problems.length > 0 || !main.config) throw new ConfigError(problems);
   // Relative data paths are resolved where they were written; the resolved config holds them absolute.
   const config = { ...main.config, data: resolveDataPaths(main.config.data, dataPathBases(main.doc, file)) };
-  return { config, file, smoke };
+  return { config, file, smoke, where: (key) => main.doc.locs.get(key)?.value };
 }
 
 /** The resolved config as YAML (what `config.yaml` in a run directory holds). */

@@ -71,6 +71,8 @@ export const SMOKE_DEFAULTS = {
   train: { epochs: 2, max_steps: 4, log_every: 1, angles_every: 2, eval_every: 1, eval_batches: 2 },
   rule: { wm: { mirror_epochs: 0.25 } },
   run: { checkpoint_every: 2, checkpoint_unit: 'step' },
+  // A few steps never reach a decay; the presets' decays are beyond the 2 epochs above.
+  schedule: { decay_epochs: [] },
 };
 
 /** Names are checked by the schema; this helper is for a `--name` flag. */

@@ -26,12 +26,15 @@ export function parseYamlSource(text: string, file: string): Sourced {
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const at = (offset: number): SourceLoc => ({ file, ...lineCounter.linePos(offset) });
   if (doc.errors.length > 0) {
-    const problems: Problem[] = doc.errors.map((e) => ({
+    // The first error only: the parser reads what follows it differently from what was
+    // meant, so the rest are mostly echoes of it (one tab gave three errors).
+    const e = doc.errors[0];
+    const problem: Problem = {
       loc: at(e.pos[0]),
       key: '',
       message: `YAML syntax error: ${e.message.split('\n')[0]}`,
-    }));
-    throw new ConfigError(problems);
+    };
+    throw new ConfigError([problem]);
   }
   const locs = new Map<string, KeyLocs>();
   const walk = (node: Node | null | undefined, path: KeyPath, keyLoc?: SourceLoc): void => {

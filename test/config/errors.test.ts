@@ -196,6 +196,27 @@ const cases: Case[] = [
     expect: ["c.yaml:5:5 train.max_step: unknown key (did you mean 'max_steps'?)"],
   },
   {
+    name: 'decay epochs out of order',
+    files: { 'c.yaml': `${DATA}schedule:\n  decay_epochs: [20, 10]\ntrain:\n  epochs: 30\n` },
+    expect: ['c.yaml:4:22 schedule.decay_epochs.1: expected epochs in increasing order, got 10 after 20'],
+  },
+  {
+    name: 'decay epoch after the last epoch',
+    files: { 'c.yaml': `${DATA}schedule:\n  decay_epochs: [10, 40]\ntrain:\n  epochs: 30\n` },
+    expect: [
+      'c.yaml:4:22 schedule.decay_epochs.1: expected an epoch <= train.epochs (30, set at ',
+      /c\.yaml:6:11\), got 40: the decay would never happen/,
+    ],
+  },
+  {
+    name: 'a run shortened with --set below its decays',
+    files: { 'c.yaml': `${DATA}schedule:\n  decay_epochs: [3]\ntrain:\n  epochs: 4\n` },
+    sets: ['train.epochs=2'],
+    expect: [
+      'c.yaml:4:18 schedule.decay_epochs.0: expected an epoch <= train.epochs (2, set at --set train.epochs=2), got 3',
+    ],
+  },
+  {
     name: 'data section custom refinement',
     files: { 'c.yaml': `${DATA}  rrc_scale: [0.9, 0.1]\n` },
     expect: ['c.yaml:3:14 data.rrc_scale: expected [min, max] with min <= max'],
@@ -228,6 +249,39 @@ describe('config errors', () => {
       assert.ok(!/\n\s+at /.test(err.message), 'no stack trace in the message');
     });
   }
+
+  it('one tab gives one error', () => {
+    const file = writeCase({
+      name: '',
+      files: { 'c.yaml': `${DATA}train:\n\tepochs: 3\n  batch_size: 4\n` },
+      expect: [],
+    });
+    assert.throws(
+      () => loadConfig(file),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        /^\S+c\.yaml:4:1: YAML syntax error: Tabs are not allowed as indentation$/.test(e.message),
+    );
+  });
+
+  it('decay epochs: fractional ones are fine; the default and saved run configs are not held to train.epochs', () => {
+    const ok = (text: string, opts = {}) =>
+      loadConfig(writeCase({ name: '', files: { 'c.yaml': text }, expect: [] }), opts);
+    assert.deepEqual(
+      ok(`${DATA}schedule:\n  decay_epochs: [7.5, 11.25]\ntrain:\n  epochs: 15\n`).config.schedule
+        .decay_epochs,
+      [7.5, 11.25],
+    );
+    // The paper's 32/62/82 are the default; a 2-epoch run without a schedule never reaches them.
+    assert.equal(ok(`${DATA}train:\n  epochs: 2\n`).config.train.epochs, 2);
+    // A run directory's config.yaml spells every default out.
+    assert.equal(
+      ok(`${DATA}schedule:\n  decay_epochs: [32]\ntrain:\n  epochs: 2\n`, { saved: true }).config.train
+        .epochs,
+      2,
+    );
+    assert.throws(() => ok(`${DATA}schedule:\n  decay_epochs: [5, 5]\n`), /increasing order, got 5 after 5/);
+  });
 
   it('missing config file', () => {
     assert.throws(() => loadConfig('/nonexistent/x.yaml'), /\/nonexistent\/x\.yaml: config file not found/);
