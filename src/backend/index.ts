@@ -5,7 +5,7 @@
  */
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
+import './cpu.js';
 import '@tensorflow/tfjs-backend-wasm';
 import type { BackendConfig } from '../train/config.js';
 import { registerWasmOps } from './wasm/index.js';

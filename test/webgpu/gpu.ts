@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
+import '../../src/backend/cpu.js';
 import type { TestContext } from 'node:test';
 import { convOutSize } from '../../src/backend/ops/conv2d.js';
 import {
