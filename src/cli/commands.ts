@@ -9,6 +9,7 @@ import { RULES } from '../rules/registry.js';
 import { EXIT } from '../runner/exit-codes.js';
 import { formatListing, listRuns } from '../runner/list.js';
 import { timestamp } from '../runner/rundir.js';
+import { storageError } from '../runner/storage.js';
 import { addTrainingOptions, collect, executeOptions, positiveInt } from './options.js';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -108,7 +109,9 @@ export function registerCommands(program: Command, exit: Exit): void {
       const outDir =
         o.out ??
         (dirs.length === 1 ? path.join(dirs[0], 'report') : path.join('runs', 'reports', timestamp()));
-      const r = await renderReport(dirs, outDir);
+      const r = await renderReport(dirs, outDir).catch((err) => {
+        throw storageError(err, { hint: 'choose another folder with --out DIR' }) ?? err;
+      });
       out(`report: ${path.relative(process.cwd(), r.html) || r.html}`);
       exit.code = EXIT.OK;
     });

@@ -4,6 +4,7 @@ import { UserError } from '../config/errors.js';
 import { EngineMissingError } from '../runner/engine.js';
 import { EXIT } from '../runner/exit-codes.js';
 import { wtrainVersion } from '../runner/rundir.js';
+import { storageError } from '../runner/storage.js';
 import { type Exit, registerCommands } from './commands.js';
 import { registerStudyCommands } from './study.js';
 
@@ -52,9 +53,11 @@ export async function main(argv: string[]): Promise<number> {
       // Help and version exit 0; commander has already printed usage errors.
       return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
     }
-    if (err instanceof UserError) {
-      process.stderr.write(`${err.message}\n`);
-      return err.exitCode;
+    // A user's mistake, or a folder that cannot be written (read-only, full): one line.
+    const user = err instanceof UserError ? err : storageError(err);
+    if (user) {
+      process.stderr.write(`${user.message}\n`);
+      return user.exitCode;
     }
     if (err instanceof EngineMissingError) {
       process.stderr.write(`wtrain: ${err.message}\n`);

@@ -17,24 +17,34 @@ export function fsyncDir(dir: string): void {
 /**
  * Write `chunks` to `file` so that readers see either the old file or the complete new
  * one, never a partial write: temp file in the same directory, fsync, rename, fsync dir.
+ * A failure (no space, read-only folder) leaves the old file as it was and removes the
+ * temp file; the error names `file` (not the temp file) so messages point at what failed.
  */
 export function writeFileAtomic(file: string, chunks: Uint8Array | string | (Uint8Array | string)[]): void {
   const dir = path.dirname(file);
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.tmp`);
-  const fd = openSync(tmp, 'w');
   try {
-    for (const c of Array.isArray(chunks) ? chunks : [chunks]) {
-      const bytes = typeof c === 'string' ? Buffer.from(c) : c;
-      let off = 0;
-      while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+    const fd = openSync(tmp, 'w');
+    let open = true;
+    try {
+      for (const c of Array.isArray(chunks) ? chunks : [chunks]) {
+        const bytes = typeof c === 'string' ? Buffer.from(c) : c;
+        let off = 0;
+        while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+      }
+      fsyncSync(fd);
+      open = false;
+      closeSync(fd);
+      renameSync(tmp, file);
+    } catch (err) {
+      if (open) closeSync(fd);
+      rmSync(tmp, { force: true });
+      throw err;
     }
-    fsyncSync(fd);
   } catch (err) {
-    closeSync(fd);
-    rmSync(tmp, { force: true });
+    const e = err as NodeJS.ErrnoException;
+    if (e && typeof e === 'object' && (e.path === undefined || e.path === tmp)) e.path = file;
     throw err;
   }
-  closeSync(fd);
-  renameSync(tmp, file);
   fsyncDir(dir);
 }

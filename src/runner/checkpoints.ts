@@ -56,6 +56,16 @@ function rawToState(c: Pick<CheckpointContent<unknown>, 'tensors' | 'scalars'>):
   return { tensors, scalars: { ...c.scalars } };
 }
 
+/** The `ckpt-<iteration>.wtc` files in `dir`, oldest first (none when it does not exist). */
+export function listCheckpoints(dir: string): { file: string; iter: number }[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .map((f) => ({ f, m: FILE_RE.exec(f) }))
+    .filter((x) => x.m)
+    .map((x) => ({ file: path.join(dir, x.f), iter: Number(x.m![1]) }))
+    .sort((a, b) => a.iter - b.iter);
+}
+
 /**
  * The `checkpoints/` folder: `ckpt-<iteration>.wtc` files (iteration = batches done,
  * mirror and engaged) written atomically; the newest `keep` are kept, plus `best.wtc`
@@ -70,12 +80,7 @@ export class CheckpointStore {
   }
 
   list(): { file: string; iter: number }[] {
-    if (!existsSync(this.dir)) return [];
-    return readdirSync(this.dir)
-      .map((f) => ({ f, m: FILE_RE.exec(f) }))
-      .filter((x) => x.m)
-      .map((x) => ({ file: path.join(this.dir, x.f), iter: Number(x.m![1]) }))
-      .sort((a, b) => a.iter - b.iter);
+    return listCheckpoints(this.dir);
   }
 
   latest(): string | undefined {

@@ -50,18 +50,28 @@ export async function loadEngine(): Promise<Engine> {
   };
 }
 
-/** The data loader and the trainer a config describes (relative data paths from `baseDir`). */
-export async function buildLoaderAndTrainer(
+/**
+ * The data loader, the backend and the trainer a config describes, in that order: a
+ * mistake in the data is reported before any backend is chosen (whose diagnosis can run
+ * to many lines). Relative data paths are resolved from `baseDir`.
+ */
+export async function openEngine(
   engine: Engine,
   config: Config,
   baseDir: string,
   logger: pino.Logger,
-): Promise<{ loader: BatchLoader; trainer: Trainer }> {
+): Promise<{ loader: BatchLoader; trainer: Trainer; backend: { name: string; reason: string } }> {
   const loader = await engine.createLoader(config.data, {
     seed: config.train.seed,
     batchSize: config.train.batch_size,
     baseDir,
     logger,
   });
-  return { loader, trainer: await engine.createTrainer(config, loader.info, logger) };
+  try {
+    const backend = await engine.initBackend(config.backend, logger);
+    return { loader, trainer: await engine.createTrainer(config, loader.info, logger), backend };
+  } catch (err) {
+    await loader.close();
+    throw err;
+  }
 }

@@ -6,7 +6,7 @@ import { displayPath, loadConfig } from '../config/load.js';
 import { DataError } from '../data/errors.js';
 import type { ClassMetrics } from '../train/types.js';
 import { CheckpointStore, restoreTrainer } from './checkpoints.js';
-import { buildLoaderAndTrainer, type Engine, loadEngine } from './engine.js';
+import { type Engine, loadEngine, openEngine } from './engine.js';
 import { createRunLogger, type LogLevel } from './logger.js';
 import { readMeta, runPaths } from './rundir.js';
 
@@ -36,9 +36,8 @@ export async function evaluateRun(
   const file = resolveCheckpoint(paths.dir, opts.checkpoint ?? 'best');
   const { logger } = createRunLogger({ level: opts.logLevel ?? 'warn', quiet: false, human: true });
   const engine = opts.engine ?? (await loadEngine());
-  await engine.initBackend(config.backend, logger);
   const baseDir = readMeta(paths.dir)?.base_dir ?? paths.dir;
-  const { loader, trainer } = await buildLoaderAndTrainer(engine, config, baseDir, logger);
+  const { loader, trainer } = await openEngine(engine, config, baseDir, logger);
   try {
     restoreTrainer(trainer, new CheckpointStore(paths.checkpoints).load(file));
     const metrics = await trainer.evaluate(loader.epochBatches('val', 0), opts.batches);

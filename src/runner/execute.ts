@@ -6,18 +6,19 @@ import { UserError } from '../config/errors.js';
 import { displayPath } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import type { BatchLoader } from '../data/types.js';
-import { peakLearningRate } from '../train/schedule.js';
 import type { Trainer } from '../train/types.js';
 import { type CheckpointContent, CheckpointFormatError } from './checkpoint-format.js';
 import { CheckpointStore, restoreTrainer } from './checkpoints.js';
-import { buildLoaderAndTrainer, type Engine, loadEngine } from './engine.js';
+import { type Engine, loadEngine, openEngine } from './engine.js';
 import { EXIT } from './exit-codes.js';
 import { createRunLogger, type LogLevel } from './logger.js';
 import { initialRunnerState, type LoopOutcome, type RunnerState, trainLoop } from './loop.js';
+import { formatLearningRate, learningRateInfo } from './lr.js';
 import { MetricsLog } from './metrics-log.js';
 import { createProgress, progressMode } from './progress.js';
 import { newMeta, type RunState, readMeta, readStatus, runPaths, writeMeta, writeStatus } from './rundir.js';
 import { StopSignal } from './signals.js';
+import { storageError } from './storage.js';
 import { TensorBoardWriter } from './tensorboard/writer.js';
 
 export interface ExecuteOptions {
@@ -56,9 +57,10 @@ interface Session {
   trainer: Trainer;
   store: CheckpointStore;
   state: RunnerState;
+  backend: { name: string; reason: string };
 }
 
-/** Backend, meta.json, data, model, and the checkpoint to continue from (if any). */
+/** Data, backend, model, meta.json, and the checkpoint to continue from (if any). */
 async function openSession(
   dir: string,
   config: Config,
@@ -69,34 +71,50 @@ async function openSession(
   const resumed = ctx.fresh ? undefined : loadLatestIntact<RunnerState>(store, logger, ctx.say);
   const checkpointFile = resumed?.file;
   const engine = ctx.engine ?? (await loadEngine());
-  const backend = await engine.initBackend(config.backend, logger);
   const old = readMeta(dir);
-  const meta =
-    old ??
-    newMeta({
-      seed: config.train.seed,
-      backend,
-      config_file: ctx.configFile,
-      base_dir: path.dirname(ctx.configFile),
-      smoke: ctx.smoke,
-    });
-  if (old) {
-    meta.resumes.push({
-      time: new Date().toISOString(),
-      checkpoint: checkpointFile ?? null,
-      backend: backend.name,
-      forced: ctx.forced,
-    });
+  const baseDir = old?.base_dir ?? path.dirname(ctx.configFile);
+  const { loader, trainer, backend } = await openEngine(engine, config, baseDir, logger);
+  const session = { loader, trainer, store, backend, state: initialRunnerState() };
+  try {
+    const lr = learningRateInfo(config);
+    const meta =
+      old ??
+      newMeta({
+        seed: config.train.seed,
+        backend,
+        config_file: ctx.configFile,
+        base_dir: baseDir,
+        smoke: ctx.smoke,
+        learning_rate: lr,
+      });
+    if (old) {
+      meta.resumes.push({
+        time: new Date().toISOString(),
+        checkpoint: checkpointFile ?? null,
+        backend: backend.name,
+        forced: ctx.forced,
+        learning_rate: lr,
+      });
+    }
+    writeMeta(dir, meta);
+    logger.info(
+      { run_dir: dir, backend, checkpoint: checkpointFile ?? null, learning_rate: lr },
+      `${checkpointFile ? 'resuming' : 'starting'}: ${formatLearningRate(lr)}`,
+    );
+    if (resumed) {
+      restoreTrainer(trainer, resumed.content);
+      session.state = resumed.content.runner;
+    }
+    return session;
+  } catch (err) {
+    await closeSession(session);
+    throw err;
   }
-  writeMeta(dir, meta);
-  logger.info(
-    { run_dir: dir, backend, checkpoint: checkpointFile ?? null },
-    checkpointFile ? 'resuming' : 'starting',
-  );
-  const { loader, trainer } = await buildLoaderAndTrainer(engine, config, meta.base_dir, logger);
-  if (!resumed) return { loader, trainer, store, state: initialRunnerState() };
-  restoreTrainer(trainer, resumed.content);
-  return { loader, trainer, store, state: resumed.content.runner };
+}
+
+async function closeSession(s: Pick<Session, 'loader' | 'trainer'>): Promise<void> {
+  await s.loader.close();
+  s.trainer.dispose();
 }
 
 /**
@@ -139,7 +157,7 @@ export async function execute(dir: string, config: Config, ctx: ExecuteContext):
   const paths = runPaths(dir);
   const isTTY = ctx.isTTY ?? Boolean(process.stderr.isTTY);
   const mode = progressMode(ctx.progress ?? config.run.progress, ctx.quiet ?? false, isTTY);
-  const { logger, console, addFile } = createRunLogger({
+  const { logger, console, addFile, fileOnly } = createRunLogger({
     level: ctx.logLevel ?? 'info',
     quiet: ctx.quiet ?? false,
     human: mode === 'bars' || (isTTY && mode !== 'lines'),
@@ -160,6 +178,13 @@ export async function execute(dir: string, config: Config, ctx: ExecuteContext):
       best_val_top1: session ? (session.state.best?.top1 ?? null) : (before?.best_val_top1 ?? null),
       ...extra,
     });
+  // A second Ctrl-C exits at once, without a checkpoint: status.json still says so.
+  stop.onForcedExit = () => {
+    const last = session?.store.latest();
+    const from = last ? `the last checkpoint, ${displayPath(last)}` : 'the start';
+    const message = `second SIGINT: exited at once without a checkpoint; a resume continues from ${from}`;
+    status('interrupted', { message, exit_code: EXIT.SIGINT_FORCED });
+  };
   let outcome: LoopOutcome;
   const progress = createProgress(mode, console);
   let log: MetricsLog | undefined;
@@ -181,20 +206,30 @@ export async function execute(dir: string, config: Config, ctx: ExecuteContext):
       progress,
       stop,
       state,
-      peakLr: peakLearningRate(config.optimizer, config.rule, config.train.batch_size),
+      peakLr: learningRateInfo(config).peak,
       onCheckpoint: () => status('running'),
+      backend: { name: session.backend.name, threads: config.backend.threads },
     });
   } catch (err) {
-    status('failed', { message: (err as Error).message, exit_code: EXIT.ERROR });
-    logger.error({ err }, 'run failed');
+    // A user's mistake (bad data, a folder that cannot be written) is one line: the CLI
+    // prints it, events.log keeps it; a bug keeps its stack trace. Recording the failure
+    // must not hide it (a full disk may refuse status.json and events.log too).
+    const user = err instanceof UserError ? err : storageError(err, { dir });
+    const message = (user ?? (err as Error)).message;
+    bestEffort(() => status('failed', { message, exit_code: user?.exitCode ?? EXIT.ERROR }));
+    bestEffort(() =>
+      user
+        ? fileOnly.error({ error: message, exit_code: user.exitCode }, 'run failed')
+        : logger.error({ err }, 'run failed'),
+    );
     throw err;
   } finally {
+    stop.onForcedExit = null;
     progress.stop();
     if (ctx.signals === true) stop.uninstall();
     log?.close();
     tb?.close();
-    await session?.loader.close();
-    session?.trainer.dispose();
+    if (session) await closeSession(session);
   }
   return finish(dir, config, outcome, { ...ctx, status, logger });
 }
@@ -230,7 +265,16 @@ async function finish(
     await renderReport([dir], out);
     say(`report: ${displayPath(path.join(out, 'report.html'))}`);
   } catch (err) {
-    ctx.logger.warn({ err }, 'could not render the report');
+    const user = err instanceof UserError ? err : storageError(err);
+    if (user) ctx.logger.warn({ error: user.message }, `could not render the report: ${user.message}`);
+    else ctx.logger.warn({ err }, 'could not render the report');
   }
   return { exitCode: EXIT.OK, runDir: dir, outcome: outcome.kind, reportDir: out };
+}
+
+/** Run `fn`, ignoring its failure (recording a failure must not replace it). */
+function bestEffort(fn: () => void): void {
+  try {
+    fn();
+  } catch {}
 }

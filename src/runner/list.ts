@@ -1,9 +1,9 @@
 /** `wtrain list`: one line per run directory under a folder. */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../config/errors.js';
 import { readRun, summarize } from '../report/read-run.js';
-import { runPaths } from './rundir.js';
+import { readStatus, runPaths } from './rundir.js';
 
 export interface RunListing {
   name: string;
@@ -17,21 +17,54 @@ export interface RunListing {
   status: string;
 }
 
-/** Run directories in `root` (and `root` itself if it is one), sorted by name. */
+/** How deep `list` looks for runs below its folder (runs/<study>/<sweep>/<run> is 3). */
+const MAX_DEPTH = 4;
+
+/**
+ * Run directories in `root` (or `root` itself if it is one) and in the folders below it
+ * that are not runs themselves (sweeps: runs/sweep-x/<run>; studies: runs/<study>/<run>),
+ * sorted by path. Hidden folders are skipped, and a folder reached twice (links) is listed once.
+ */
 export function findRunDirs(root: string): string[] {
   if (!existsSync(root)) throw new UserError(`${root}: no such folder`);
   if (!statSync(root).isDirectory())
     throw new UserError(`${root}: not a folder (expected a folder of run directories)`);
-  if (existsSync(runPaths(root).config)) return [root];
-  return readdirSync(root, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && existsSync(runPaths(path.join(root, d.name)).config))
-    .map((d) => path.join(root, d.name))
-    .sort();
+  const found: string[] = [];
+  const seen = new Set<string>();
+  const visit = (dir: string, depth: number): void => {
+    const real = realpathSync(dir);
+    if (seen.has(real)) return;
+    seen.add(real);
+    if (existsSync(runPaths(dir).config)) {
+      found.push(dir);
+      return;
+    }
+    if (depth >= MAX_DEPTH) return;
+    let entries: string[];
+    try {
+      entries = readdirSync(dir).filter((n) => !n.startsWith('.'));
+    } catch {
+      return; // a folder we may not read holds no run we can list
+    }
+    for (const name of entries.sort()) {
+      const sub = path.join(dir, name);
+      if (statSync(sub, { throwIfNoEntry: false })?.isDirectory()) visit(sub, depth + 1);
+    }
+  };
+  visit(root, 0);
+  return found;
 }
 
-/** One listing per run; a run whose files cannot be read is listed `unreadable`, and `warn` says why. */
+/**
+ * One listing per run, named by its path below `root` when nested (sweep-x/run-a); a run
+ * whose files cannot be read is listed `unreadable`, and `warn` says why. The epoch is
+ * the furthest known: metrics.jsonl's last record, or status.json's (written at every
+ * checkpoint, also between log intervals: a run stopped by a signal).
+ */
 export function listRuns(root: string, warn: (line: string) => void = () => {}): RunListing[] {
   return findRunDirs(root).map((dir) => {
+    const rel = path.relative(root, dir);
+    const nested = rel.includes(path.sep) ? `${path.dirname(rel)}/` : '';
     let run: ReturnType<typeof readRun>;
     try {
       run = readRun(dir, false);
@@ -39,17 +72,19 @@ export function listRuns(root: string, warn: (line: string) => void = () => {}):
       if (!(err instanceof UserError)) throw err;
       warn(`warning: ${err.message}`);
       const unknown = { rule: '?', model: '?', data: '?', epoch: 0, step: 0, best_top1: null };
-      return { name: path.basename(dir), dir, ...unknown, status: 'unreadable' };
+      return { name: nested + path.basename(dir), dir, ...unknown, status: 'unreadable' };
     }
     const s = summarize(run);
+    const status = readStatus(dir);
+    const ahead = status !== undefined && status.epoch > s.epochs;
     return {
-      name: run.name,
+      name: nested + run.name,
       dir,
       rule: run.rule,
       model: run.model,
       data: run.data,
-      epoch: s.epochs,
-      step: s.steps,
+      epoch: ahead ? status.epoch : s.epochs,
+      step: ahead ? status.step : s.steps,
       best_top1: s.best_top1,
       status: run.state,
     };

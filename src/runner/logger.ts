@@ -1,5 +1,7 @@
+import { openSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import pino from 'pino';
+import { withPath } from './storage.js';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 
@@ -63,6 +65,8 @@ export interface RunLogger {
   console: ConsoleStream;
   /** Start also writing to `events.log` (JSON, at least `info`). */
   addFile(file: string): void;
+  /** Writes to `events.log` only (what the console already says in its own words). */
+  fileOnly: pino.Logger;
 }
 
 /**
@@ -77,14 +81,20 @@ export function createRunLogger(opts: { level: LogLevel; quiet: boolean; human: 
     consoleLevel === 'silent' ? [] : [{ level: consoleLevel, stream: consoleStream }],
   );
   const logger = pino({ level: 'trace', base: undefined }, multi);
+  const files = pino.multistream([]);
   return {
     logger,
     console: consoleStream,
+    fileOnly: pino({ level: 'trace', base: undefined }, files),
     addFile(file) {
-      multi.add({
-        level: fileLevel,
-        stream: pino.destination({ dest: file, sync: true, append: true, mkdir: true }),
+      // Opened here so that a folder that cannot be written fails now, naming the file;
+      // a later write error (a full disk) is thrown from the log call, naming it too.
+      const dest = pino.destination({ dest: openSync(file, 'a'), sync: true });
+      dest.on('error', (err) => {
+        throw withPath(err, file);
       });
+      multi.add({ level: fileLevel, stream: dest });
+      files.add({ level: fileLevel, stream: dest });
     },
   };
 }

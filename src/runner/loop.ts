@@ -1,9 +1,10 @@
 /**
  * The training loop: epochs of (mirror-only, then engaged) batches with the paper's
  * learning-rate schedule; metrics, angles, evaluation, checkpoints, signals and NaN stops.
- * Every flush of train metrics happens at a point fixed by the config (log interval,
- * epoch end, periodic checkpoint), so a run resumed from a periodic checkpoint
- * reproduces the uninterrupted run's numbers exactly.
+ * Train metrics are read from the trainer only at log intervals and epoch ends; a
+ * checkpoint carries the trainer's unread sums instead of reading them, so the logged
+ * numbers do not depend on when checkpoints are written, and a run resumed from any
+ * checkpoint (periodic, or written on a signal) logs exactly the uninterrupted run's numbers.
  */
 import type pino from 'pino';
 import type { Config } from '../config/schema.js';
@@ -13,8 +14,9 @@ import { learningRateAt } from '../train/schedule.js';
 import type { ClassMetrics, Trainer } from '../train/types.js';
 import { type Acc, addMetrics, emptyAcc, meanOf, Timer } from './accum.js';
 import { type CheckpointStore, stateToRaw } from './checkpoints.js';
+import { type BackendInfo, Eta } from './eta.js';
 import type { AngleRecord, LogFile, MetricsLog, MetricsRecord } from './metrics-log.js';
-import type { Progress } from './progress.js';
+import { counting, type Progress } from './progress.js';
 import type { StopSignal } from './signals.js';
 import type { TensorBoardWriter } from './tensorboard/writer.js';
 
@@ -62,6 +64,8 @@ export interface LoopContext {
   state: RunnerState;
   /** Called after each checkpoint is written (the runner refreshes status.json). */
   onCheckpoint?: () => void;
+  /** The backend that runs (named in the warning about a run that would take far too long). */
+  backend?: BackendInfo;
 }
 
 export type LoopOutcome =
@@ -81,6 +85,15 @@ export async function trainLoop(ctx: LoopContext): Promise<LoopOutcome> {
   const totalIters = Math.ceil(t.epochs * bpe);
   const mirrorIters = Math.round(trainer.warmupEpochs * bpe);
   const maxSteps = t.max_steps ?? Number.POSITIVE_INFINITY;
+  const endIter = Math.min(totalIters, mirrorIters + maxSteps);
+  const eta = new Eta({
+    batchesPerEpoch: bpe,
+    endIter,
+    totalSteps: Math.max(0, endIter - mirrorIters),
+    evalEvery: t.eval_every,
+    backend: ctx.backend,
+    logger,
+  });
   const sessionStart = performance.now();
   // Samples dropped while listing the data count once, in the first session; a resumed
   // session lists them again, so only what it skips from here on is added.
@@ -122,7 +135,10 @@ export async function trainLoop(ctx: LoopContext): Promise<LoopOutcome> {
       wall_s: wall(),
     };
     log.write(rec);
-    logger.info(rec, kind === 'epoch' ? 'epoch' : rec.phase === 'mirror' ? 'mirror' : 'step');
+    logger.info(
+      { ...rec, ...eta.fields(state.iter) },
+      kind === 'epoch' ? 'epoch' : rec.phase === 'mirror' ? 'mirror' : 'step',
+    );
     progress.record(rec);
     const prefix = kind === 'epoch' ? 'epoch/' : '';
     ctx.tb?.scalars(state.iter, {
@@ -171,7 +187,7 @@ export async function trainLoop(ctx: LoopContext): Promise<LoopOutcome> {
 
   const checkpoint = async (isBest: boolean) => {
     await checkFinite(); // never write a checkpoint of diverged weights
-    await flush();
+    // No flush: the trainer's unread metric sums travel in its state (see the top of this file).
     const raw = await stateToRaw(trainer.getState());
     await trainer.verifyDevice(); // never write a checkpoint of weights a failed kernel left wrong
     ctx.tb?.flush();
@@ -196,6 +212,7 @@ export async function trainLoop(ctx: LoopContext): Promise<LoopOutcome> {
   };
 
   const afterBatch = async (): Promise<LoopOutcome | null> => {
+    eta.batchDone(state.iter);
     // Let signal handlers, timers and the progress bar run between batches.
     await new Promise((resolve) => setImmediate(resolve));
     // At an epoch's end the periodic checkpoint waits for endEpoch, after the epoch record:
@@ -290,10 +307,15 @@ export async function trainLoop(ctx: LoopContext): Promise<LoopOutcome> {
     await flush();
     const evalEvery = Math.max(1, Math.round(t.eval_every));
     const evalDue = finished() || (t.eval_every > 0 && (epoch + 1) % evalEvery === 0);
-    progress.tick(state.iter - epoch * bpe, 'eval');
-    let val = evalDue
-      ? await trainer.evaluate(loader.epochBatches('val', 0), t.eval_batches ?? undefined)
-      : null;
+    let val: ClassMetrics | null = null;
+    if (evalDue) {
+      const t0 = performance.now();
+      const batches = Math.min(t.eval_batches ?? Number.POSITIVE_INFINITY, loader.batchesPerEpoch('val'));
+      progress.startEval(batches);
+      const counted = counting(loader.epochBatches('val', 0), (n) => progress.tick(n, 'eval'));
+      val = await trainer.evaluate(counted, t.eval_batches ?? undefined);
+      eta.evalTook((performance.now() - t0) / 1000);
+    }
     if (val && val.samples === 0) {
       // Nothing readable (every val sample corrupt or skipped): no numbers rather than made-up ones.
       logger.warn({ epoch }, 'data: the val split yielded no readable sample; val metrics are null');

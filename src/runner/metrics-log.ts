@@ -1,6 +1,7 @@
 import { closeSync, existsSync, openSync, statSync, truncateSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../config/errors.js';
+import { withPath } from './storage.js';
 
 /** One line of metrics.jsonl. Errors are fractions in [0, 1]; val_* are null when not evaluated. */
 export interface MetricsRecord {
@@ -72,8 +73,14 @@ class AppendFile {
   }
   append(text: string): void {
     const b = Buffer.from(text);
-    writeSync(this.fd, b);
-    this.size += b.length;
+    let off = 0;
+    try {
+      while (off < b.length) off += writeSync(this.fd, b, off, b.length - off);
+    } catch (err) {
+      throw withPath(err, this.file); // a torn last line is cut off again by the next resume
+    } finally {
+      this.size += off;
+    }
   }
   close(): void {
     closeSync(this.fd);

@@ -20,12 +20,16 @@ export interface EpochInfo {
 /** What people see while training: bars on a TTY, one log line per interval elsewhere. */
 export interface Progress {
   startEpoch(info: EpochInfo): void;
-  /** After every batch (mirror or engaged). */
+  /** After every batch (mirror or engaged), or every val batch while evaluating. */
   tick(batch: number, phase: 'train' | 'mirror' | 'eval'): void;
+  /** An evaluation of `batches` val batches starts (ticks count them from 0). */
+  startEval(batches: number): void;
   /** A metrics record was written (log interval or epoch end). */
   record(rec: MetricsRecord): void;
   stop(): void;
 }
+
+const NO_NUMBERS = { loss: '-', top1: '-', imgs: '-' };
 
 const pct = (x: number | null) => (x === null ? '  -  ' : `${(100 * x).toFixed(1)}%`);
 
@@ -33,6 +37,7 @@ const pct = (x: number | null) => (x === null ? '  -  ' : `${(100 * x).toFixed(1
 class NoProgress implements Progress {
   startEpoch(): void {}
   tick(): void {}
+  startEval(): void {}
   record(): void {}
   stop(): void {}
 }
@@ -42,9 +47,13 @@ class BarProgress implements Progress {
   private bar: cliProgress.SingleBar | null = null;
   private last = { loss: '-', top1: '-', imgs: '-' };
 
-  constructor(private readonly console: ConsoleStream) {
+  constructor(
+    private readonly console: ConsoleStream,
+    stream?: NodeJS.WritableStream,
+  ) {
     this.multi = new cliProgress.MultiBar(
       {
+        ...(stream ? { stream, noTTYOutput: true } : {}),
         format:
           'epoch {epoch} {phase} |{bar}| {value}/{total} | loss {loss} | top-1 {top1} | {imgs} img/s | ETA {eta_formatted}',
         hideCursor: true,
@@ -69,7 +78,13 @@ class BarProgress implements Progress {
   }
 
   tick(batch: number, phase: 'train' | 'mirror' | 'eval'): void {
-    this.bar?.update(batch, { phase: phase.padEnd(6), ...this.last });
+    this.bar?.update(batch, { phase: phase.padEnd(6), ...(phase === 'eval' ? NO_NUMBERS : this.last) });
+  }
+
+  /** The epoch's bar counts val batches now; train numbers are not eval numbers, so none show. */
+  startEval(batches: number): void {
+    this.bar?.setTotal(batches);
+    this.tick(0, 'eval');
   }
 
   record(rec: MetricsRecord): void {
@@ -94,6 +109,20 @@ class BarProgress implements Progress {
   }
 }
 
-export function createProgress(mode: ProgressMode, console: ConsoleStream): Progress {
-  return mode === 'bars' ? new BarProgress(console) : new NoProgress();
+/** `stream`: where bars go (default stderr, and only on a terminal). */
+export function createProgress(
+  mode: ProgressMode,
+  console: ConsoleStream,
+  stream?: NodeJS.WritableStream,
+): Progress {
+  return mode === 'bars' ? new BarProgress(console, stream) : new NoProgress();
+}
+
+/** `batches` as they are handed out, calling `tick` with how many have been taken so far. */
+export async function* counting<T>(batches: AsyncIterable<T>, tick: (n: number) => void): AsyncGenerator<T> {
+  let n = 0;
+  for await (const b of batches) {
+    yield b;
+    tick(++n);
+  }
 }

@@ -4,6 +4,7 @@ import { cpus, hostname } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from './atomic.js';
+import type { LearningRateInfo } from './lr.js';
 
 /** Every file and folder of a run directory. */
 export function runPaths(dir: string) {
@@ -156,12 +157,20 @@ export interface RunMeta {
   base_dir: string;
   smoke: boolean;
   argv: string[];
+  /** The peak learning rate used (config.yaml keeps `lr: auto` as written). */
+  learning_rate?: LearningRateInfo;
   /** One entry per resume: when, and from which checkpoint (null = from scratch). */
-  resumes: { time: string; checkpoint: string | null; backend: string; forced: boolean }[];
+  resumes: {
+    time: string;
+    checkpoint: string | null;
+    backend: string;
+    forced: boolean;
+    learning_rate?: LearningRateInfo;
+  }[];
 }
 
 export function newMeta(
-  p: Pick<RunMeta, 'seed' | 'backend' | 'config_file' | 'base_dir' | 'smoke'>,
+  p: Pick<RunMeta, 'seed' | 'backend' | 'config_file' | 'base_dir' | 'smoke' | 'learning_rate'>,
 ): RunMeta {
   return {
     wtrain_version: wtrainVersion(),

@@ -2,17 +2,20 @@
  * `wtrain run` and `wtrain resume` as library functions: choose the run directory,
  * decide between a fresh start and a resume, then train and record.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { classifyChanges, diffConfigs, formatChange } from '../config/diff.js';
 import { UserError } from '../config/errors.js';
 import { configToYaml, displayPath, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { writeFileAtomic } from './atomic.js';
+import { listCheckpoints } from './checkpoints.js';
 import { type ExecuteOptions, execute, type RunResult } from './execute.js';
 import { EXIT } from './exit-codes.js';
 import { acquireRunLock } from './lock.js';
+import { checkDataPaths, dataPathsExist } from './preflight.js';
 import { chooseRunDir, effectiveState, ensureRunDir, readMeta, readStatus, runPaths } from './rundir.js';
+import { isFull, type StorageError, storageError } from './storage.js';
 
 export interface RunRequest {
   configFile: string;
@@ -27,7 +30,7 @@ export interface RunRequest {
 
 function savedConfig(dir: string): Config | undefined {
   const file = runPaths(dir).config;
-  return existsSync(file) ? loadConfig(file).config : undefined;
+  return existsSync(file) ? loadConfig(file, { saved: true }).config : undefined;
 }
 
 /** Refuse (exit 4) when training-relevant keys differ, unless forced; warn about the rest. */
@@ -70,6 +73,30 @@ export async function runFromConfig(req: RunRequest, opts: ExecuteOptions = {}):
         'use --resume auto to continue it, or --name/--run-dir for a new run',
     );
   if (!auto && existsSync(runPaths(dir).config)) throw exists();
+  // The data before anything is created (--smoke is offered when its variant has data).
+  const smokeWorks = () =>
+    !loaded.smoke && dataPathsExist(loadConfig(req.configFile, { sets: req.sets, smoke: true }).config);
+  checkDataPaths(config, loaded.where, smokeWorks);
+  const created = !existsSync(dir);
+  try {
+    return await trainInto(dir, config, { req, auto, exists, smoke: loaded.smoke }, opts);
+  } catch (err) {
+    // A new run that failed before training (data it could not read, a folder it could
+    // not write) leaves nothing behind: its folder held only what this process wrote.
+    const untouched = !existsSync(runPaths(dir).metrics) && !existsSync(runPaths(dir).lock);
+    const user = err instanceof UserError ? err : storageError(err, { dir });
+    if (created && untouched && user) rmSync(dir, { recursive: true, force: true });
+    throw withHint(err, dir);
+  }
+}
+
+async function trainInto(
+  dir: string,
+  config: Config,
+  o: { req: RunRequest; auto: boolean; exists: () => UserError; smoke: boolean },
+  opts: ExecuteOptions,
+): Promise<RunResult> {
+  const { req, auto, exists } = o;
   ensureRunDir(dir);
   const lock = acquireRunLock(dir, { force: req.force, say: opts.say });
   try {
@@ -85,7 +112,7 @@ export async function runFromConfig(req: RunRequest, opts: ExecuteOptions = {}):
       ...opts,
       fresh: !saved,
       configFile: path.resolve(req.configFile),
-      smoke: loaded.smoke,
+      smoke: o.smoke,
       forced: req.force ?? false,
     });
   } finally {
@@ -121,10 +148,27 @@ export async function resumeRun(
   if (!existsSync(paths.config)) {
     throw new UserError(`${displayPath(paths.dir)} is not a run directory (no config.yaml)`);
   }
+  const saved = loadConfig(paths.config, { saved: true }).config;
+  const loaded = loadConfig(paths.config, { sets: req.sets, saved: true });
+  const config = loaded.config;
+  checkDataPaths(config, loaded.where);
+  try {
+    return await resumeLocked(paths.dir, saved, config, req, opts);
+  } catch (err) {
+    throw withHint(err, paths.dir);
+  }
+}
+
+async function resumeLocked(
+  dir: string,
+  saved: Config,
+  config: Config,
+  req: { sets?: string[]; force?: boolean },
+  opts: ExecuteOptions,
+): Promise<RunResult> {
+  const paths = runPaths(dir);
   const lock = acquireRunLock(paths.dir, { force: req.force, say: opts.say });
   try {
-    const saved = loadConfig(paths.config).config;
-    const config = loadConfig(paths.config, { sets: req.sets }).config;
     checkChanges(paths.dir, saved, config, req.force ?? false, opts);
     if (alreadyDone(paths.dir, saved, config, opts)) {
       return { exitCode: EXIT.OK, runDir: paths.dir, outcome: 'skipped' };
@@ -141,4 +185,26 @@ export async function resumeRun(
   } finally {
     lock.release();
   }
+}
+
+/**
+ * A folder that cannot be written becomes one line naming it and what to do: a run with
+ * a checkpoint can continue (its files so far are intact), a new one needs another place.
+ */
+function withHint(err: unknown, dir: string): unknown {
+  const plain = storageError(err, { dir });
+  if (!plain) return err;
+  return storageError(err, { dir, hint: storageHint(plain, dir) }) as StorageError;
+}
+
+function storageHint(err: StorageError, dir: string): string {
+  const resumable = existsSync(runPaths(dir).config) && listCheckpoints(runPaths(dir).checkpoints).length > 0;
+  const shown = displayPath(dir);
+  if (isFull(err))
+    return resumable
+      ? `the files written so far are intact: free some space, then: wtrain resume ${shown}`
+      : 'free some space and start it again';
+  return resumable
+    ? `the files written so far are intact: copy ${shown} to a writable folder and resume the copy`
+    : 'choose a writable place: --run-dir DIR or --set run.runs_root=DIR';
 }

@@ -17,6 +17,8 @@ const PARENT_POLL_MS = 1000;
  */
 export class StopSignal {
   requested: NodeJS.Signals | null = null;
+  /** Called just before a second SIGINT exits the process (the runner records it in status.json). */
+  onForcedExit: (() => void) | null = null;
   private handlers: [NodeJS.Signals, () => void][] = [];
   private parentWatch: NodeJS.Timeout | null = null;
 
@@ -31,6 +33,9 @@ export class StopSignal {
       const h = () => {
         if (this.requested && sig === 'SIGINT') {
           log?.warn({ signal: sig }, 'second SIGINT: exiting now without a checkpoint');
+          try {
+            this.onForcedExit?.();
+          } catch {} // exiting regardless: the lock goes with the process ('exit' handlers)
           process.exit(EXIT.SIGINT_FORCED);
         }
         if (this.requested) {

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 
@@ -12,9 +12,13 @@ export interface Done {
   stderr: string;
 }
 
-/** Start `wtrain args...` (stdout/stderr collected, no TTY). */
-export function start(args: string[], cwd = ROOT): { child: ChildProcess; done: Promise<Done> } {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Start `wtrain args...` (stdout/stderr collected, no TTY); `extra`: e.g. another uid. */
+export function start(
+  args: string[],
+  cwd = ROOT,
+  extra: SpawnOptions = {},
+): { child: ChildProcess; done: Promise<Done> } {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd, ...extra, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));
@@ -25,8 +29,8 @@ export function start(args: string[], cwd = ROOT): { child: ChildProcess; done: 
   return { child, done };
 }
 
-export function wtrain(args: string[], cwd = ROOT): Promise<Done> {
-  return start(args, cwd).done;
+export function wtrain(args: string[], cwd = ROOT, extra: SpawnOptions = {}): Promise<Done> {
+  return start(args, cwd, extra).done;
 }
 
 /** Why the real engine can't be used (a module is missing), or null when it can. */

@@ -3,7 +3,7 @@
  * milliseconds: a "model" of 4 weights nudged by each batch, batches derived from
  * (epoch, index), metrics computed in plain JS.
  */
-import '@tensorflow/tfjs-backend-cpu';
+import '../../src/backend/cpu.js';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Batch, BatchLoader, DatasetInfo, Split } from '../../src/data/types.js';
 import type { Engine } from '../../src/runner/engine.js';
@@ -109,7 +109,8 @@ export class FakeTrainer implements Trainer {
     this.step++;
     this.lastLoss = this.o.nanAtStep !== undefined && this.step >= this.o.nanAtStep ? Number.NaN : loss;
     if (!Number.isFinite(this.lastLoss) && this.firstBad === null) this.firstBad = this.step;
-    this.acc.loss += loss * batch.n;
+    // In float32, as the real trainer sums on the device: where the sums are read matters.
+    this.acc.loss = Math.fround(this.acc.loss + Math.fround(loss * batch.n));
     this.acc.c1 += Math.round(batch.n * Math.min(1, 0.1 + this.step / 50));
     this.acc.c5 += batch.n;
     this.acc.n += batch.n;
@@ -174,6 +175,11 @@ export class FakeTrainer implements Trainer {
         w1: this.w[1],
         w2: this.w[2],
         w3: this.w[3],
+        // Unread metric sums travel with the state, as the real trainer's do.
+        acc_loss: this.acc.loss,
+        acc_c1: this.acc.c1,
+        acc_c5: this.acc.c5,
+        acc_n: this.acc.n,
       },
     };
   }
@@ -183,6 +189,8 @@ export class FakeTrainer implements Trainer {
     this.mirrorSteps = state.scalars.mirror;
     // Exact float64 weights travel in scalars; the tensors check the tensor path round-trips.
     this.w = Float64Array.from([state.scalars.w0, state.scalars.w1, state.scalars.w2, state.scalars.w3]);
+    const sc = state.scalars;
+    this.acc = { loss: sc.acc_loss ?? 0, c1: sc.acc_c1 ?? 0, c5: sc.acc_c5 ?? 0, n: sc.acc_n ?? 0 };
     const t = state.tensors.w.dataSync();
     for (let i = 0; i < 4; i++)
       if (Math.abs(t[i] - this.w[i]) > 1e-6) throw new Error('tensor/scalar mismatch');

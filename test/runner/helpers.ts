@@ -2,6 +2,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { TIMING_FIELDS } from '../../src/runner/metrics-log.js';
+import { runFromConfig } from '../../src/runner/session.js';
+import type { StopSignal } from '../../src/runner/signals.js';
+import { fakeEngine } from './fake-engine.js';
 
 export function tempDir(prefix = 'wtrain-run-'): string {
   return mkdtempSync(path.join(tmpdir(), prefix));
@@ -53,3 +56,16 @@ export function learningRecords(file: string): any[] {
 }
 
 export const quietOpts = { quiet: true, progress: 'none' as const, report: false, say: () => {} };
+
+/** `writeConfig(dir)` run into `dir/run` on a fake engine. */
+export async function runFake(
+  dir: string,
+  engine = fakeEngine(),
+  extra: Partial<Parameters<typeof runFromConfig>[0]> = {},
+  signals?: StopSignal,
+) {
+  return runFromConfig(
+    { configFile: writeConfig(dir), runDir: path.join(dir, 'run'), ...extra },
+    { ...quietOpts, engine, signals },
+  );
+}

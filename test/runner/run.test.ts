@@ -12,19 +12,7 @@ import { resumeRun, runFromConfig } from '../../src/runner/session.js';
 import { StopSignal } from '../../src/runner/signals.js';
 import { readEventFile } from '../../src/runner/tensorboard/writer.js';
 import { fakeEngine } from './fake-engine.js';
-import { learningRecords, quietOpts, readLines, tempDir, writeConfig } from './helpers.js';
-
-async function run(
-  dir: string,
-  engine = fakeEngine(),
-  extra: Partial<Parameters<typeof runFromConfig>[0]> = {},
-  signals?: StopSignal,
-) {
-  return runFromConfig(
-    { configFile: writeConfig(dir), runDir: path.join(dir, 'run'), ...extra },
-    { ...quietOpts, engine, signals },
-  );
-}
+import { learningRecords, quietOpts, readLines, runFake as run, tempDir, writeConfig } from './helpers.js';
 
 describe('run directory', () => {
   it('holds every file, and they parse', async () => {
@@ -52,7 +40,7 @@ describe('run directory', () => {
     assert.equal(csv.length, 4);
     assert.match(csv[0], /^epoch,step,train_loss/);
     const angles = readLines(p.angles);
-    assert.equal(angles.length, 5 * 3); // steps 3,6,9,12,15 x 3 layers
+    assert.equal(angles.length, 6 * 3); // at initialisation, then steps 3,6,9,12,15; x 3 layers
     assert.deepEqual(Object.keys(angles[0]).sort(), [
       'delta_angle',
       'epoch',

@@ -90,6 +90,37 @@ describe('status', () => {
     );
   });
 
+  it('list: looks into sweep and study folders; the epoch is the furthest recorded', () => {
+    const root = tempDir('wtrain-list-');
+    const make = (rel: string, metricsEpoch: number, status?: object) => {
+      const d = path.join(root, rel);
+      mkdirSync(d, { recursive: true });
+      writeFileSync(path.join(d, 'config.yaml'), `name: ${path.basename(rel)}\nrule: { name: kp }\n`);
+      const rec = { kind: 'step', step: metricsEpoch * 100, epoch: metricsEpoch, val_top1: null };
+      writeFileSync(path.join(d, 'metrics.jsonl'), `${JSON.stringify(rec)}\n`);
+      if (status) writeFileSync(path.join(d, 'status.json'), JSON.stringify(status));
+    };
+    // Stopped by a signal at epoch 0.74 (checkpoint, status.json) between log intervals.
+    const stopped = { status: 'interrupted', epoch: 0.74, step: 74, host: 'h' };
+    make('top', 1);
+    make('sweep-quickstart/quickstart-kp-s0', 0.6, stopped);
+    make('sweep-quickstart/quickstart-bp-s0', 0.8, stopped);
+    make('study/cifar/kp', 2);
+    mkdirSync(path.join(root, 'sweep-quickstart', 'report'));
+    mkdirSync(path.join(root, '.hidden', 'x'), { recursive: true });
+    writeFileSync(path.join(root, '.hidden', 'x', 'config.yaml'), 'name: hidden\n');
+    const runs = listRuns(root);
+    assert.deepEqual(
+      runs.map((r) => `${r.name} ${r.epoch} ${r.step}`),
+      [
+        'study/cifar/kp 2 200',
+        'sweep-quickstart/quickstart-bp-s0 0.8 80',
+        'sweep-quickstart/quickstart-kp-s0 0.74 74',
+        'top 1 100',
+      ],
+    );
+  });
+
   it('list: a run whose files are damaged is listed unreadable, with a warning naming the file', async () => {
     const root = tempDir('wtrain-list-');
     const make = (name: string, config: string, metrics: string) => {
