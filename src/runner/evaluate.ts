@@ -8,6 +8,7 @@ import type { ClassMetrics } from '../train/types.js';
 import { CheckpointStore, restoreTrainer } from './checkpoints.js';
 import { type Engine, loadEngine, openEngine } from './engine.js';
 import { createRunLogger, type LogLevel } from './logger.js';
+import { checkDataPaths } from './preflight.js';
 import { readMeta, runPaths } from './rundir.js';
 
 export interface EvalResult {
@@ -32,7 +33,9 @@ export async function evaluateRun(
   const paths = runPaths(path.resolve(dir));
   if (!existsSync(paths.config))
     throw new UserError(`${displayPath(paths.dir)} is not a run directory (no config.yaml)`);
-  const { config } = loadConfig(paths.config);
+  // A run's config.yaml spells every default out: its decays are not held to train.epochs.
+  const { config, where } = loadConfig(paths.config, { saved: true });
+  checkDataPaths(config, where);
   const file = resolveCheckpoint(paths.dir, opts.checkpoint ?? 'best');
   const { logger } = createRunLogger({ level: opts.logLevel ?? 'warn', quiet: false, human: true });
   const engine = opts.engine ?? (await loadEngine());

@@ -20,6 +20,7 @@ import { describe, it } from 'node:test';
 import { ConfigError, UserError } from '../../src/config/errors.js';
 import { DataError } from '../../src/data/errors.js';
 import { readCheckpointFile } from '../../src/runner/checkpoint-format.js';
+import { evaluateRun } from '../../src/runner/evaluate.js';
 import { EXIT } from '../../src/runner/exit-codes.js';
 import { runPaths } from '../../src/runner/rundir.js';
 import { resumeRun, runFromConfig } from '../../src/runner/session.js';
@@ -99,6 +100,29 @@ describe('data mistakes', () => {
     const last = readLines(runPaths(r.runDir).events).at(-1);
     assert.match(last.error, /no intact checkpoint/);
     assert.ok(!JSON.stringify(last).includes('stack'), JSON.stringify(last));
+  });
+});
+
+describe('wtrain eval', () => {
+  it('reads a run whose config.yaml spells out the default decays; moved data is one located line', async () => {
+    const dir = tempDir();
+    const file = writeConfig(dir);
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/schedule:\n( {2}.*\n)+/, '')); // default decays
+    const r = await runFromConfig(
+      { configFile: file, runDir: path.join(dir, 'run') },
+      { ...quietOpts, engine: fakeEngine() },
+    );
+    const saved = readFileSync(runPaths(r.runDir).config, 'utf8');
+    assert.match(saved, /decay_epochs:\n\s+- 32/);
+    const e = await evaluateRun(r.runDir, { checkpoint: 'last', engine: fakeEngine() });
+    assert.ok(e.metrics.samples > 0);
+    writeFileSync(runPaths(r.runDir).config, saved.replace(/path: null/, 'path: /no/such/mnist'));
+    await assert.rejects(
+      evaluateRun(r.runDir, { checkpoint: 'last', engine: fakeEngine() }),
+      (err: unknown) =>
+        err instanceof ConfigError &&
+        /run\/config\.yaml:\d+:\d+ data\.path: \/no\/such\/mnist does not exist/.test(err.message),
+    );
   });
 });
 
