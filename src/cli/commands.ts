@@ -6,10 +6,10 @@ import path from 'node:path';
 import { type Command, Option } from 'commander';
 import { configToYaml, loadConfig } from '../config/load.js';
 import { RULES } from '../rules/registry.js';
-import { EXIT } from '../runner/exit-codes.js';
 import { formatListing, listRuns } from '../runner/list.js';
 import { timestamp } from '../runner/rundir.js';
 import { storageError } from '../runner/storage.js';
+import { EXIT } from '../util/errors.js';
 import { addTrainingOptions, collect, executeOptions, positiveInt } from './options.js';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);

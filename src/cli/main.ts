@@ -1,10 +1,9 @@
 /** `wtrain`'s entry point: parse the command line, run a command, map errors to exit codes. */
 import { Command, CommanderError, Option } from 'commander';
-import { UserError } from '../config/errors.js';
 import { EngineMissingError } from '../runner/engine.js';
-import { EXIT } from '../runner/exit-codes.js';
 import { wtrainVersion } from '../runner/rundir.js';
 import { storageError } from '../runner/storage.js';
+import { EXIT, UserError } from '../util/errors.js';
 import { type Exit, registerCommands } from './commands.js';
 import { registerStudyCommands } from './study.js';
 

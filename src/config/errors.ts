@@ -1,3 +1,5 @@
+import { UserError } from '../util/errors.js';
+
 /** Where a config value came from: a position in a YAML file, or a `--set` argument. */
 export interface SourceLoc {
   file: string;
@@ -16,20 +18,6 @@ export interface Problem {
   /** Dotted key path, e.g. `model.width` (empty for whole-file problems). */
   key: string;
   message: string;
-}
-
-/**
- * A mistake by the user (bad config, missing file, refused resume...). The CLI prints
- * `message` without a stack trace and exits with `exitCode`.
- */
-export class UserError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode = 2,
-  ) {
-    super(message);
-    this.name = 'UserError';
-  }
 }
 
 /** One or more config problems, printed one line each: `file:line:col key: message`. */

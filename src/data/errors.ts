@@ -6,7 +6,7 @@
  * a bad *dataset* (label out of range, shard that can't be opened, malformed header)
  * is a DataError naming the file. Nothing is ever relabelled.
  */
-import { UserError } from '../config/errors.js';
+import { UserError } from '../util/errors.js';
 import type { DataStats } from './types.js';
 
 /** A problem with the data or the data config that the user must fix; printed without a stack. */

@@ -1,11 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { UserError } from '../config/errors.js';
 import { displayPath } from '../config/load.js';
 import { ruleLabel } from '../rules/registry.js';
 import { type AngleRecord, type MetricsRecord, readJsonl } from '../runner/metrics-log.js';
 import { effectiveState, type RunMeta, readMeta, readStatus, runPaths } from '../runner/rundir.js';
+import { UserError } from '../util/errors.js';
 
 /** What the report and `wtrain list` need from a run directory (all of it optional but the config). */
 export interface RunData {

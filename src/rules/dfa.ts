@@ -16,6 +16,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { type FeedbackLayer, heNormal, ownedVariable } from '../models/layers/types.js';
+import { UserError } from '../util/errors.js';
 import { seedFrom } from '../util/rng.js';
 import { RuleBase } from './base.js';
 import type { RuleContext } from './types.js';
@@ -36,7 +37,7 @@ export class DirectFeedbackAlignment extends RuleBase {
     const total = layers.reduce((s, l) => s + size(l) * classes, 0);
     if (total > MAX_FEEDBACK_FLOATS) {
       const largest = layers.reduce((a, b) => (size(b) > size(a) ? b : a));
-      throw new Error(
+      throw new UserError(
         `rule dfa: the feedback matrices would hold ${total.toExponential(2)} floats (${(total / 2 ** 28).toFixed(1)} GiB; ` +
           `${largest.name} alone [${size(largest)}, ${classes}]), above the limit of 1 GiB: each maps the ` +
           `${classes} outputs onto a layer's whole input. Use smaller images, a narrower model or fewer classes.`,

@@ -13,8 +13,8 @@
  * is refused (it can't be half-written: files are renamed into place when complete).
  */
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
-import { UserError } from '../config/errors.js';
 import { crc32c } from '../data/formats/crc32c.js';
+import { UserError } from '../util/errors.js';
 
 export const MAGIC = 'WTCKPT02';
 export const FORMAT_VERSION = 2;

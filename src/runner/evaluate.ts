@@ -1,10 +1,10 @@
 /** `wtrain eval`: a checkpoint's top-1/top-5 on the val split. */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../config/errors.js';
 import { displayPath, loadConfig } from '../config/load.js';
 import { DataError } from '../data/errors.js';
 import type { ClassMetrics } from '../train/types.js';
+import { UserError } from '../util/errors.js';
 import { CheckpointStore, restoreTrainer } from './checkpoints.js';
 import { type Engine, loadEngine, openEngine } from './engine.js';
 import { createRunLogger, type LogLevel } from './logger.js';

@@ -2,15 +2,14 @@
 import { renameSync } from 'node:fs';
 import path from 'node:path';
 import type pino from 'pino';
-import { UserError } from '../config/errors.js';
 import { displayPath } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import type { BatchLoader } from '../data/types.js';
 import type { Trainer } from '../train/types.js';
+import { EXIT, UserError } from '../util/errors.js';
 import { type CheckpointContent, CheckpointFormatError } from './checkpoint-format.js';
 import { CheckpointStore, restoreTrainer } from './checkpoints.js';
 import { type Engine, loadEngine, openEngine } from './engine.js';
-import { EXIT } from './exit-codes.js';
 import { createRunLogger, type LogLevel } from './logger.js';
 import { initialRunnerState, type LoopOutcome, type RunnerState, trainLoop } from './loop.js';
 import { formatLearningRate, learningRateInfo } from './lr.js';

@@ -1,8 +1,8 @@
 /** `wtrain list`: one line per run directory under a folder. */
 import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../config/errors.js';
 import { readRun, summarize } from '../report/read-run.js';
+import { UserError } from '../util/errors.js';
 import { readStatus, runPaths } from './rundir.js';
 
 export interface RunListing {

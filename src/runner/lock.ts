@@ -8,8 +8,8 @@
  */
 import { closeSync, openSync, readFileSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { UserError } from '../config/errors.js';
 import { displayPath } from '../config/load.js';
+import { UserError } from '../util/errors.js';
 import { pidAlive, runPaths } from './rundir.js';
 
 export interface LockOwner {

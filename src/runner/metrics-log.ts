@@ -1,6 +1,6 @@
 import { closeSync, existsSync, openSync, statSync, truncateSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../config/errors.js';
+import { UserError } from '../util/errors.js';
 import { withPath } from './storage.js';
 
 /** One line of metrics.jsonl. Errors are fractions in [0, 1]; val_* are null when not evaluated. */

@@ -5,13 +5,12 @@
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { classifyChanges, diffConfigs, formatChange } from '../config/diff.js';
-import { UserError } from '../config/errors.js';
 import { configToYaml, displayPath, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
+import { EXIT, UserError } from '../util/errors.js';
 import { writeFileAtomic } from './atomic.js';
 import { listCheckpoints } from './checkpoints.js';
 import { type ExecuteOptions, execute, type RunResult } from './execute.js';
-import { EXIT } from './exit-codes.js';
 import { acquireRunLock } from './lock.js';
 import { checkDataPaths, dataPathsExist } from './preflight.js';
 import { chooseRunDir, effectiveState, ensureRunDir, readMeta, readStatus, runPaths } from './rundir.js';

@@ -1,4 +1,4 @@
-import { EXIT } from './exit-codes.js';
+import { EXIT } from '../util/errors.js';
 
 interface Warn {
   warn(obj: object, msg?: string): void;

@@ -7,9 +7,8 @@
  */
 import { accessSync, constants, existsSync } from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../config/errors.js';
 import { displayPath } from '../config/load.js';
-import { EXIT } from './exit-codes.js';
+import { EXIT, UserError } from '../util/errors.js';
 
 type Errno = NodeJS.ErrnoException;
 

@@ -12,12 +12,12 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { UserError } from '../config/errors.js';
 import { formatDuration } from '../report/html.js';
 import { renderReport } from '../report/index.js';
 import type { RunSummary } from '../report/read-run.js';
 import { type MeanSd, meanSd } from '../report/seeds.js';
 import { runPaths } from '../runner/rundir.js';
+import { UserError } from '../util/errors.js';
 import type { Study } from './definition.js';
 
 /** What a results folder keeps of each run (no checkpoints, no TensorBoard, no logs). */

@@ -9,9 +9,8 @@ import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UserError } from '../config/errors.js';
-import { EXIT } from '../runner/exit-codes.js';
 import { effectiveState, readStatus } from '../runner/rundir.js';
+import { EXIT, UserError } from '../util/errors.js';
 import { runArgs, type Study, type StudyRun } from './definition.js';
 
 export interface StudyRunOptions {

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { EXIT } from '../../src/runner/exit-codes.js';
+import { EXIT } from '../../src/util/errors.js';
 import { runMain, wtrain } from './helpers.js';
 
 const noStack = (s: string) => assert.ok(!/\n\s+at .+:\d+:\d+/.test(s), `stack trace in:\n${s}`);

@@ -10,7 +10,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { EXIT } from '../../src/runner/exit-codes.js';
+import { EXIT } from '../../src/util/errors.js';
 import { type Done, runMain, wtrain } from './helpers.js';
 
 const asRoot = process.getuid?.() === 0;

@@ -8,7 +8,6 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { deflateSync, gzipSync } from 'node:zlib';
-import { UserError } from '../../src/config/errors.js';
 import { DataError } from '../../src/data/errors.js';
 import { expandBraces } from '../../src/data/formats/braces.js';
 import { encodeExample, type FeatureValue } from '../../src/data/formats/example.js';
@@ -17,6 +16,7 @@ import { countTfRecords, frameRecord, readTfRecords } from '../../src/data/forma
 import { createLoader } from '../../src/data/index.js';
 import { configForPath, inspectData } from '../../src/data/inspect.js';
 import { detectSource } from '../../src/data/sources/index.js';
+import { UserError } from '../../src/util/errors.js';
 import { collect, config, labelsOf, makeImage, recordingLogger, tarBuffer, tempDir } from './helpers.js';
 
 /** A tar of samples `key.jpg` + `key.cls`. */

@@ -17,14 +17,14 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { ConfigError, UserError } from '../../src/config/errors.js';
+import { ConfigError } from '../../src/config/errors.js';
 import { DataError } from '../../src/data/errors.js';
 import { readCheckpointFile } from '../../src/runner/checkpoint-format.js';
 import { evaluateRun } from '../../src/runner/evaluate.js';
-import { EXIT } from '../../src/runner/exit-codes.js';
 import { runPaths } from '../../src/runner/rundir.js';
 import { resumeRun, runFromConfig } from '../../src/runner/session.js';
 import { StorageError } from '../../src/runner/storage.js';
+import { EXIT, UserError } from '../../src/util/errors.js';
 import { fakeEngine } from './fake-engine.js';
 import { learningRecords, quietOpts, readLines, runFake, tempDir, writeConfig } from './helpers.js';
 

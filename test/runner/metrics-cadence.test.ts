@@ -7,10 +7,10 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { EXIT } from '../../src/runner/exit-codes.js';
 import { runPaths } from '../../src/runner/rundir.js';
 import { resumeRun } from '../../src/runner/session.js';
 import { StopSignal } from '../../src/runner/signals.js';
+import { EXIT } from '../../src/util/errors.js';
 import { fakeEngine } from './fake-engine.js';
 import { learningRecords, quietOpts, readLines, runFake, tempDir } from './helpers.js';
 

@@ -9,9 +9,9 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/load.js';
-import { EXIT } from '../../src/runner/exit-codes.js';
 import { runPaths } from '../../src/runner/rundir.js';
 import { runFromConfig } from '../../src/runner/session.js';
+import { EXIT } from '../../src/util/errors.js';
 import { engineMissing } from '../cli/helpers.js';
 import { quietOpts, readLines, tempDir } from './helpers.js';
 

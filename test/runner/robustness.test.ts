@@ -4,13 +4,12 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { UserError } from '../../src/config/errors.js';
 import { evaluateRun } from '../../src/runner/evaluate.js';
-import { EXIT } from '../../src/runner/exit-codes.js';
 import { acquireRunLock, STALE_MS } from '../../src/runner/lock.js';
 import { ensureRunDir, pidAlive, runPaths } from '../../src/runner/rundir.js';
 import { resumeRun, runFromConfig } from '../../src/runner/session.js';
 import { StopSignal } from '../../src/runner/signals.js';
+import { EXIT, UserError } from '../../src/util/errors.js';
 import { fakeEngine } from './fake-engine.js';
 import { learningRecords, quietOpts, readLines, tempDir, writeConfig } from './helpers.js';
 

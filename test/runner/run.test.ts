@@ -4,13 +4,12 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
-import { UserError } from '../../src/config/errors.js';
-import { EXIT } from '../../src/runner/exit-codes.js';
 import { CSV_COLUMNS } from '../../src/runner/metrics-log.js';
 import { runPaths } from '../../src/runner/rundir.js';
 import { resumeRun, runFromConfig } from '../../src/runner/session.js';
 import { StopSignal } from '../../src/runner/signals.js';
 import { readEventFile } from '../../src/runner/tensorboard/writer.js';
+import { EXIT, UserError } from '../../src/util/errors.js';
 import { fakeEngine } from './fake-engine.js';
 import { learningRecords, quietOpts, readLines, runFake as run, tempDir, writeConfig } from './helpers.js';
 

@@ -4,9 +4,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { UserError } from '../../src/config/errors.js';
 import { formatListing, listRuns } from '../../src/runner/list.js';
 import { chooseRunDir, effectiveState } from '../../src/runner/rundir.js';
+import { UserError } from '../../src/util/errors.js';
 import { tempDir } from './helpers.js';
 
 describe('run directory names', () => {

@@ -4,9 +4,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { EXIT } from '../../src/runner/exit-codes.js';
 import { runPaths } from '../../src/runner/rundir.js';
 import { runFromConfig } from '../../src/runner/session.js';
+import { EXIT } from '../../src/util/errors.js';
 import { fakeEngine } from './fake-engine.js';
 import { quietOpts, tempDir, writeConfig } from './helpers.js';
 

@@ -17,3 +17,17 @@ export const EXIT = {
   /** A second SIGINT: exited at once, without a checkpoint (128 + 2). */
   SIGINT_FORCED: 130,
 } as const;
+
+/**
+ * A mistake by the user (bad config, missing file, refused resume...). The CLI prints
+ * `message` without a stack trace and exits with `exitCode`.
+ */
+export class UserError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number = EXIT.USAGE,
+  ) {
+    super(message);
+    this.name = 'UserError';
+  }
+}
