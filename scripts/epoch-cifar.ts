@@ -8,8 +8,8 @@
  */
 import { parseArgs } from 'node:util';
 import '@tensorflow/tfjs-backend-cpu';
+import { backendConfigSchema } from '../src/backend/config.js';
 import { initBackend } from '../src/backend/index.js';
-import { backendConfigSchema } from '../src/train/config.js';
 import { cifarEpoch } from './bench-gpu/epoch.js';
 
 const { values: args } = parseArgs({

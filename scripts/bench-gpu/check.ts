@@ -26,7 +26,7 @@ import { initBackend } from '../../src/backend/index.js';
 import { withErrorScopes } from '../../src/backend/webgpu/device_errors.js';
 import { registerWebgpuOps, webgpuFinish } from '../../src/backend/webgpu/index.js';
 import type { WebGPUBackend } from '../../src/backend/webgpu/program.js';
-import { backendConfigSchema } from '../../src/train/config.js';
+import { backendConfigSchema } from '../../src/backend/config.js';
 import { compareDeltas, type NumericsResult, stepDeltas } from './numerics.js';
 import {
   type AnyRule,

@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import './cpu.js';
 import '@tensorflow/tfjs-backend-wasm';
-import type { BackendConfig } from '../train/config.js';
+import type { BackendConfig } from './config.js';
 import { registerWasmOps } from './wasm/index.js';
 import { startWasmThreads, stopWasmThreads } from './wasm/threads/index.js';
 import { webgpuFinish, webgpuThrottle } from './webgpu/sync.js';

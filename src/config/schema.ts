@@ -4,15 +4,11 @@
  * validation (see load.ts) and never appear in a resolved config.
  */
 import { z } from 'zod';
+import { backendConfigSchema } from '../backend/config.js';
 import { dataConfigSchema } from '../data/config.js';
 import { modelConfigSchema } from '../models/config.js';
 import { ruleConfigSchema } from '../rules/config.js';
-import {
-  backendConfigSchema,
-  optimizerConfigSchema,
-  scheduleConfigSchema,
-  trainConfigSchema,
-} from '../train/config.js';
+import { optimizerConfigSchema, scheduleConfigSchema, trainConfigSchema } from '../train/config.js';
 
 /** The `run:` section: where the run lives and how it records itself (nothing here changes the learning). */
 export const runSectionSchema = z

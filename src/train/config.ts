@@ -46,15 +46,6 @@ export const trainConfigSchema = z
   })
   .prefault({});
 
-export const backendConfigSchema = z
-  .strictObject({
-    name: z.enum(['auto', 'wasm', 'cpu', 'webgpu', 'tensorflow', 'tensorflow-gpu']).default('auto'),
-    /** wasm only: threads for the convolutions (1 = default; 2 uses both cores, src/backend/wasm/threads/). */
-    threads: z.number().int().min(1).max(64).default(1),
-  })
-  .prefault({});
-
 export type OptimizerConfig = z.infer<typeof optimizerConfigSchema>;
 export type ScheduleConfig = z.infer<typeof scheduleConfigSchema>;
 export type TrainConfig = z.infer<typeof trainConfigSchema>;
-export type BackendConfig = z.infer<typeof backendConfigSchema>;

@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Logger } from 'pino';
 import { settleDevice, verifyDevice } from '../backend/index.js';
+import { softmaxCrossEntropy } from '../backend/ops/softmax_cross_entropy.js';
 import { addToMetricSums, trainLoss } from '../backend/ops/train_loss.js';
 import type { Batch, DatasetInfo } from '../data/types.js';
 import { angleBetween } from '../metrics/angles.js';
@@ -19,7 +20,6 @@ import {
   ownedVariable,
   type Param,
 } from '../models/layers/types.js';
-import { softmaxCrossEntropy } from '../models/loss.js';
 import { ResNet } from '../models/resnet.js';
 import type { RuleConfig } from '../rules/config.js';
 import { createRule, type LearningRule } from '../rules/index.js';

@@ -7,7 +7,7 @@ import '@tensorflow/tfjs-layers';
 import { FeedbackConv2d } from '../../src/models/layers/conv.js';
 import { FeedbackDense } from '../../src/models/layers/dense.js';
 import { type FeedbackLayer, ForwardContext, type Param } from '../../src/models/layers/types.js';
-import { softmaxCrossEntropy } from '../../src/models/loss.js';
+import { softmaxCrossEntropy } from '../../src/backend/ops/softmax_cross_entropy.js';
 import { batchToTensors } from '../../src/train/input.js';
 import { fakeBatch, randomArray, relErr, ruleFor, smallEngine, take, useBackend } from '../helpers.js';
 

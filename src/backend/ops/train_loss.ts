@@ -8,8 +8,8 @@
  * webgpu registers a one-dispatch kernel (~40 tf ops and 4 scalar uploads otherwise).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { softmaxCrossEntropy } from '../../models/loss.js';
 import { opImplFor } from './registry.js';
+import { softmaxCrossEntropy } from './softmax_cross_entropy.js';
 
 declare module './registry.js' {
   interface OpImpls {

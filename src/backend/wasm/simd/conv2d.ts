@@ -17,6 +17,7 @@ import {
   filterGradPlan,
   forwardPlan,
   inputGradPlan,
+  type MainSide,
   rowOffset,
   runCalls,
   scratchFloats,
@@ -25,17 +26,6 @@ import { heapOffset, type SimdModules, simdModules, type WasmBackend } from './i
 import { type SimdCall, simdKernel } from './kernel.js';
 
 type Shape4 = [number, number, number, number];
-
-/** The calling thread's side of a plan: its heap, the tensors' offsets, parts run in place. */
-export interface MainSide {
-  heap(): ArrayBuffer;
-  inputs: number[];
-  out: number;
-  /** Run rows [start, start + count) here, writing the result at `out` (default: the result tensor). */
-  runPart(start: number, count: number, out?: number): void;
-  alloc(bytes: number): number;
-  free(ptr: number): void;
-}
 
 function execute(backend: WasmBackend, plan: ConvPlan, inputs: tf.TensorInfo[], out: tf.TensorInfo): void {
   const { conv } = simdModules(backend) as SimdModules;

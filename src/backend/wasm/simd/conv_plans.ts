@@ -329,3 +329,14 @@ export function runCalls(conv: ConvExports, calls: Call[]): void {
 export function rowOffset(base: number, floatsPerRow: number, row: number): number {
   return base + row * floatsPerRow * 4;
 }
+
+/** The calling thread's side of a plan: its heap, the tensors' offsets, parts run in place. */
+export interface MainSide {
+  heap(): ArrayBuffer;
+  inputs: number[];
+  out: number;
+  /** Run rows [start, start + count) here, writing the result at `out` (default: the result tensor). */
+  runPart(start: number, count: number, out?: number): void;
+  alloc(bytes: number): number;
+  free(ptr: number): void;
+}

@@ -14,8 +14,7 @@
  */
 import { MessageChannel, type MessagePort, receiveMessageOnPort, type Worker } from 'node:worker_threads';
 import { spawnWorker } from '../../../util/worker.js';
-import { type Call, type ConvPlan, scratchFloats } from '../simd/conv_plans.js';
-import type { MainSide } from '../simd/conv2d.js';
+import { type Call, type ConvPlan, type MainSide, scratchFloats } from '../simd/conv_plans.js';
 import { CTRL, FNS } from './protocol.js';
 
 export interface PoolOptions {
