@@ -5,17 +5,8 @@ import { wtrainVersion } from '../runner/rundir.js';
 import { storageError } from '../runner/storage.js';
 import { EXIT, UserError } from '../util/errors.js';
 import { type Exit, registerCommands } from './commands.js';
+import { registerDataCommands } from './data.js';
 import { registerStudyCommands } from './study.js';
-
-/** `wtrain data ...` comes from the data layer; the CLI still works in a build without it. */
-async function registerDataCommands(program: Command): Promise<void> {
-  try {
-    (await import('../data/cli.js')).registerDataCommands(program);
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    if (e.code !== 'ERR_MODULE_NOT_FOUND' || !String(e.message).includes('data/cli')) throw err;
-  }
-}
 
 export async function buildProgram(exit: Exit): Promise<Command> {
   const program = new Command('wtrain')
@@ -31,7 +22,7 @@ export async function buildProgram(exit: Exit): Promise<Command> {
     .exitOverride();
   registerCommands(program, exit);
   registerStudyCommands(program, exit);
-  await registerDataCommands(program);
+  registerDataCommands(program);
   const override = (cmd: Command): void => {
     cmd.exitOverride();
     cmd.commands.forEach(override);

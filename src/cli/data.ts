@@ -11,13 +11,13 @@ import { issuesToProblems } from '../config/issues.js';
 import { loadConfig } from '../config/load.js';
 import { isPlainObject } from '../config/merge.js';
 import { readYamlSource } from '../config/yaml-source.js';
-import { benchLoader, formatBench } from './bench.js';
-import { type DataConfig, dataConfigSchema, resolveDataPaths } from './config.js';
-import { downloadDataset } from './download.js';
-import type { DataLogger } from './errors.js';
-import { configForPath, formatInspect, inspectData } from './inspect.js';
-import { prepareCache } from './prepare.js';
-import type { Split } from './types.js';
+import { benchLoader, formatBench } from '../data/bench.js';
+import { type DataConfig, dataConfigSchema, resolveDataPaths } from '../data/config.js';
+import { downloadDataset } from '../data/download.js';
+import type { DataLogger } from '../data/errors.js';
+import { configForPath, formatInspect, inspectData } from '../data/inspect.js';
+import { prepareCache } from '../data/prepare.js';
+import type { Split } from '../data/types.js';
 
 /** Warnings on stderr, one line each; info only with --verbose. */
 function cliLogger(verbose = false): DataLogger {
