@@ -4,15 +4,33 @@
  */
 import path from 'node:path';
 import { type Command, Option } from 'commander';
-import { configToYaml, loadConfig } from '../config/load.js';
+import { configToYaml, displayPath, loadConfig } from '../config/load.js';
+import { formatListing, listRuns } from '../report/list.js';
 import { RULES } from '../rules/registry.js';
-import { formatListing, listRuns } from '../runner/list.js';
-import { timestamp } from '../runner/rundir.js';
+import type { RunResult } from '../runner/execute.js';
+import { runPaths, timestamp } from '../runner/rundir.js';
 import { storageError } from '../runner/storage.js';
-import { EXIT } from '../util/errors.js';
+import { EXIT, UserError } from '../util/errors.js';
 import { addTrainingOptions, collect, executeOptions, positiveInt } from './options.js';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
+
+/**
+ * A finished run's report (`<run>/report/`), unless `run.report: false` or `--no-report`.
+ * A report that cannot be rendered is a warning: the run itself succeeded.
+ */
+async function reportAfterRun(r: RunResult): Promise<void> {
+  if (r.outcome !== 'done' || !r.report) return;
+  const { renderReport } = await import('../report/index.js');
+  const dir = runPaths(r.runDir).report;
+  try {
+    await renderReport([r.runDir], dir);
+    out(`report: ${displayPath(path.join(dir, 'report.html'))}`);
+  } catch (err) {
+    const why = err instanceof UserError ? err.message : (storageError(err)?.message ?? String(err));
+    process.stderr.write(`warning: could not render the report: ${why}\n`);
+  }
+}
 
 /** Each action resolves to an exit code, stored for main() to return. */
 export type Exit = { code: number };
@@ -49,13 +67,16 @@ export function registerCommands(program: Command, exit: Exit): void {
       executeOptions(cmd),
     );
     exit.code = r.exitCode;
+    await reportAfterRun(r);
   });
 
   addTrainingOptions(
     program.command('resume').description('continue a run from its latest checkpoint').argument('<run-dir>'),
   ).action(async (dir: string, o, cmd: Command) => {
     const { resumeRun } = await import('../runner/session.js');
-    exit.code = (await resumeRun(dir, { sets: o.set, force: o.force }, executeOptions(cmd))).exitCode;
+    const r = await resumeRun(dir, { sets: o.set, force: o.force }, executeOptions(cmd));
+    exit.code = r.exitCode;
+    await reportAfterRun(r);
   });
 
   program

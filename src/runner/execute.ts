@@ -39,7 +39,8 @@ export interface RunResult {
   exitCode: number;
   runDir: string;
   outcome: LoopOutcome['kind'] | 'skipped';
-  reportDir?: string;
+  /** A finished run whose report is wanted (`run.report`, `--no-report`): the CLI renders it. */
+  report?: boolean;
 }
 
 interface ExecuteContext extends ExecuteOptions {
@@ -257,18 +258,7 @@ async function finish(
   }
   ctx.status('done', { exit_code: EXIT.OK });
   say(`run finished: ${displayPath(dir)}`);
-  if (!(ctx.report ?? config.run.report)) return { exitCode: EXIT.OK, runDir: dir, outcome: outcome.kind };
-  const { renderReport } = await import('../report/index.js');
-  const out = runPaths(dir).report;
-  try {
-    await renderReport([dir], out);
-    say(`report: ${displayPath(path.join(out, 'report.html'))}`);
-  } catch (err) {
-    const user = err instanceof UserError ? err : storageError(err);
-    if (user) ctx.logger.warn({ error: user.message }, `could not render the report: ${user.message}`);
-    else ctx.logger.warn({ err }, 'could not render the report');
-  }
-  return { exitCode: EXIT.OK, runDir: dir, outcome: outcome.kind, reportDir: out };
+  return { exitCode: EXIT.OK, runDir: dir, outcome: outcome.kind, report: ctx.report ?? config.run.report };
 }
 
 /** Run `fn`, ignoring its failure (recording a failure must not replace it). */

@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { formatListing, listRuns } from '../../src/runner/list.js';
+import { formatListing, listRuns } from '../../src/report/list.js';
 import { chooseRunDir, effectiveState } from '../../src/runner/rundir.js';
 import { UserError } from '../../src/util/errors.js';
 import { tempDir } from './helpers.js';

@@ -1,9 +1,9 @@
 /** `wtrain list`: one line per run directory under a folder. */
 import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { readRun, summarize } from '../report/read-run.js';
+import { readStatus, runPaths } from '../runner/rundir.js';
 import { UserError } from '../util/errors.js';
-import { readStatus, runPaths } from './rundir.js';
+import { readRun, summarize } from './read-run.js';
 
 export interface RunListing {
   name: string;
