@@ -14,9 +14,9 @@ import { sniffTfRecord } from './formats/tfrecord.js';
 import { planSubset } from './loader.js';
 import { openConfigured, SPLITS, transformOf } from './setup.js';
 import { type Detected, detectSource } from './sources/index.js';
-import { describeDecision, type LabelDecision } from './sources/label-base.js';
+import { describeDecision } from './sources/label-base.js';
 import { shardList } from './sources/shards.js';
-import type { SampleRef, SourceSplit } from './sources/source.js';
+import type { LabelDecision, SampleRef, SourceSplit } from './sources/source.js';
 import { buildBatch, configureSharp } from './transforms.js';
 import type { DataStats, Split } from './types.js';
 

@@ -1,3 +1,4 @@
+import type { RuleConfig } from './config.js';
 import type { RuleClass } from './registry.js';
 import { RULES } from './registry.js';
 import type { LearningRule, RuleContext } from './types.js';
@@ -12,7 +13,8 @@ const classes = new Map(
   ),
 );
 
-export function createRule(ctx: RuleContext): LearningRule {
+/** The rule `ctx.cfg.name` names, given the whole `rule:` section (each rule reads its own part). */
+export function createRule(ctx: RuleContext<RuleConfig>): LearningRule {
   const Rule = classes.get(ctx.cfg.name);
   if (!Rule) throw new Error(`no learning rule named ${ctx.cfg.name}`);
   return new Rule(ctx);

@@ -8,7 +8,8 @@
  * that the config loader (which imports this file) does not load tfjs; src/rules/index.ts
  * loads every rule once. Adding a rule = its file and one entry here.
  */
-import { z } from 'zod';
+import type { z } from 'zod';
+import { ssVariant, wmOptions } from './options.js';
 
 /** What `load` resolves to: the rule's LearningRule class (checked in src/rules/index.ts). */
 export type RuleClass = new (ctx: never) => { readonly name: string };
@@ -60,10 +61,7 @@ export const RULES = [
     title: 'sign-symmetry',
     feedback: 'δ through sign(W)·magnitude',
     paper: true,
-    options: {
-      /** xiao = Xiao et al.'s code (conv sqrt(2/(k·k·C_out)), dense 1/sqrt(fan_in)), usf = sqrt(2/(fan_in+fan_out)), brsf = fresh random each batch, frsf = fixed random. */
-      ss_variant: z.enum(['xiao', 'usf', 'brsf', 'frsf']).default('xiao'),
-    },
+    options: { ss_variant: ssVariant },
     /** App. D.1: the paper's grid search gave 0.5 at batch 2048. */
     autoLr: { lr: 0.5, batch: 2048 },
     load: (): Promise<RuleClass> => import('./ss.js').then((m) => m.SignSymmetry),
@@ -74,27 +72,7 @@ export const RULES = [
     title: 'weight mirrors',
     feedback: 'B learns W from noise in mirror mode (section 4, eq. 21)',
     paper: true,
-    options: {
-      /** Weight mirror (App. D.2, Algorithm 1, eq. 21). */
-      wm: z
-        .strictObject({
-          eta_b: z.number().positive().default(0.1),
-          lambda_wm: z.number().min(0).max(1).default(0.5),
-          /** Size of each mirror mini-batch of noise (paper: 2048 = the training batch). */
-          mirror_batch_size: z.number().int().positive().default(32),
-          /** Mirror-only warm-up epochs before engaged training starts (paper: 2). */
-          mirror_epochs: z.number().min(0).default(2),
-          /** Mirror steps after each training batch (paper: 1). */
-          mirror_steps_per_batch: z.number().int().min(0).default(1),
-          /** Standard deviation of the injected noise (paper: 1). */
-          noise_std: z.number().positive().default(1),
-          /** one_at_a_time: every layer each step (Alg. 1); alternate: half the layers per step; all_at_once: App. C.4. */
-          mirror_layers: z.enum(['one_at_a_time', 'alternate', 'all_at_once']).default('one_at_a_time'),
-          /** none = faithful to the paper; match_w_norm rescales B to ‖W‖ after each mirror step. */
-          b_scale: z.enum(['none', 'match_w_norm']).default('none'),
-        })
-        .prefault({}),
-    },
+    options: { wm: wmOptions },
     autoLr: GOYAL,
     load: (): Promise<RuleClass> => import('./wm.js').then((m) => m.WeightMirror),
   },

@@ -16,13 +16,14 @@ import { signTimes } from '../backend/ops/sign_times.js';
 import type { FeedbackLayer } from '../models/layers/types.js';
 import { seedFrom } from '../util/rng.js';
 import { FeedbackWeightsRule } from './base.js';
+import type { SsOptions } from './options.js';
 import type { RuleContext } from './types.js';
 
 export class SignSymmetry extends FeedbackWeightsRule {
   readonly name = 'ss' as const;
   private readonly fixedMagnitude = new Map<FeedbackLayer, tf.Tensor>();
 
-  constructor(ctx: RuleContext) {
+  constructor(protected override readonly ctx: RuleContext<SsOptions>) {
     super(ctx);
     if (ctx.cfg.ss_variant === 'frsf') {
       for (const layer of ctx.layers)

@@ -6,10 +6,13 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { FeedbackLayer, Param } from '../models/layers/types.js';
-import type { RuleConfig } from './config.js';
 
-export interface RuleContext {
-  cfg: RuleConfig;
+/**
+ * What a rule is built from. `cfg` is the run's `rule:` section; a rule reads the keys
+ * every rule has, plus its own options (src/rules/options.ts): RuleContext<WmOptions>.
+ */
+export interface RuleContext<Options extends object = object> {
+  cfg: { name: string; feedback_seed: number } & Options;
   /** Conv/dense layers, input → output, with their input shapes already known. */
   layers: FeedbackLayer[];
   seed: number;
@@ -23,7 +26,8 @@ export interface RuleContext {
 }
 
 export interface LearningRule {
-  readonly name: RuleConfig['name'];
+  /** `rule.name` (src/rules/registry.ts). */
+  readonly name: string;
   /**
    * The kernel of W's shape that δ is sent through at `layer` (eq. 3): W for backprop, else
    * the feedback weights; also what the matrix angle compares with W. null where the rule

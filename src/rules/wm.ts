@@ -14,6 +14,7 @@ import { normalNoise } from '../backend/ops/normal_noise.js';
 import type { FeedbackLayer, Param } from '../models/layers/types.js';
 import { seedFrom } from '../util/rng.js';
 import { FeedbackWeightsRule } from './base.js';
+import type { WmOptions } from './options.js';
 import type { RuleContext } from './types.js';
 
 export class WeightMirror extends FeedbackWeightsRule {
@@ -23,7 +24,7 @@ export class WeightMirror extends FeedbackWeightsRule {
   /** Per layer and input shape: the (example, position) pairs behind each weight (they depend on shapes only). */
   private readonly pairsCache = new Map<FeedbackLayer, { shape: string; pairs: tf.Tensor }>();
 
-  constructor(ctx: RuleContext) {
+  constructor(protected override readonly ctx: RuleContext<WmOptions>) {
     super(ctx);
     this.warmupEpochs = ctx.cfg.wm.mirror_epochs;
   }

@@ -10,7 +10,7 @@
  * error: a label is never silently shifted.
  */
 import { DataError, type Skip, SkipLog } from '../errors.js';
-import type { SampleRef } from './source.js';
+import type { LabelDecision, SampleRef } from './source.js';
 
 /** Samples read at most to decide; and at least, when the split has them (for the range reported). */
 const SCAN_BUDGET = 10_000;
@@ -35,19 +35,6 @@ export interface LabelFormat {
   specBase(keys: string): 0 | 1 | undefined;
   /** How to settle an ambiguous case, for the error message. */
   baseHint: string;
-}
-
-/** What the labels read say, and the base decided from them. */
-export interface LabelDecision {
-  base: 0 | 1;
-  /** Why (`auto: a stored 0`, `data.label_base`). */
-  why: string;
-  /** Key sets of the samples read, with counts. */
-  keySets: Record<string, number>;
-  /** Stored labels read (before the base): count, distinct values, range; null range when none. */
-  samples: number;
-  distinct: number;
-  stored: [number, number] | null;
 }
 
 interface Evidence {

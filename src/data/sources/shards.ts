@@ -7,8 +7,8 @@ import { existsSync } from 'node:fs';
 import { sourceSplitOf } from '../config.js';
 import { DataError, type SkipLog } from '../errors.js';
 import { expandBraces } from '../formats/braces.js';
-import { decideLabelBase, describeDecision, type LabelDecision, type LabelFormat } from './label-base.js';
-import type { DataSource, SampleRef, SourceContext, StreamSplit } from './source.js';
+import { decideLabelBase, describeDecision, type LabelFormat } from './label-base.js';
+import type { DataSource, LabelDecision, SampleRef, SourceContext, StreamSplit } from './source.js';
 import { labelRangeMessage, photoSource } from './source.js';
 
 export interface ShardFormat extends LabelFormat {

@@ -4,12 +4,24 @@
  */
 import type { DataConfig } from '../config.js';
 import type { DataLogger, Skip, SkipLog } from '../errors.js';
-import type { LabelDecision } from './label-base.js';
 
 export interface RawShape {
   width: number;
   height: number;
   channels: number;
+}
+
+/** What the labels read say, and the base decided from them. */
+export interface LabelDecision {
+  base: 0 | 1;
+  /** Why (`auto: a stored 0`, `data.label_base`). */
+  why: string;
+  /** Key sets of the samples read, with counts. */
+  keySets: Record<string, number>;
+  /** Stored labels read (before the base): count, distinct values, range; null range when none. */
+  samples: number;
+  distinct: number;
+  stored: [number, number] | null;
 }
 
 /**
