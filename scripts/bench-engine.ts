@@ -23,7 +23,7 @@ import { syntheticBatch, syntheticInfo } from '../src/data/synthetic.js';
 import { modelConfigSchema } from '../src/models/config.js';
 import { ruleConfigSchema } from '../src/rules/config.js';
 import { optimizerConfigSchema, trainConfigSchema } from '../src/train/config.js';
-import { Engine } from '../src/train/trainer.js';
+import { NetworkTrainer } from '../src/train/trainer.js';
 import { probeRange, speedProbe } from './speed-probe.js';
 import { median } from './stats.js';
 
@@ -64,7 +64,7 @@ for (const spec of args.nets.split(',')) {
   const configs = threadCounts.flatMap((threads) => args.rules.split(',').map((rule) => ({ threads, rule })));
   const engines = configs.map(
     ({ rule }) =>
-      new Engine(
+      new NetworkTrainer(
         {
           model: modelConfigSchema.parse({ arch }),
           rule: ruleConfigSchema.parse({ name: rule }),

@@ -8,12 +8,12 @@ import { syntheticBatch, syntheticInfo } from '../src/data/synthetic.js';
 import { modelConfigSchema } from '../src/models/config.js';
 import { ruleConfigSchema } from '../src/rules/config.js';
 import { optimizerConfigSchema, trainConfigSchema } from '../src/train/config.js';
-import { Engine } from '../src/train/trainer.js';
+import { NetworkTrainer } from '../src/train/trainer.js';
 
 const [rule = 'bp', arch = 'resnet20', bs = '128', size = '32', backend = 'wasm', threads = '1'] =
   process.argv.slice(2);
 await initBackend({ name: backend as 'wasm', threads: Number(threads) });
-const e = new Engine(
+const e = new NetworkTrainer(
   {
     model: modelConfigSchema.parse({ arch }),
     rule: ruleConfigSchema.parse({ name: rule }),

@@ -6,7 +6,7 @@ import type { FeedbackLayer } from '../src/models/layers/types.js';
 import { ruleConfigSchema } from '../src/rules/config.js';
 import { createRule } from '../src/rules/index.js';
 import { optimizerConfigSchema, trainConfigSchema } from '../src/train/config.js';
-import { Engine } from '../src/train/trainer.js';
+import { NetworkTrainer } from '../src/train/trainer.js';
 
 /** Deterministic pseudo-random floats in [-1, 1) (no tfjs RNG, so identical across backends). */
 export function randomArray(size: number, seed: number): Float32Array {
@@ -52,7 +52,7 @@ export function take(t: tf.Tensor): Float32Array {
 
 export { syntheticBatch as fakeBatch, syntheticInfo as fakeInfo } from '../src/data/synthetic.js';
 
-/** A small engine: config sections parsed from partial objects. */
+/** A small stack: config sections parsed from partial objects. */
 export function smallEngine(
   opts: {
     arch?: string;
@@ -63,9 +63,9 @@ export function smallEngine(
     seed?: number;
     bn?: string;
   } = {},
-): Engine {
+): NetworkTrainer {
   const hw = opts.hw ?? 8;
-  return new Engine(
+  return new NetworkTrainer(
     {
       model: modelConfigSchema.parse({
         arch: opts.arch ?? 'resnet20',

@@ -1,7 +1,7 @@
 /** `wtrain`'s entry point: parse the command line, run a command, map errors to exit codes. */
 import { Command, CommanderError, Option } from 'commander';
-import { EngineMissingError } from '../runner/engine.js';
 import { wtrainVersion } from '../runner/rundir.js';
+import { StackMissingError } from '../runner/stack.js';
 import { storageError } from '../runner/storage.js';
 import { EXIT, UserError } from '../util/errors.js';
 import { type Exit, registerCommands } from './commands.js';
@@ -49,7 +49,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`${user.message}\n`);
       return user.exitCode;
     }
-    if (err instanceof EngineMissingError) {
+    if (err instanceof StackMissingError) {
       process.stderr.write(`wtrain: ${err.message}\n`);
       return EXIT.ERROR;
     }

@@ -6,10 +6,10 @@ import { DataError } from '../data/errors.js';
 import type { ClassMetrics } from '../train/types.js';
 import { UserError } from '../util/errors.js';
 import { CheckpointStore, restoreTrainer } from './checkpoints.js';
-import { type Engine, loadEngine, openEngine } from './engine.js';
 import { createRunLogger, type LogLevel } from './logger.js';
 import { checkDataPaths } from './preflight.js';
 import { readMeta, runPaths } from './rundir.js';
+import { loadTrainingStack, openTrainingStack, type TrainingStack } from './stack.js';
 
 export interface EvalResult {
   checkpoint: string;
@@ -28,7 +28,7 @@ export function resolveCheckpoint(dir: string, which: string): string {
 
 export async function evaluateRun(
   dir: string,
-  opts: { checkpoint?: string; batches?: number; engine?: Engine; logLevel?: LogLevel } = {},
+  opts: { checkpoint?: string; batches?: number; stack?: TrainingStack; logLevel?: LogLevel } = {},
 ): Promise<EvalResult> {
   const paths = runPaths(path.resolve(dir));
   if (!existsSync(paths.config))
@@ -38,9 +38,9 @@ export async function evaluateRun(
   checkDataPaths(config, where);
   const file = resolveCheckpoint(paths.dir, opts.checkpoint ?? 'best');
   const { logger } = createRunLogger({ level: opts.logLevel ?? 'warn', quiet: false, human: true });
-  const engine = opts.engine ?? (await loadEngine());
+  const engine = opts.stack ?? (await loadTrainingStack());
   const baseDir = readMeta(paths.dir)?.base_dir ?? paths.dir;
-  const { loader, trainer } = await openEngine(engine, config, baseDir, logger);
+  const { loader, trainer } = await openTrainingStack(engine, config, baseDir, logger);
   try {
     restoreTrainer(trainer, new CheckpointStore(paths.checkpoints).load(file));
     const metrics = await trainer.evaluate(loader.epochBatches('val', 0), opts.batches);

@@ -9,7 +9,6 @@ import type { Trainer } from '../train/types.js';
 import { EXIT, UserError } from '../util/errors.js';
 import { type CheckpointContent, CheckpointFormatError } from './checkpoint-format.js';
 import { CheckpointStore, restoreTrainer } from './checkpoints.js';
-import { type Engine, loadEngine, openEngine } from './engine.js';
 import { createRunLogger, type LogLevel } from './logger.js';
 import { initialRunnerState, type LoopOutcome, type RunnerState, trainLoop } from './loop.js';
 import { formatLearningRate, learningRateInfo } from './lr.js';
@@ -17,12 +16,13 @@ import { MetricsLog } from './metrics-log.js';
 import { createProgress, progressMode } from './progress.js';
 import { newMeta, type RunState, readMeta, readStatus, runPaths, writeMeta, writeStatus } from './rundir.js';
 import { StopSignal } from './signals.js';
+import { loadTrainingStack, openTrainingStack, type TrainingStack } from './stack.js';
 import { storageError } from './storage.js';
 import { TensorBoardWriter } from './tensorboard/writer.js';
 
 export interface ExecuteOptions {
   /** Inject an engine (tests); default: the real one. */
-  engine?: Engine;
+  stack?: TrainingStack;
   logLevel?: LogLevel;
   quiet?: boolean;
   progress?: Config['run']['progress'];
@@ -70,10 +70,10 @@ async function openSession(
   const store = new CheckpointStore(runPaths(dir).checkpoints, config.run.keep_checkpoints);
   const resumed = ctx.fresh ? undefined : loadLatestIntact<RunnerState>(store, logger, ctx.say);
   const checkpointFile = resumed?.file;
-  const engine = ctx.engine ?? (await loadEngine());
+  const engine = ctx.stack ?? (await loadTrainingStack());
   const old = readMeta(dir);
   const baseDir = old?.base_dir ?? path.dirname(ctx.configFile);
-  const { loader, trainer, backend } = await openEngine(engine, config, baseDir, logger);
+  const { loader, trainer, backend } = await openTrainingStack(engine, config, baseDir, logger);
   const session = { loader, trainer, store, backend, state: initialRunnerState() };
   try {
     const lr = learningRateInfo(config);

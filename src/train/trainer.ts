@@ -29,7 +29,7 @@ import { batchToTensors } from './input.js';
 import { Sgd } from './optimizer.js';
 import type { ClassMetrics, LayerAngle, Trainer, TrainerState } from './types.js';
 
-export interface EngineConfig {
+export interface TrainerConfig {
   model: ModelConfig;
   rule: RuleConfig;
   optimizer: OptimizerConfig;
@@ -54,7 +54,7 @@ class Accumulator {
   }
 }
 
-export class Engine implements Trainer {
+export class NetworkTrainer implements Trainer {
   readonly model: ResNet;
   readonly rule: LearningRule;
   readonly layers: FeedbackLayer[];
@@ -65,7 +65,7 @@ export class Engine implements Trainer {
   step = 0;
 
   constructor(
-    readonly cfg: EngineConfig,
+    readonly cfg: TrainerConfig,
     readonly info: DatasetInfo,
   ) {
     const numClasses = cfg.model.num_classes === 'auto' ? info.numClasses : cfg.model.num_classes;
@@ -280,11 +280,15 @@ function unprefixed(p: string, o: Record<string, number>): Record<string, number
   );
 }
 
-export async function createTrainer(cfg: EngineConfig, info: DatasetInfo, logger?: Logger): Promise<Trainer> {
-  const engine = new Engine(cfg, info);
+export async function createTrainer(
+  cfg: TrainerConfig,
+  info: DatasetInfo,
+  logger?: Logger,
+): Promise<Trainer> {
+  const trainer = new NetworkTrainer(cfg, info);
   logger?.info(
-    { arch: cfg.model.arch, rule: cfg.rule.name, params: engine.paramCount, layers: engine.layers.length },
+    { arch: cfg.model.arch, rule: cfg.rule.name, params: trainer.paramCount, layers: trainer.layers.length },
     'model built',
   );
-  return engine;
+  return trainer;
 }

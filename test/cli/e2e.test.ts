@@ -1,4 +1,4 @@
-/** `wtrain run` of the quickstart smoke variant, end to end with the real engine: every run-dir file parses. */
+/** `wtrain run` of the quickstart smoke variant, end to end with the real stack: every run-dir file parses. */
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -7,7 +7,7 @@ import { createLoader, dataConfigSchema } from '../../src/data/index.js';
 import { modelConfigSchema } from '../../src/models/config.js';
 import { ruleConfigSchema } from '../../src/rules/config.js';
 import { optimizerConfigSchema, trainConfigSchema } from '../../src/train/config.js';
-import { Engine } from '../../src/train/trainer.js';
+import { NetworkTrainer } from '../../src/train/trainer.js';
 import { useBackend } from '../helpers.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -22,7 +22,7 @@ async function meanAngles(rule: string): Promise<{ start: number; end: number; d
     workers: 0,
   });
   const loader = await createLoader(data, { seed: 1, batchSize: 32, baseDir: root });
-  const engine = new Engine(
+  const engine = new NetworkTrainer(
     {
       model: modelConfigSchema.parse({ arch: 'resnet20', width: 0.5 }),
       rule: ruleConfigSchema.parse({ name: rule }),
@@ -32,7 +32,7 @@ async function meanAngles(rule: string): Promise<{ start: number; end: number; d
     loader.info,
   );
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-  let first: Awaited<ReturnType<Engine['angles']>> | null = null;
+  let first: Awaited<ReturnType<NetworkTrainer['angles']>> | null = null;
   let probe = null;
   let steps = 0;
   for await (const batch of loader.epochBatches('train', 0)) {

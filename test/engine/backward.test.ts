@@ -4,8 +4,8 @@ import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core's node bundle registers no gradients; tfjs-layers does (test-only dependency).
 import '@tensorflow/tfjs-layers';
-import { ForwardContext } from '../../src/models/layers/types.js';
 import { softmaxCrossEntropy } from '../../src/backend/ops/softmax_cross_entropy.js';
+import { ForwardContext } from '../../src/models/layers/types.js';
 import { batchToTensors } from '../../src/train/input.js';
 import { fakeBatch, fakeInfo, maxAbsDiff, relErr, smallEngine, take, useBackend } from '../helpers.js';
 

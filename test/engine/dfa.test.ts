@@ -4,10 +4,10 @@ import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 // Registers tfjs's gradients for the autodiff reference (as test/engine/backward.test.ts does).
 import '@tensorflow/tfjs-layers';
+import { softmaxCrossEntropy } from '../../src/backend/ops/softmax_cross_entropy.js';
 import { FeedbackConv2d } from '../../src/models/layers/conv.js';
 import { FeedbackDense } from '../../src/models/layers/dense.js';
 import { type FeedbackLayer, ForwardContext, type Param } from '../../src/models/layers/types.js';
-import { softmaxCrossEntropy } from '../../src/backend/ops/softmax_cross_entropy.js';
 import { batchToTensors } from '../../src/train/input.js';
 import { fakeBatch, randomArray, relErr, ruleFor, smallEngine, take, useBackend } from '../helpers.js';
 

@@ -25,19 +25,19 @@ import { runPaths } from '../../src/runner/rundir.js';
 import { resumeRun, runFromConfig } from '../../src/runner/session.js';
 import { StorageError } from '../../src/runner/storage.js';
 import { EXIT, UserError } from '../../src/util/errors.js';
-import { fakeEngine } from './fake-engine.js';
+import { fakeStack } from './fake-stack.js';
 import { learningRecords, quietOpts, readLines, runFake, tempDir, writeConfig } from './helpers.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const status = (dir: string) => JSON.parse(readFileSync(runPaths(dir).status, 'utf8'));
 
 /** A fake engine that records whether a backend was chosen. */
-function watchedEngine(createLoader?: () => never) {
-  const engine = fakeEngine();
+function watchedStack(createLoader?: () => never) {
+  const engine = fakeStack();
   const seen = { backend: false };
   return {
     seen,
-    engine: {
+    stack: {
       ...engine,
       initBackend: async () => {
         seen.backend = true;
@@ -51,12 +51,12 @@ function watchedEngine(createLoader?: () => never) {
 describe('data mistakes', () => {
   it('a data path that does not exist: one located line, no run directory, no backend', async () => {
     const dir = tempDir();
-    const { engine, seen } = watchedEngine();
+    const { stack: engine, seen } = watchedStack();
     const config = path.join(dir, 'fake.yaml');
     writeFileSync(config, 'data:\n  source: imagefolder\n  path: ../no-imagenet-here\n');
     const runDir = path.join(dir, 'run');
     await assert.rejects(
-      runFromConfig({ configFile: config, runDir }, { ...quietOpts, engine }),
+      runFromConfig({ configFile: config, runDir }, { ...quietOpts, stack: engine }),
       (e: unknown) =>
         e instanceof ConfigError &&
         e.exitCode === EXIT.USAGE &&
@@ -72,12 +72,12 @@ describe('data mistakes', () => {
 
   it('data the loader refuses: the backend is not chosen and a new run leaves no folder', async () => {
     const dir = tempDir();
-    const { engine, seen } = watchedEngine(() => {
+    const { stack: engine, seen } = watchedStack(() => {
       throw new DataError("data.train.range: [0, 99999] goes past the split's 10000 samples");
     });
     const runDir = path.join(dir, 'run');
     await assert.rejects(
-      runFromConfig({ configFile: writeConfig(dir), runDir }, { ...quietOpts, engine }),
+      runFromConfig({ configFile: writeConfig(dir), runDir }, { ...quietOpts, stack: engine }),
       (e: unknown) => e instanceof DataError && /goes past/.test(e.message),
     );
     assert.equal(seen.backend, false);
@@ -90,7 +90,7 @@ describe('data mistakes', () => {
     const ckpts = path.join(r.runDir, 'checkpoints');
     for (const f of readdirSync(ckpts)) truncateSync(path.join(ckpts, f), 100);
     await assert.rejects(
-      resumeRun(r.runDir, { sets: ['train.epochs=4'] }, { ...quietOpts, engine: fakeEngine() }),
+      resumeRun(r.runDir, { sets: ['train.epochs=4'] }, { ...quietOpts, stack: fakeStack() }),
       (e: unknown) =>
         e instanceof UserError && e.exitCode === EXIT.USAGE && /no intact checkpoint/.test(e.message),
     );
@@ -110,15 +110,15 @@ describe('wtrain eval', () => {
     writeFileSync(file, readFileSync(file, 'utf8').replace(/schedule:\n( {2}.*\n)+/, '')); // default decays
     const r = await runFromConfig(
       { configFile: file, runDir: path.join(dir, 'run') },
-      { ...quietOpts, engine: fakeEngine() },
+      { ...quietOpts, stack: fakeStack() },
     );
     const saved = readFileSync(runPaths(r.runDir).config, 'utf8');
     assert.match(saved, /decay_epochs:\n\s+- 32/);
-    const e = await evaluateRun(r.runDir, { checkpoint: 'last', engine: fakeEngine() });
+    const e = await evaluateRun(r.runDir, { checkpoint: 'last', stack: fakeStack() });
     assert.ok(e.metrics.samples > 0);
     writeFileSync(runPaths(r.runDir).config, saved.replace(/path: null/, 'path: /no/such/mnist'));
     await assert.rejects(
-      evaluateRun(r.runDir, { checkpoint: 'last', engine: fakeEngine() }),
+      evaluateRun(r.runDir, { checkpoint: 'last', stack: fakeStack() }),
       (err: unknown) =>
         err instanceof ConfigError &&
         /run\/config\.yaml:\d+:\d+ data\.path: \/no\/such\/mnist does not exist/.test(err.message),
@@ -152,7 +152,7 @@ describe('a full disk', () => {
     const left = readdirSync(runPaths(runDir).checkpoints).sort();
     assert.deepEqual(left, ['best.wtc', 'ckpt-000000004.wtc', 'ckpt-000000005.wtc'], 'no temp file left');
     for (const f of left) readCheckpointFile(path.join(runPaths(runDir).checkpoints, f)); // CRCs hold
-    const r2 = await resumeRun(runDir, {}, { ...quietOpts, engine: fakeEngine() });
+    const r2 = await resumeRun(runDir, {}, { ...quietOpts, stack: fakeStack() });
     assert.equal(r2.exitCode, EXIT.OK);
     assert.deepEqual(
       learningRecords(runPaths(runDir).metrics),
@@ -180,14 +180,14 @@ describe('a second Ctrl-C', () => {
     const script = `
       import path from 'node:path';
       import { runFromConfig } from './src/runner/session.ts';
-      import { fakeEngine } from './test/runner/fake-engine.ts';
+      import { fakeStack } from './test/runner/fake-stack.ts';
       import { quietOpts, writeConfig } from './test/runner/helpers.ts';
       const dir = ${JSON.stringify(dir)};
-      const engine = fakeEngine({ onStep: (s) => {
+      const engine = fakeStack({ onStep: (s) => {
         if (s === 6) { process.kill(process.pid, 'SIGINT'); process.kill(process.pid, 'SIGINT'); }
       } });
       await runFromConfig({ configFile: writeConfig(dir), runDir: path.join(dir, 'run') },
-        { ...quietOpts, engine, signals: true });
+        { ...quietOpts, stack: engine, signals: true });
     `;
     const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
       cwd: ROOT,

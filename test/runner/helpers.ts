@@ -4,13 +4,13 @@ import path from 'node:path';
 import { TIMING_FIELDS } from '../../src/runner/metrics-log.js';
 import { runFromConfig } from '../../src/runner/session.js';
 import type { StopSignal } from '../../src/runner/signals.js';
-import { fakeEngine } from './fake-engine.js';
+import { fakeStack } from './fake-stack.js';
 
 export function tempDir(prefix = 'wtrain-run-'): string {
   return mkdtempSync(path.join(tmpdir(), prefix));
 }
 
-/** A small config for the fake engine: 5 batches/epoch, 3 epochs, checkpoints every 4 batches. */
+/** A small config for the fake stack: 5 batches/epoch, 3 epochs, checkpoints every 4 batches. */
 export function writeConfig(dir: string, extra = ''): string {
   const file = path.join(dir, 'fake.yaml');
   writeFileSync(
@@ -60,12 +60,12 @@ export const quietOpts = { quiet: true, progress: 'none' as const, report: false
 /** `writeConfig(dir)` run into `dir/run` on a fake engine. */
 export async function runFake(
   dir: string,
-  engine = fakeEngine(),
+  engine = fakeStack(),
   extra: Partial<Parameters<typeof runFromConfig>[0]> = {},
   signals?: StopSignal,
 ) {
   return runFromConfig(
     { configFile: writeConfig(dir), runDir: path.join(dir, 'run'), ...extra },
-    { ...quietOpts, engine, signals },
+    { ...quietOpts, stack: engine, signals },
   );
 }

@@ -11,11 +11,11 @@ import { runPaths } from '../../src/runner/rundir.js';
 import { resumeRun } from '../../src/runner/session.js';
 import { StopSignal } from '../../src/runner/signals.js';
 import { EXIT } from '../../src/util/errors.js';
-import { fakeEngine } from './fake-engine.js';
+import { fakeStack } from './fake-stack.js';
 import { learningRecords, quietOpts, readLines, runFake, tempDir } from './helpers.js';
 
 const cadence = (every: number) =>
-  runFake(tempDir(), fakeEngine(), { sets: [`run.checkpoint_every=${every}`] });
+  runFake(tempDir(), fakeStack(), { sets: [`run.checkpoint_every=${every}`] });
 
 describe('train metrics', () => {
   it('are the same whatever the checkpoint cadence', async () => {
@@ -32,9 +32,9 @@ describe('train metrics', () => {
     const dir = tempDir();
     const stop = new StopSignal();
     // log_every 2: the stop after step 7 splits the interval of steps 7-8.
-    const r1 = await runFake(dir, fakeEngine({ onStep: (s) => s === 7 && stop.request('SIGINT') }), {}, stop);
+    const r1 = await runFake(dir, fakeStack({ onStep: (s) => s === 7 && stop.request('SIGINT') }), {}, stop);
     assert.equal(r1.exitCode, EXIT.INTERRUPTED);
-    const r2 = await resumeRun(path.join(dir, 'run'), {}, { ...quietOpts, engine: fakeEngine() });
+    const r2 = await resumeRun(path.join(dir, 'run'), {}, { ...quietOpts, stack: fakeStack() });
     assert.equal(r2.exitCode, EXIT.OK);
     const [a, b] = [runPaths(whole.runDir), runPaths(r2.runDir)];
     assert.deepEqual(learningRecords(b.metrics), learningRecords(a.metrics));

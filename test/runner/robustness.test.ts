@@ -10,7 +10,7 @@ import { ensureRunDir, pidAlive, runPaths } from '../../src/runner/rundir.js';
 import { resumeRun, runFromConfig } from '../../src/runner/session.js';
 import { StopSignal } from '../../src/runner/signals.js';
 import { EXIT, UserError } from '../../src/util/errors.js';
-import { fakeEngine } from './fake-engine.js';
+import { fakeStack } from './fake-stack.js';
 import { learningRecords, quietOpts, readLines, tempDir, writeConfig } from './helpers.js';
 
 const refused = (re: RegExp) => (e: unknown) => e instanceof UserError && re.test(e.message);
@@ -93,25 +93,28 @@ describe('run lock', () => {
     const root = tempDir();
     const runDir = path.join(root, 'run');
     const stop = new StopSignal();
-    const engine = fakeEngine({ onStep: (s) => s === 4 && stop.request() });
-    await runFromConfig({ configFile: writeConfig(root), runDir }, { ...quietOpts, engine, signals: stop });
+    const engine = fakeStack({ onStep: (s) => s === 4 && stop.request() });
+    await runFromConfig(
+      { configFile: writeConfig(root), runDir },
+      { ...quietOpts, stack: engine, signals: stop },
+    );
     const lock = acquireRunLock(runDir); // "another process": this one
     try {
       await assert.rejects(
-        resumeRun(runDir, {}, { ...quietOpts, engine: fakeEngine() }),
+        resumeRun(runDir, {}, { ...quietOpts, stack: fakeStack() }),
         refused(/is running/),
       );
       await assert.rejects(
         runFromConfig(
           { configFile: writeConfig(root), runDir, resume: 'auto' },
-          { ...quietOpts, engine: fakeEngine() },
+          { ...quietOpts, stack: fakeStack() },
         ),
         refused(/is running/),
       );
     } finally {
       lock.release();
     }
-    const r = await resumeRun(runDir, {}, { ...quietOpts, engine: fakeEngine() });
+    const r = await resumeRun(runDir, {}, { ...quietOpts, stack: fakeStack() });
     assert.equal(r.exitCode, EXIT.OK);
     assert.ok(!existsSync(runPaths(runDir).lock), 'released at the end');
   });
@@ -121,9 +124,9 @@ describe('run lock', () => {
 async function crashedRun(step: number): Promise<string> {
   const root = tempDir();
   const runDir = path.join(root, 'run');
-  const crash = fakeEngine({ onStep: (s) => s === step && crashNow() });
+  const crash = fakeStack({ onStep: (s) => s === step && crashNow() });
   await assert.rejects(
-    runFromConfig({ configFile: writeConfig(root), runDir }, { ...quietOpts, engine: crash }),
+    runFromConfig({ configFile: writeConfig(root), runDir }, { ...quietOpts, stack: crash }),
   );
   return runDir;
 }
@@ -137,7 +140,7 @@ describe('damaged and finished runs', () => {
     const a = tempDir();
     const ra = await runFromConfig(
       { configFile: writeConfig(a), runDir: path.join(a, 'run') },
-      { ...quietOpts, engine: fakeEngine() },
+      { ...quietOpts, stack: fakeStack() },
     );
     const runDir = await crashedRun(14);
     const latest = path.join(runPaths(runDir).checkpoints, 'ckpt-000000012.wtc');
@@ -146,7 +149,7 @@ describe('damaged and finished runs', () => {
     writeFileSync(latest, bytes);
     const before = JSON.parse(readFileSync(runPaths(runDir).status, 'utf8'));
     const said: string[] = [];
-    const rb = await resumeRun(runDir, {}, { ...quietOpts, engine: fakeEngine(), say: (l) => said.push(l) });
+    const rb = await resumeRun(runDir, {}, { ...quietOpts, stack: fakeStack(), say: (l) => said.push(l) });
     assert.equal(rb.exitCode, EXIT.OK);
     assert.match(
       said.join('\n'),
@@ -164,7 +167,7 @@ describe('damaged and finished runs', () => {
     assert.ok(ckpts.length >= 2, ckpts.join());
     for (const f of ckpts) writeFileSync(path.join(runPaths(runDir).checkpoints, f), 'not a checkpoint');
     await assert.rejects(
-      resumeRun(runDir, {}, { ...quietOpts, engine: fakeEngine() }),
+      resumeRun(runDir, {}, { ...quietOpts, stack: fakeStack() }),
       (e: unknown) =>
         e instanceof UserError &&
         e.exitCode === EXIT.USAGE &&
@@ -184,23 +187,23 @@ describe('damaged and finished runs', () => {
     const root = tempDir();
     const runDir = path.join(root, 'run');
     const seen: number[] = [];
-    const engine = fakeEngine({
+    const engine = fakeStack({
       onStep: (s) => {
         if (s === 6) seen.push(JSON.parse(readFileSync(runPaths(runDir).status, 'utf8')).step);
       },
     });
-    await runFromConfig({ configFile: writeConfig(root), runDir }, { ...quietOpts, engine });
+    await runFromConfig({ configFile: writeConfig(root), runDir }, { ...quietOpts, stack: engine });
     assert.deepEqual(seen, [5]); // the checkpoint at the end of epoch 1 (step 5), before step 6
   });
 
   it('a finished run forced with changed fields is left as it was: nothing trains, config.yaml unchanged', async () => {
     const root = tempDir();
     const runDir = path.join(root, 'run');
-    await runFromConfig({ configFile: writeConfig(root), runDir }, { ...quietOpts, engine: fakeEngine() });
+    await runFromConfig({ configFile: writeConfig(root), runDir }, { ...quietOpts, stack: fakeStack() });
     const config = readFileSync(runPaths(runDir).config, 'utf8');
     const rows = readLines(runPaths(runDir).metrics).length;
     const said: string[] = [];
-    const opts = { ...quietOpts, engine: fakeEngine(), say: (l: string) => said.push(l) };
+    const opts = { ...quietOpts, stack: fakeStack(), say: (l: string) => said.push(l) };
     const r1 = await resumeRun(runDir, { sets: ['optimizer.lr=0.05'], force: true }, opts);
     const r2 = await runFromConfig(
       { configFile: writeConfig(root), runDir, resume: 'auto', sets: ['optimizer.lr=0.05'], force: true },
@@ -218,7 +221,7 @@ describe('damaged and finished runs', () => {
     // 1 mirror-only epoch (5 batches), then NaN from step 3 (batch 8), seen at the log step 4.
     await runFromConfig(
       { configFile: writeConfig(root), runDir: path.join(root, 'run') },
-      { ...quietOpts, engine: fakeEngine({ warmupEpochs: 1, nanAtStep: 3 }), say: (l) => said.push(l) },
+      { ...quietOpts, stack: fakeStack({ warmupEpochs: 1, nanAtStep: 3 }), say: (l) => said.push(l) },
     );
     assert.match(said.join('\n'), /non-finite loss at step 3 \(epoch 1\.60\)/);
   });
@@ -227,7 +230,7 @@ describe('damaged and finished runs', () => {
     const root = tempDir();
     const short = await runFromConfig(
       { configFile: writeConfig(root), runDir: path.join(root, 'short') },
-      { ...quietOpts, engine: fakeEngine({ trainYields: 3, valBatches: 0, listingSkips: 7 }) },
+      { ...quietOpts, stack: fakeStack({ trainYields: 3, valBatches: 0, listingSkips: 7 }) },
     );
     assert.equal(short.exitCode, EXIT.OK);
     const epochs = readLines(runPaths(short.runDir).metrics).filter((r) => r.kind === 'epoch');
@@ -245,12 +248,12 @@ describe('damaged and finished runs', () => {
     await assert.rejects(
       runFromConfig(
         { configFile: writeConfig(root), runDir: path.join(root, 'none') },
-        { ...quietOpts, engine: fakeEngine({ trainYields: 0 }) },
+        { ...quietOpts, stack: fakeStack({ trainYields: 0 }) },
       ),
       refused(/the train split yields no readable batch/),
     );
     await assert.rejects(
-      evaluateRun(short.runDir, { checkpoint: 'last', engine: fakeEngine({ valBatches: 0 }) }),
+      evaluateRun(short.runDir, { checkpoint: 'last', stack: fakeStack({ valBatches: 0 }) }),
       refused(/the val split yielded no readable sample to evaluate/),
     );
   });
@@ -260,7 +263,7 @@ describe('damaged and finished runs', () => {
     const a = tempDir();
     const whole = await runFromConfig(
       { configFile: writeConfig(a), runDir: path.join(a, 'run') },
-      { ...quietOpts, engine: fakeEngine(gaps) },
+      { ...quietOpts, stack: fakeStack(gaps) },
     );
     const epochs = readLines(runPaths(whole.runDir).metrics).filter((r) => r.kind === 'epoch');
     assert.deepEqual(
@@ -276,11 +279,11 @@ describe('damaged and finished runs', () => {
     assert.match(events, /the train split ended 1 batches before the end of epoch 0/); // batch 4, the last
     const b = tempDir();
     const runDir = path.join(b, 'run');
-    const crash = fakeEngine({ ...gaps, onStep: (s) => s === 5 && crashNow() });
+    const crash = fakeStack({ ...gaps, onStep: (s) => s === 5 && crashNow() });
     await assert.rejects(
-      runFromConfig({ configFile: writeConfig(b), runDir }, { ...quietOpts, engine: crash }),
+      runFromConfig({ configFile: writeConfig(b), runDir }, { ...quietOpts, stack: crash }),
     );
-    await resumeRun(runDir, {}, { ...quietOpts, engine: fakeEngine(gaps) });
+    await resumeRun(runDir, {}, { ...quietOpts, stack: fakeStack(gaps) });
     assert.deepEqual(
       learningRecords(runPaths(runDir).metrics),
       learningRecords(runPaths(whole.runDir).metrics),

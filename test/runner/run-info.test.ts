@@ -15,12 +15,12 @@ import { ConsoleStream } from '../../src/runner/logger.js';
 import { counting, createProgress } from '../../src/runner/progress.js';
 import { runPaths } from '../../src/runner/rundir.js';
 import { resumeRun } from '../../src/runner/session.js';
-import { fakeEngine } from './fake-engine.js';
+import { fakeStack } from './fake-stack.js';
 import { quietOpts, readLines, runFake, tempDir } from './helpers.js';
 
 describe('learning rate', () => {
   it('lr: auto stays in config.yaml; meta.json and the log say what it came to', async () => {
-    const r = await runFake(tempDir(), fakeEngine(), { sets: ['optimizer.lr=auto', 'train.epochs=2'] });
+    const r = await runFake(tempDir(), fakeStack(), { sets: ['optimizer.lr=auto', 'train.epochs=2'] });
     const p = runPaths(r.runDir);
     assert.equal(parseYaml(readFileSync(p.config, 'utf8')).optimizer.lr, 'auto');
     const lr = { peak: (0.1 * 4) / 256, source: 'auto', batch_size: 4, per_256_images: 0.1 };
@@ -31,12 +31,12 @@ describe('learning rate', () => {
       'starting: peak lr 0.0015625 (optimizer.lr auto: 0.1 per 256 images, at batch 4)',
     );
     assert.deepEqual(start.learning_rate, lr);
-    await resumeRun(r.runDir, { sets: ['train.epochs=3'] }, { ...quietOpts, engine: fakeEngine() });
+    await resumeRun(r.runDir, { sets: ['train.epochs=3'] }, { ...quietOpts, stack: fakeStack() });
     assert.deepEqual(JSON.parse(readFileSync(p.meta, 'utf8')).resumes[0].learning_rate, lr);
   });
 
   it('a number is recorded as the config gave it', async () => {
-    const r = await runFake(tempDir(), fakeEngine(), { sets: ['train.epochs=2'] });
+    const r = await runFake(tempDir(), fakeStack(), { sets: ['train.epochs=2'] });
     const meta = JSON.parse(readFileSync(runPaths(r.runDir).meta, 'utf8'));
     assert.deepEqual(meta.learning_rate, { peak: 0.5, source: 'config', batch_size: 4 });
   });

@@ -1,4 +1,4 @@
-/** The runner end to end on a fake engine: run-dir files, resume equality, signals, NaN, refusals. */
+/** The runner end to end on a fake stack: run-dir files, resume equality, signals, NaN, refusals. */
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -10,7 +10,7 @@ import { resumeRun, runFromConfig } from '../../src/runner/session.js';
 import { StopSignal } from '../../src/runner/signals.js';
 import { readEventFile } from '../../src/runner/tensorboard/writer.js';
 import { EXIT, UserError } from '../../src/util/errors.js';
-import { fakeEngine } from './fake-engine.js';
+import { fakeStack } from './fake-stack.js';
 import { learningRecords, quietOpts, readLines, runFake as run, tempDir, writeConfig } from './helpers.js';
 
 describe('run directory', () => {
@@ -79,7 +79,7 @@ describe('run directory', () => {
       run(dir),
       (e: unknown) => e instanceof UserError && /already exists \(done\)/.test(e.message),
     );
-    const again = await run(dir, fakeEngine(), { resume: 'auto' });
+    const again = await run(dir, fakeStack(), { resume: 'auto' });
     assert.equal(again.outcome, 'skipped');
   });
 });
@@ -89,14 +89,14 @@ describe('resume', () => {
     const a = tempDir();
     const ra = await run(a);
     const b = tempDir();
-    const crash = fakeEngine({
+    const crash = fakeStack({
       onStep: (s) => {
         if (s === 14) throw new Error('simulated crash');
       },
     });
     await assert.rejects(run(b, crash), /simulated crash/);
     assert.equal(JSON.parse(readFileSync(runPaths(path.join(b, 'run')).status, 'utf8')).status, 'failed');
-    const rb = await resumeRun(path.join(b, 'run'), {}, { ...quietOpts, engine: fakeEngine() });
+    const rb = await resumeRun(path.join(b, 'run'), {}, { ...quietOpts, stack: fakeStack() });
     assert.equal(rb.exitCode, EXIT.OK);
     const pa = runPaths(ra.runDir);
     const pb = runPaths(rb.runDir);
@@ -112,14 +112,14 @@ describe('resume', () => {
     const ra = await run(a);
     const b = tempDir();
     const stop = new StopSignal();
-    const r1 = await run(b, fakeEngine({ onStep: (s) => s === 8 && stop.request('SIGTERM') }), {}, stop);
+    const r1 = await run(b, fakeStack({ onStep: (s) => s === 8 && stop.request('SIGTERM') }), {}, stop);
     assert.equal(r1.exitCode, EXIT.INTERRUPTED);
     const status = JSON.parse(readFileSync(runPaths(r1.runDir).status, 'utf8'));
     assert.equal(status.status, 'interrupted');
     assert.equal(status.step, 8);
     const r2 = await runFromConfig(
       { configFile: writeConfig(b), runDir: r1.runDir, resume: 'auto' },
-      { ...quietOpts, engine: fakeEngine() },
+      { ...quietOpts, stack: fakeStack() },
     );
     assert.equal(r2.exitCode, EXIT.OK);
     assert.deepEqual(
@@ -133,10 +133,10 @@ describe('resume', () => {
     const ra = await run(a);
     const b = tempDir();
     const stop = new StopSignal();
-    const r1 = await run(b, fakeEngine({ onStep: (s) => s === 5 && stop.request() }), {}, stop);
+    const r1 = await run(b, fakeStack({ onStep: (s) => s === 5 && stop.request() }), {}, stop);
     assert.equal(r1.exitCode, EXIT.INTERRUPTED);
     assert.equal(readLines(runPaths(r1.runDir).metrics).filter((x) => x.kind === 'epoch').length, 0);
-    const r2 = await resumeRun(r1.runDir, {}, { ...quietOpts, engine: fakeEngine() });
+    const r2 = await resumeRun(r1.runDir, {}, { ...quietOpts, stack: fakeStack() });
     assert.equal(r2.exitCode, EXIT.OK);
     assert.deepEqual(
       learningRecords(runPaths(r2.runDir).metrics),
@@ -147,10 +147,10 @@ describe('resume', () => {
   it('a stop between log intervals resumes to the same number of steps', async () => {
     const b = tempDir();
     const stop = new StopSignal();
-    const r1 = await run(b, fakeEngine({ onStep: (s) => s === 7 && stop.request('SIGINT') }), {}, stop);
+    const r1 = await run(b, fakeStack({ onStep: (s) => s === 7 && stop.request('SIGINT') }), {}, stop);
     assert.equal(r1.exitCode, EXIT.INTERRUPTED);
     assert.ok(existsSync(path.join(runPaths(r1.runDir).checkpoints, 'ckpt-000000007.wtc')));
-    const r2 = await resumeRun(r1.runDir, {}, { ...quietOpts, engine: fakeEngine() });
+    const r2 = await resumeRun(r1.runDir, {}, { ...quietOpts, stack: fakeStack() });
     assert.equal(r2.exitCode, EXIT.OK);
     const last = readLines(runPaths(r2.runDir).metrics).at(-1);
     assert.equal(last.step, 15);
@@ -160,12 +160,12 @@ describe('resume', () => {
   it('refuses changed training-relevant fields unless forced; allows safe ones', async () => {
     const dir = tempDir();
     const stop = new StopSignal();
-    const r1 = await run(dir, fakeEngine({ onStep: (s) => s === 4 && stop.request() }), {}, stop);
+    const r1 = await run(dir, fakeStack({ onStep: (s) => s === 4 && stop.request() }), {}, stop);
     await assert.rejects(
       resumeRun(
         r1.runDir,
         { sets: ['optimizer.lr=0.1', 'train.seed=3'] },
-        { ...quietOpts, engine: fakeEngine() },
+        { ...quietOpts, stack: fakeStack() },
       ),
       (e: unknown) =>
         e instanceof UserError &&
@@ -173,17 +173,13 @@ describe('resume', () => {
         /optimizer\.lr: 0\.5 -> 0\.1/.test(e.message) &&
         /train\.seed: 0 -> 3/.test(e.message),
     );
-    const r2 = await resumeRun(
-      r1.runDir,
-      { sets: ['train.epochs=4'] },
-      { ...quietOpts, engine: fakeEngine() },
-    );
+    const r2 = await resumeRun(r1.runDir, { sets: ['train.epochs=4'] }, { ...quietOpts, stack: fakeStack() });
     assert.equal(r2.exitCode, EXIT.OK);
     assert.equal(readLines(runPaths(r2.runDir).metrics).filter((x) => x.kind === 'epoch').length, 4);
     const forced = await resumeRun(
       r1.runDir,
       { sets: ['optimizer.lr=0.1', 'train.epochs=5'], force: true },
-      { ...quietOpts, engine: fakeEngine() },
+      { ...quietOpts, stack: fakeStack() },
     );
     assert.equal(forced.exitCode, EXIT.OK);
   });
@@ -195,7 +191,7 @@ describe('stops', () => {
     const said: string[] = [];
     const r = await runFromConfig(
       { configFile: writeConfig(dir), runDir: path.join(dir, 'run') },
-      { ...quietOpts, engine: fakeEngine({ nanAtStep: 6 }), say: (l) => said.push(l) },
+      { ...quietOpts, stack: fakeStack({ nanAtStep: 6 }), say: (l) => said.push(l) },
     );
     assert.equal(r.exitCode, EXIT.NAN);
     assert.ok(
@@ -214,7 +210,7 @@ describe('stops', () => {
     try {
       await runFromConfig(
         { configFile: writeConfig(dir), runDir: path.join(dir, 'run') },
-        { ...quietOpts, engine: fakeEngine({ deviceErrorAtStep: 6 }) },
+        { ...quietOpts, stack: fakeStack({ deviceErrorAtStep: 6 }) },
       );
     } catch (e) {
       error = e;
@@ -228,7 +224,7 @@ describe('stops', () => {
 
   it('mirror-only warm-up epochs come first, then the warm-up of the learning rate', async () => {
     const dir = tempDir();
-    const r = await run(dir, fakeEngine({ warmupEpochs: 1 }));
+    const r = await run(dir, fakeStack({ warmupEpochs: 1 }));
     assert.equal(r.exitCode, EXIT.OK);
     const recs = readLines(runPaths(r.runDir).metrics);
     const mirror = recs.filter((x) => x.phase === 'mirror');

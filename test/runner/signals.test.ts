@@ -7,17 +7,17 @@ import { describe, it } from 'node:test';
 import { runPaths } from '../../src/runner/rundir.js';
 import { runFromConfig } from '../../src/runner/session.js';
 import { EXIT } from '../../src/util/errors.js';
-import { fakeEngine } from './fake-engine.js';
+import { fakeStack } from './fake-stack.js';
 import { quietOpts, tempDir, writeConfig } from './helpers.js';
 
 describe('signals', () => {
   for (const sig of ['SIGTERM', 'SIGINT'] as const) {
     it(`${sig}: the step finishes, a checkpoint is written, exit ${EXIT.INTERRUPTED}`, async () => {
       const dir = tempDir();
-      const engine = fakeEngine({ onStep: (s) => s === 6 && process.kill(process.pid, sig) });
+      const engine = fakeStack({ onStep: (s) => s === 6 && process.kill(process.pid, sig) });
       const r = await runFromConfig(
         { configFile: writeConfig(dir), runDir: path.join(dir, 'run') },
-        { ...quietOpts, engine, signals: true },
+        { ...quietOpts, stack: engine, signals: true },
       );
       assert.equal(r.exitCode, EXIT.INTERRUPTED);
       const status = JSON.parse(readFileSync(runPaths(r.runDir).status, 'utf8'));

@@ -13,7 +13,7 @@ import protobuf from 'protobufjs';
 import { runFromConfig } from '../../src/runner/session.js';
 import { readRecords } from '../../src/runner/tensorboard/tfrecord.js';
 import { TensorBoardWriter } from '../../src/runner/tensorboard/writer.js';
-import { fakeEngine } from './fake-engine.js';
+import { fakeStack } from './fake-stack.js';
 import { quietOpts, tempDir, writeConfig } from './helpers.js';
 
 /**
@@ -228,14 +228,14 @@ describe('TensorBoard after a crash and a resume (fake engine, 5 batches an epoc
         runDir: path.join(root, runDir),
         resume,
       });
-      await runFromConfig(request('a'), { ...quietOpts, engine: fakeEngine() });
-      const crash = fakeEngine({
+      await runFromConfig(request('a'), { ...quietOpts, stack: fakeStack() });
+      const crash = fakeStack({
         onStep: (s) => {
           if (s === c.crashAt) throw new Error('simulated crash');
         },
       });
-      await assert.rejects(runFromConfig(request('b'), { ...quietOpts, engine: crash }), /simulated crash/);
-      await runFromConfig(request('b', 'auto'), { ...quietOpts, engine: fakeEngine() });
+      await assert.rejects(runFromConfig(request('b'), { ...quietOpts, stack: crash }), /simulated crash/);
+      await runFromConfig(request('b', 'auto'), { ...quietOpts, stack: fakeStack() });
       for (const view of [pythonView, rustView]) {
         const unbroken = learning(view(path.join(root, 'a')));
         assert.ok(Object.keys(unbroken).length > 10);

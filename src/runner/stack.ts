@@ -8,7 +8,7 @@ import type { Config } from '../config/schema.js';
 import type { BatchLoader, DatasetInfo } from '../data/types.js';
 import type { Trainer } from '../train/types.js';
 
-export interface Engine {
+export interface TrainingStack {
   initBackend(cfg: Config['backend'], logger?: pino.Logger): Promise<{ name: string; reason: string }>;
   createLoader(
     cfg: Config['data'],
@@ -21,23 +21,23 @@ export interface Engine {
   ): Promise<Trainer>;
 }
 
-export class EngineMissingError extends Error {}
+export class StackMissingError extends Error {}
 
-/** Import one part; a missing module (not one of its dependencies) becomes an EngineMissingError. */
+/** Import one part; a missing module (not one of its dependencies) becomes an StackMissingError. */
 async function importPart<T>(load: () => Promise<T>, file: string, what: string): Promise<T> {
   try {
     return await load();
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'ERR_MODULE_NOT_FOUND' && e.message.includes(file)) {
-      throw new EngineMissingError(`${what} is not available in this build (${file} is missing)`);
+      throw new StackMissingError(`${what} is not available in this build (${file} is missing)`);
     }
     throw err;
   }
 }
 
-/** The real engine: src/backend, src/data and src/train (literal imports, so bundlers include them). */
-export async function loadEngine(): Promise<Engine> {
+/** The real stack: src/backend, src/data and src/train (literal imports, so bundlers include them). */
+export async function loadTrainingStack(): Promise<TrainingStack> {
   const [backend, data, trainer] = await Promise.all([
     importPart(() => import('../backend/index.js'), 'backend/index', 'backend setup'),
     importPart(() => import('../data/index.js'), 'data/index', 'the data layer'),
@@ -55,21 +55,21 @@ export async function loadEngine(): Promise<Engine> {
  * mistake in the data is reported before any backend is chosen (whose diagnosis can run
  * to many lines). Relative data paths are resolved from `baseDir`.
  */
-export async function openEngine(
-  engine: Engine,
+export async function openTrainingStack(
+  stack: TrainingStack,
   config: Config,
   baseDir: string,
   logger: pino.Logger,
 ): Promise<{ loader: BatchLoader; trainer: Trainer; backend: { name: string; reason: string } }> {
-  const loader = await engine.createLoader(config.data, {
+  const loader = await stack.createLoader(config.data, {
     seed: config.train.seed,
     batchSize: config.train.batch_size,
     baseDir,
     logger,
   });
   try {
-    const backend = await engine.initBackend(config.backend, logger);
-    return { loader, trainer: await engine.createTrainer(config, loader.info, logger), backend };
+    const backend = await stack.initBackend(config.backend, logger);
+    return { loader, trainer: await stack.createTrainer(config, loader.info, logger), backend };
   } catch (err) {
     await loader.close();
     throw err;

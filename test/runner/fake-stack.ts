@@ -6,7 +6,7 @@
 import '../../src/backend/cpu.js';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Batch, BatchLoader, DatasetInfo, Split } from '../../src/data/types.js';
-import type { Engine } from '../../src/runner/engine.js';
+import type { TrainingStack } from '../../src/runner/stack.js';
 import type { ClassMetrics, LayerAngle, Trainer, TrainerState } from '../../src/train/types.js';
 
 export interface FakeOptions {
@@ -199,7 +199,9 @@ export class FakeTrainer implements Trainer {
   dispose(): void {}
 }
 
-export function fakeEngine(o: FakeOptions = {}): Engine & { trainers: FakeTrainer[]; loaders: FakeLoader[] } {
+export function fakeStack(
+  o: FakeOptions = {},
+): TrainingStack & { trainers: FakeTrainer[]; loaders: FakeLoader[] } {
   const trainers: FakeTrainer[] = [];
   const loaders: FakeLoader[] = [];
   return {
