@@ -7,80 +7,100 @@ type Spec = Record<string, unknown>;
 
 const RULE_ORDER = RULES.map((r) => r.label);
 
-/** A run's top-1 error curve in %: val where it was evaluated, else train. */
-function errorCurve(run: RunData, split: 'val' | 'train'): { epoch: number; top1: number }[] {
-  return run.epochs
-    .map((r) => ({ epoch: r.epoch, top1: split === 'val' ? r.val_top1 : r.train_top1 }))
-    .filter((r): r is { epoch: number; top1: number } => r.top1 !== null)
-    .map((r) => ({ ...r, top1: 100 * r.top1 }));
+type Split = 'train' | 'val';
+interface ErrorPoint {
+  split: Split;
+  metric: string;
+  epoch: number;
+  error: number;
 }
 
-const hasVal = (run: RunData) => run.epochs.some((r) => r.val_top1 !== null);
-
-const AXES = {
-  x: { field: 'epoch', type: 'quantitative', title: 'epoch' },
-  color: { field: 'run', type: 'nominal', title: 'rule', sort: RULE_ORDER },
-};
-const Y_TITLE = 'top-1 error (%)';
+const METRICS = [
+  { name: 'top-1 error', train: 'train_top1', val: 'val_top1' },
+  { name: 'top-5 error', train: 'train_top5', val: 'val_top5' },
+] as const;
 
 /**
- * Figure 3: top-1 error (val; train where a run has no evaluation) vs epoch, one line per
- * run; or, when some setting was run under several seeds (`groups`), one line per setting
- * at the mean over its seeds with a min–max band, over the epochs every seed reached.
+ * A run's error curves in %, as the paper's Figure 3 draws them: top-1 and top-5, on the
+ * train split (the means over each epoch's batches) and on the val split (where evaluated).
+ */
+function errorCurves(run: RunData): ErrorPoint[] {
+  return run.epochs.flatMap((r) =>
+    METRICS.flatMap((m) =>
+      (['train', 'val'] as const).flatMap((split) => {
+        const x = r[m[split]];
+        return x === null || x === undefined
+          ? []
+          : [{ split, metric: m.name, epoch: r.epoch, error: 100 * x }];
+      }),
+    ),
+  );
+}
+
+const pointKey = (p: ErrorPoint) => `${p.split}|${p.metric}|${p.epoch.toFixed(6)}`;
+
+const COLOR = {
+  field: 'run',
+  type: 'nominal',
+  title: 'rule',
+  sort: RULE_ORDER,
+  legend: { labelLimit: 320, symbolOpacity: 1 },
+};
+const X = { field: 'epoch', type: 'quantitative', title: 'epoch' };
+const Y_TITLE = 'error (%)';
+const LINE = {
+  mark: { type: 'line' },
+  encoding: {
+    x: X,
+    y: { field: 'error', type: 'quantitative', title: Y_TITLE, scale: { zero: false } },
+    color: COLOR,
+    strokeDash: {
+      field: 'split',
+      type: 'nominal',
+      title: 'split',
+      sort: ['val', 'train'],
+      legend: { symbolStrokeColor: '#444', symbolSize: 400 },
+    },
+  },
+};
+
+/**
+ * Figure 3: top-1 and top-5 error (a panel each) vs epoch, train (dashed) and val
+ * (solid), one colour per run; or, when some setting was run under several seeds
+ * (`groups`), one colour per setting at the mean over its seeds with a min–max band,
+ * over the epochs every seed reached.
  */
 export function figure3(runs: RunData[], labels: string[], groups?: SeedGroup[]): Spec {
-  const base = { $schema: 'https://vega.github.io/schema/vega-lite/v5.json', width: 520, height: 320 };
-  if (!groups?.some((g) => g.members.length > 1)) {
-    const values = runs.flatMap((run, i) => {
-      const split = hasVal(run) ? 'val' : 'train';
-      return errorCurve(run, split).map((r) => ({ run: labels[i], split, ...r }));
-    });
-    return {
-      ...base,
-      title: 'Top-1 error vs epoch (Figure 3)',
-      data: { values },
-      mark: { type: 'line', point: true },
-      encoding: {
-        ...AXES,
-        y: { field: 'top1', type: 'quantitative', title: Y_TITLE, scale: { zero: false } },
-        strokeDash: { field: 'split', type: 'nominal', title: 'split' },
-      },
-    };
-  }
-  const values = groups.flatMap((g) => {
-    const members = g.members.map((m) => runs[m]);
-    const split = members.every(hasVal) ? 'val' : 'train';
-    const curves = members.map((r) => new Map(errorCurve(r, split).map((p) => [p.epoch.toFixed(6), p])));
-    return [...curves[0].values()].flatMap((p) => {
-      const at = curves.map((c) => c.get(p.epoch.toFixed(6))?.top1);
-      if (at.some((x) => x === undefined)) return [];
-      const xs = at as number[];
-      const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-      return [{ run: g.label, split, epoch: p.epoch, top1: mean, lo: Math.min(...xs), hi: Math.max(...xs) }];
-    });
-  });
+  const seeded = groups?.some((g) => g.members.length > 1) ?? false;
+  const values = seeded
+    ? groups!.flatMap((g) => {
+        const curves = g.members.map((m) => new Map(errorCurves(runs[m]).map((p) => [pointKey(p), p])));
+        return [...curves[0].values()].flatMap((p) => {
+          const at = curves.map((c) => c.get(pointKey(p))?.error);
+          if (at.some((x) => x === undefined)) return [];
+          const xs = at as number[];
+          const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+          return [{ run: g.label, ...p, error: mean, lo: Math.min(...xs), hi: Math.max(...xs) }];
+        });
+      })
+    : runs.flatMap((run, i) => errorCurves(run).map((p) => ({ run: labels[i], ...p })));
+  const band = {
+    mark: { type: 'area', opacity: 0.2 },
+    encoding: {
+      x: X,
+      y: { field: 'lo', type: 'quantitative', title: Y_TITLE, scale: { zero: false } },
+      y2: { field: 'hi' },
+      color: COLOR,
+      detail: { field: 'split', type: 'nominal' },
+    },
+  };
   return {
-    ...base,
-    title: 'Top-1 error vs epoch (Figure 3): mean over seeds, band min–max',
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: `Top-1 and top-5 error vs epoch, train and val (Figure 3)${seeded ? ': mean over seeds, band min–max' : ''}`,
     data: { values },
-    layer: [
-      {
-        mark: { type: 'area', opacity: 0.2 },
-        encoding: {
-          ...AXES,
-          y: { field: 'lo', type: 'quantitative', title: Y_TITLE, scale: { zero: false } },
-          y2: { field: 'hi' },
-        },
-      },
-      {
-        mark: { type: 'line', point: true },
-        encoding: {
-          ...AXES,
-          y: { field: 'top1', type: 'quantitative', title: Y_TITLE, scale: { zero: false } },
-          strokeDash: { field: 'split', type: 'nominal', title: 'split' },
-        },
-      },
-    ],
+    facet: { column: { field: 'metric', type: 'nominal', title: null, sort: METRICS.map((m) => m.name) } },
+    spec: { width: 360, height: 300, layer: seeded ? [band, LINE] : [LINE] },
+    resolve: { scale: { y: 'independent' } },
   };
 }
 

@@ -1,6 +1,8 @@
 /** `wtrain report`: Figures 3 and 4 of the paper for some runs, as SVG, PNG and report.html. */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { runPaths } from '../runner/rundir.js';
+import { UserError } from '../util/errors.js';
 import { figure3, figure4 } from './figures.js';
 import { reportHtml } from './html.js';
 import { type RunSummary, readRun, runLabels, summarize } from './read-run.js';
@@ -13,8 +15,32 @@ export interface ReportFiles {
   summary: RunSummary[];
 }
 
-export async function renderReport(runDirs: string[], outDir: string): Promise<ReportFiles> {
-  const runs = runDirs.map((d) => readRun(d));
+/**
+ * Of several folders, the run directories: one without config.yaml (the `report` folder
+ * scripts/sweep.sh writes beside its runs, caught by `wtrain report runs/sweep-x/*`; a
+ * plain file) is left out with a warning, and none left is an error. A single folder is
+ * read as given (it must be a run directory).
+ */
+export function runDirsAmong(dirs: string[], warn: (line: string) => void): string[] {
+  if (dirs.length <= 1) return dirs;
+  const runs = dirs.filter((d) => {
+    if (existsSync(runPaths(path.resolve(d)).config)) return true;
+    const what = existsSync(path.join(d, 'report.html')) ? 'a report folder, ' : '';
+    warn(`warning: ${d}: not a run directory (${what}no config.yaml); left out of the report`);
+    return false;
+  });
+  if (runs.length === 0) {
+    throw new UserError(`no run directory among ${dirs.join(', ')} (a run directory holds config.yaml)`);
+  }
+  return runs;
+}
+
+export async function renderReport(
+  dirs: string[],
+  outDir: string,
+  warn: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+): Promise<ReportFiles> {
+  const runs = runDirsAmong(dirs, warn).map((d) => readRun(d));
   const labels = runLabels(runs);
   const summary = runs.map((r, i) => summarize(r, labels[i]));
   const groups = seedGroups(runs);

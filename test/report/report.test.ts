@@ -10,6 +10,7 @@ import { figure3, figure4 } from '../../src/report/figures.js';
 import { renderReport } from '../../src/report/index.js';
 import { readRun, runLabels } from '../../src/report/read-run.js';
 import { meanSd, seedGroups } from '../../src/report/seeds.js';
+import { UserError } from '../../src/util/errors.js';
 
 function fakeRun(root: string, name: string, rule: string, withVal = true, extra = ''): string {
   const dir = path.join(root, name);
@@ -21,6 +22,20 @@ function fakeRun(root: string, name: string, rule: string, withVal = true, extra
   const seed = Number(/seed: (\d+)/.exec(extra)?.[1] ?? 0);
   const metrics: string[] = [];
   const angles: string[] = [];
+  for (let l = 0; l < 4; l++) {
+    // Angles at initialisation (step 0), as the training loop logs them.
+    angles.push(
+      JSON.stringify({
+        step: 0,
+        epoch: 0,
+        phase: 'train',
+        layer: `conv${l}`,
+        index: l,
+        matrix_angle: 90 + l,
+        delta_angle: 60 + l,
+      }),
+    );
+  }
   for (let e = 1; e <= 4; e++) {
     const top1 = 0.9 / e + (rule === 'fa' ? 0.05 : 0) + seed * 0.01;
     metrics.push(
@@ -101,11 +116,32 @@ describe('report', () => {
     const labels = runLabels(runs);
     assert.deepEqual(labels, ['BP', 'FA', 'KP']);
     const f3: any = figure3(runs, labels);
-    assert.equal(f3.data.values.length, 12);
-    assert.deepEqual([...new Set(f3.data.values.map((v: any) => v.run))], ['BP', 'FA', 'KP']);
-    assert.ok(f3.data.values.filter((v: any) => v.run === 'KP').every((v: any) => v.split === 'train'));
+    // As the paper's Figure 3: top-1 and top-5, train and val, for each run (KP has no val).
+    const curves = (run: string) =>
+      [
+        ...new Set(
+          f3.data.values.filter((v: any) => v.run === run).map((v: any) => `${v.metric} ${v.split}`),
+        ),
+      ].sort();
+    const all = ['top-1 error train', 'top-1 error val', 'top-5 error train', 'top-5 error val'];
+    assert.deepEqual(curves('BP'), all);
+    assert.deepEqual(curves('FA'), all);
+    assert.deepEqual(curves('KP'), ['top-1 error train', 'top-5 error train']);
+    assert.equal(f3.data.values.length, 4 * 4 + 4 * 4 + 2 * 4);
+    const at = (run: string, metric: string, split: string, epoch: number) =>
+      f3.data.values.find(
+        (v: any) => v.run === run && v.metric === metric && v.split === split && v.epoch === epoch,
+      ).error;
+    assert.ok(Math.abs(at('BP', 'top-5 error', 'val', 2) - 100 * (0.45 / 4)) < 1e-9); // val_top5 = top1 / 4
+    assert.ok(Math.abs(at('BP', 'top-5 error', 'train', 2) - 100 * (0.45 / 3)) < 1e-9); // train_top5 = top1 / 3
+    assert.deepEqual(f3.facet.column.sort, ['top-1 error', 'top-5 error']);
+    assert.equal(f3.spec.layer[0].encoding.strokeDash.field, 'split');
     const f4: any = figure4(runs, labels);
-    assert.equal(f4.data.values.length, 3 * 4 * 4 * 2);
+    assert.equal(f4.data.values.length, 3 * 5 * 4 * 2); // epochs 0 (initialisation) to 4, 4 layers, 2 angles
+    assert.deepEqual(
+      f4.data.values.filter((v: any) => v.run === 'BP' && v.epoch === 0).map((v: any) => v.angle),
+      [90, 60, 91, 61, 92, 62, 93, 63],
+    );
     assert.equal(f4.facet.column.field, 'run');
     assert.equal(f4.spec.encoding.color.field, 'index');
     const other = readRun(fakeRun(mkdtempSync(path.join(tmpdir(), 'wtrain-report-')), 'r-bp', 'bp'));
@@ -127,7 +163,10 @@ describe('report', () => {
       assert.equal(meta.format, 'png');
       assert.ok(meta.width! > 300 && meta.height! > 200, `${meta.width}x${meta.height}`);
     }
-    assert.match(readFileSync(path.join(out, 'figure3-top1.svg'), 'utf8'), /top-1 error/);
+    const fig3 = readFileSync(path.join(out, 'figure3-top1.svg'), 'utf8');
+    assert.match(fig3, /top-1 error/);
+    assert.match(fig3, /top-5 error/);
+    assert.match(fig3, /stroke-dasharray/); // the train curves
     assert.match(readFileSync(path.join(out, 'figure4-angles.svg'), 'utf8'), /δ angle/);
     const html = readFileSync(r.html, 'utf8');
     assert.match(html, /^<!doctype html>/);
@@ -139,6 +178,36 @@ describe('report', () => {
     assert.equal(summary[2].best_top1, null);
     assert.equal(summary[0].epochs, 4);
     assert.equal(summary[0].wall_s, 12);
+  });
+
+  it('a folder that is not a run (sweep.sh writes <out>/report beside the runs) is left out with a warning', async () => {
+    const sweep = mkdtempSync(path.join(tmpdir(), 'wtrain-report-sweep-'));
+    const runDirs = [fakeRun(sweep, 'q-bp-s0', 'bp'), fakeRun(sweep, 'q-kp-s0', 'kp')];
+    await renderReport(runDirs, path.join(sweep, 'report'), () => {});
+    writeFileSync(path.join(sweep, 'notes.txt'), '');
+    // What the shell makes of runs/sweep-q/*: the runs, the report folder, any stray file.
+    const glob = ['notes.txt', 'q-bp-s0', 'q-kp-s0', 'report'].map((f) => path.join(sweep, f));
+    const warnings: string[] = [];
+    const r = await renderReport(glob, path.join(sweep, 'report2'), (l) => warnings.push(l));
+    assert.deepEqual(
+      r.summary.map((x) => x.name),
+      ['q-bp-s0', 'q-kp-s0'],
+    );
+    assert.equal(warnings.length, 2);
+    assert.match(warnings[0], /notes\.txt: not a run directory \(no config\.yaml\)/);
+    assert.match(warnings[1], /report: not a run directory \(a report folder, no config\.yaml\); left out/);
+    await assert.rejects(
+      renderReport(
+        [path.join(sweep, 'report'), path.join(sweep, 'notes.txt')],
+        path.join(sweep, 'r3'),
+        () => {},
+      ),
+      (e: unknown) => e instanceof UserError && /no run directory among/.test(e.message),
+    );
+    await assert.rejects(
+      renderReport([path.join(sweep, 'report')], path.join(sweep, 'r4')),
+      (e: unknown) => e instanceof UserError && /is not a run directory/.test(e.message),
+    );
   });
 
   it('seeds: runs differing only in train.seed are one setting: mean line with a min-max band, mean ± sd', async () => {
@@ -161,17 +230,28 @@ describe('report', () => {
       ],
     );
     const f3: any = figure3(runs, runLabels(runs), groups);
-    const bp = f3.data.values.filter((v: any) => v.run === 'BP (bp-s0) (3 seeds)');
+    const bpSeeds = f3.data.values.filter((v: any) => v.run === 'BP (bp-s0) (3 seeds)');
+    const bp = bpSeeds.filter((v: any) => v.metric === 'top-1 error' && v.split === 'val');
     assert.deepEqual(
       bp.map((v: any) => v.epoch),
       [1, 2, 3, 4],
     );
+    assert.equal(bpSeeds.length, 4 * 4); // train and val, top-1 and top-5
     // seeds 0, 1, 2 add 0, 1, 2 points of error: mean +1, band [+0, +2]
     assert.ok(
-      Math.abs(bp[0].top1 - 91) < 1e-9 && bp[0].lo === 90 && Math.abs(bp[0].hi - 92) < 1e-9,
+      Math.abs(bp[0].error - 91) < 1e-9 && bp[0].lo === 90 && Math.abs(bp[0].hi - 92) < 1e-9,
       JSON.stringify(bp[0]),
     );
-    assert.equal(f3.layer[0].mark.type, 'area');
+    const bp5 = bpSeeds.find((v: any) => v.metric === 'top-5 error' && v.split === 'train' && v.epoch === 1);
+    // train top-5 = top-1 / 3: 30, 30.33, 30.67 over the seeds
+    assert.ok(
+      Math.abs(bp5.error - (30 + 1 / 3)) < 1e-9 &&
+        Math.abs(bp5.lo - 30) < 1e-9 &&
+        Math.abs(bp5.hi - (30 + 2 / 3)) < 1e-9,
+      JSON.stringify(bp5),
+    );
+    assert.equal(f3.spec.layer[0].mark.type, 'area');
+    assert.equal(f3.spec.layer[0].encoding.detail.field, 'split');
     const stats = meanSd([0.1, 0.2, null, 0.3])!;
     assert.equal(stats.n, 3);
     assert.ok(Math.abs(stats.mean - 0.2) < 1e-12 && Math.abs(stats.sd! - 0.1) < 1e-12);
