@@ -52,7 +52,8 @@ export interface AngleRecord {
   phase: 'train' | 'mirror';
   layer: string;
   index: number;
-  matrix_angle: number;
+  /** Degrees; NaN in memory and null in angles.jsonl where the rule has no matrix (DFA below its head). */
+  matrix_angle: number | null;
   delta_angle: number;
 }
 
