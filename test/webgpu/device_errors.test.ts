@@ -63,6 +63,25 @@ test('deviceErrorHint names the sizes and the fix for a too-large tensor or runn
     /ran out of memory: lower train\.batch_size/,
   );
   assert.equal(deviceErrorHint('GPUValidationError: reserved keyword'), null);
+  // With the device's limits, the hint says what the device obtained.
+  const limits = { maxStorageBufferBindingSize: 2 ** 27, maxBufferSize: 2 ** 32 };
+  assert.match(
+    String(deviceErrorHint(binding, limits)),
+    /\(128 MiB\) \(this device's limits, the adapter's maximum: one binding ≤ 128 MiB, one buffer ≤ 4096 MiB\): lower/,
+  );
+});
+
+test("the device gets the adapter's maximum limits, not Dawn's defaults (128 MiB per binding, 256 MiB per buffer)", async (t) => {
+  if (!(await useWebgpu(t))) return;
+  const device = (tf.backend() as unknown as { device: GPUDevice }).device;
+  const adapter = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' });
+  assert.ok(adapter, 'a second adapter request found nothing');
+  for (const key of [
+    'maxStorageBufferBindingSize',
+    'maxBufferSize',
+    'maxComputeWorkgroupStorageSize',
+  ] as const)
+    assert.equal(device.limits[key], adapter.limits[key], key);
 });
 
 test("a tensor over the device's binding limit stops the run with the hint", async (t) => {
@@ -80,7 +99,7 @@ test("a tensor over the device's binding limit stops the run with the hint", asy
     tf.dispose([big, y]);
     assert.match(
       String(error),
-      /larger than this GPU lets one kernel bind \([\d.]+ MiB\): lower train\.batch_size/,
+      /larger than this GPU lets one kernel bind \([\d.]+ MiB\) \(this device's limits, the adapter's maximum: one binding ≤ \d+ MiB, one buffer ≤ \d+ MiB\): lower train\.batch_size/,
     );
   } finally {
     // Sticky otherwise: the bundled GPU tests share this process with other files.

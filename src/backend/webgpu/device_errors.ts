@@ -31,23 +31,44 @@ export function watchDeviceErrors(device: GPUDevice): void {
   });
 }
 
-/** What a researcher can do about the errors that come from the run's sizes, or null. */
-export function deviceErrorHint(error: string): string | null {
+/** The device's largest storage-buffer binding and largest buffer, in bytes: one tensor must fit both. */
+export interface BufferLimits {
+  maxStorageBufferBindingSize: number;
+  maxBufferSize: number;
+}
+
+export const bufferLimits = (device: GPUDevice): BufferLimits => ({
+  maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize,
+  maxBufferSize: device.limits.maxBufferSize,
+});
+
+const mib = (n: number, digits = 0) => `${(n / 2 ** 20).toFixed(digits)} MiB`;
+
+/** The limits a device obtained (init.ts asks for the adapter's maximum), for messages. */
+export const describeBufferLimits = (l: BufferLimits): string =>
+  `this device's limits, the adapter's maximum: one binding ≤ ${mib(l.maxStorageBufferBindingSize)}, ` +
+  `one buffer ≤ ${mib(l.maxBufferSize)}`;
+
+/**
+ * What a researcher can do about the errors that come from the run's sizes, or null.
+ * With the device's `limits`, the hint names both limits it obtained.
+ */
+export function deviceErrorHint(error: string, limits?: BufferLimits): string | null {
   const fix = 'lower train.batch_size or the image size (activations grow with both)';
+  const obtained = limits ? ` (${describeBufferLimits(limits)})` : '';
   const size = (x: string, y: string) => {
-    const mib = (n: string, d: number) => `${(Number(n) / 2 ** 20).toFixed(d)} MiB`;
-    const d = mib(x, 0) === mib(y, 0) ? 2 : 0;
-    return [mib(x, d), mib(y, d)];
+    const d = mib(Number(x)) === mib(Number(y)) ? 2 : 0;
+    return [mib(Number(x), d), mib(Number(y), d)];
   };
   const binding = /Binding size \((\d+)\).*maximum storage buffer binding size \((\d+)\)/s.exec(error);
   if (binding) {
     const [got, max] = size(binding[1], binding[2]);
-    return `one tensor (${got}) is larger than this GPU lets one kernel bind (${max}): ${fix}`;
+    return `one tensor (${got}) is larger than this GPU lets one kernel bind (${max})${obtained}: ${fix}`;
   }
   const buffer = /Buffer size \((\d+)\) exceeds the max buffer size limit \((\d+)\)/s.exec(error);
   if (buffer) {
     const [got, max] = size(buffer[1], buffer[2]);
-    return `one tensor (${got}) is larger than this GPU's largest buffer (${max}): ${fix}`;
+    return `one tensor (${got}) is larger than this GPU's largest buffer (${max})${obtained}: ${fix}`;
   }
   if (/out of memory|OutOfMemory/i.test(error)) return `the GPU ran out of memory: ${fix}`;
   return null;
@@ -58,7 +79,7 @@ export function throwIfDeviceError(device: GPUDevice): void {
   const error = lost.get(device) ?? firstError.get(device);
   if (error === undefined) return;
   const lines = error.split('\n').filter((l) => l.trim().length > 0);
-  const hint = deviceErrorHint(error);
+  const hint = deviceErrorHint(error, bufferLimits(device));
   throw new Error(
     `WebGPU reported an error, so results since are wrong: ${lines.slice(0, 4).join(' | ')}` +
       (lines.length > 4 ? ' | … (full message on stderr)' : '') +

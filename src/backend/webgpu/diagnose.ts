@@ -2,19 +2,26 @@
  * Why Dawn found no WebGPU adapter: which Vulkan loader and ICD files were looked
  * for, and how to get one. Only reads the file system; never throws.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
-const ICD_DIRS = [
+export const ICD_DIRS = [
   '/etc/vulkan/icd.d',
   '/usr/local/share/vulkan/icd.d',
   '/usr/share/vulkan/icd.d',
   '/usr/local/nvidia/share/vulkan/icd.d',
 ];
 
-const LIB_DIRS = ['/usr/lib/x86_64-linux-gnu', '/lib/x86_64-linux-gnu', '/usr/lib64', '/usr/lib', '/lib'];
+export const LIB_DIRS = [
+  '/usr/lib/x86_64-linux-gnu',
+  '/lib/x86_64-linux-gnu',
+  '/usr/lib64',
+  '/usr/lib',
+  '/lib',
+];
 
-function listJson(dir: string): string[] {
+export function listJson(dir: string): string[] {
   try {
     return readdirSync(dir)
       .filter((f) => f.endsWith('.json'))
@@ -41,14 +48,29 @@ function icdApiVersion(file: string): string {
   }
 }
 
-function findVulkanLoader(): string | null {
+/** Where the dynamic loader would find shared library `name` (LD_LIBRARY_PATH, the usual dirs, the ld cache), or null. */
+export function findLibrary(name: string): string | null {
   const dirs = [...(process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean), ...LIB_DIRS];
   for (const dir of dirs) {
-    const lib = join(dir, 'libvulkan.so.1');
+    const lib = join(dir, name);
     if (existsSync(lib)) return lib;
   }
-  return null;
+  const cached = ldCache().find((line) => line.startsWith(`${name} `));
+  return cached ? cached.slice(cached.lastIndexOf('=> ') + 3) : null;
 }
+
+let ldLines: string[] | null = null;
+
+/** `ldconfig -p`'s lines, trimmed (empty where ldconfig is missing). */
+function ldCache(): string[] {
+  if (ldLines) return ldLines;
+  const r = spawnSync('ldconfig', ['-p'], { encoding: 'utf8' });
+  const alt = r.status === 0 ? r : spawnSync('/sbin/ldconfig', ['-p'], { encoding: 'utf8' });
+  ldLines = alt.status === 0 ? alt.stdout.split('\n').map((l) => l.trim()) : [];
+  return ldLines;
+}
+
+export const findVulkanLoader = (): string | null => findLibrary('libvulkan.so.1');
 
 /** A multi-line explanation of the Vulkan setup Dawn saw, with the fix. */
 export function describeVulkanSetup(): string {

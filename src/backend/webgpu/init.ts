@@ -7,16 +7,21 @@
  * asks for timestamp queries, which tf.profile needs for kernel times).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { watchDeviceErrors } from './device_errors.js';
+import { type BufferLimits, bufferLimits, watchDeviceErrors } from './device_errors.js';
 import { describeVulkanSetup } from './diagnose.js';
 import { installHostCaches } from './host_caches.js';
 import type { WebGPUBackend } from './program.js';
 
-export type WebgpuInitResult =
-  | { ok: true; adapter: string; software: boolean }
-  | { ok: false; reason: string };
+interface Started {
+  adapter: string;
+  software: boolean;
+  /** What the device obtained (the adapter's maximum, see requestDevice). */
+  limits: BufferLimits;
+}
 
-let started: { adapter: string; software: boolean } | null = null;
+export type WebgpuInitResult = ({ ok: true } & Started) | { ok: false; reason: string };
+
+let started: Started | null = null;
 
 function firstLine(err: unknown): string {
   return String((err as Error)?.message ?? err).split('\n')[0];
@@ -44,23 +49,44 @@ function describeAdapter(adapter: GPUAdapter): { adapter: string; software: bool
   return { adapter: text || 'unknown adapter', software };
 }
 
+/** The limits the backend's kernels need above Dawn's defaults (the fallback request). */
+const NEEDED_LIMITS = [
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeWorkgroupsPerDimension',
+  'maxStorageBufferBindingSize',
+  'maxBufferSize',
+  'maxComputeWorkgroupSizeX',
+  'maxComputeInvocationsPerWorkgroup',
+  // The grouped SGD step binds 3 buffers per parameter (sgd_many.ts).
+  'maxStorageBuffersPerShaderStage',
+] as const;
+
+/** Every numeric limit the adapter reports, at the adapter's value. */
+function allAdapterLimits(adapter: GPUAdapter): Record<string, number> {
+  const limits: Record<string, number> = {};
+  for (const key in adapter.limits) {
+    const value = (adapter.limits as unknown as Record<string, unknown>)[key];
+    if (typeof value === 'number') limits[key] = value;
+  }
+  return limits;
+}
+
+/**
+ * A device with the adapter's maximum limits. Dawn's defaults are far lower than most
+ * GPUs allow (one binding ≤ 128 MiB, one buffer ≤ 256 MiB), and a ResNet-50 activation
+ * at 224 px and batch 256 is ~0.8 GB in one tensor. Every limit the adapter reports is
+ * asked for; should this Dawn refuse one, the request falls back to NEEDED_LIMITS.
+ */
 async function requestDevice(adapter: GPUAdapter): Promise<GPUDevice> {
-  const limits = adapter.limits;
   const requiredFeatures: GPUFeatureName[] = [];
   if (adapter.features.has('timestamp-query')) requiredFeatures.push('timestamp-query');
-  return adapter.requestDevice({
-    requiredFeatures,
-    requiredLimits: {
-      maxComputeWorkgroupStorageSize: limits.maxComputeWorkgroupStorageSize,
-      maxComputeWorkgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension,
-      maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
-      maxBufferSize: limits.maxBufferSize,
-      maxComputeWorkgroupSizeX: limits.maxComputeWorkgroupSizeX,
-      maxComputeInvocationsPerWorkgroup: limits.maxComputeInvocationsPerWorkgroup,
-      // The grouped SGD step binds 3 buffers per parameter (sgd_many.ts).
-      maxStorageBuffersPerShaderStage: limits.maxStorageBuffersPerShaderStage,
-    },
-  });
+  try {
+    return await adapter.requestDevice({ requiredFeatures, requiredLimits: allAdapterLimits(adapter) });
+  } catch {
+    const limits = adapter.limits as unknown as Record<string, number>;
+    const requiredLimits = Object.fromEntries(NEEDED_LIMITS.map((key) => [key, limits[key]]));
+    return adapter.requestDevice({ requiredFeatures, requiredLimits });
+  }
 }
 
 /**
@@ -108,9 +134,9 @@ export async function initWebgpuBackend(): Promise<WebgpuInitResult> {
     const backend = tf.backend() as unknown as WebGPUBackend;
     watchDeviceErrors(backend.device);
     installHostCaches(backend);
+    started = { ...found, limits: bufferLimits(backend.device) };
   } catch (err) {
     return { ok: false, reason: `the webgpu backend failed to start on ${found.adapter}: ${firstLine(err)}` };
   }
-  started = found;
-  return { ok: true, ...found };
+  return { ok: true, ...started };
 }
