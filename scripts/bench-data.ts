@@ -6,6 +6,14 @@
  *   scripts/bench-data [--images 2000] [--trainer-ips <images/s from scripts/bench-engine>]
  *
  * Run it once: it takes about a minute and loads every core.
+ *
+ * With --imagenet-like (issue 16): makes an ImageNet-sized JPEG set from Imagewoof
+ * (scripts/bench-data-imagenet.ts: ~466x350 px, ~110 KB) and times decode +
+ * RandomResizedCrop + flip at --size (224) for each --threads count, plus one image's
+ * decode vs crop time. bench-gpu runs the same on a GPU node (1..16 threads).
+ *
+ *   scripts/bench-data --imagenet-like [--per-class 40] [--val-per-class 10] [--threads 1,2,4,8,16]
+ *     [--size 224] [--per-thread 256] [--keep DIR]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
@@ -14,12 +22,20 @@ import { parseArgs } from 'node:util';
 import { type BenchRow, benchLoader, formatBench } from '../src/data/bench.js';
 import { type DataConfig, dataConfigSchema } from '../src/data/config.js';
 import { prepareCache } from '../src/data/prepare.js';
+import { costSplit, makeImagenetLike, sweepThreads } from './bench-data-imagenet.js';
 
 const { values } = parseArgs({
   options: {
     images: { type: 'string', default: '2000' },
     'trainer-ips': { type: 'string' },
     'batch-size': { type: 'string', default: '128' },
+    'imagenet-like': { type: 'boolean', default: false },
+    'per-class': { type: 'string', default: '40' },
+    'val-per-class': { type: 'string', default: '10' },
+    threads: { type: 'string', default: '1,2,4,8,16' },
+    size: { type: 'string', default: '224' },
+    'per-thread': { type: 'string', default: '256' },
+    keep: { type: 'string' },
   },
 });
 const images = Number(values.images);
@@ -42,6 +58,39 @@ const bench = async (label: string, c: DataConfig, threads: number[], scale = 1)
 console.error(
   `machine: ${cpus()[0]?.model ?? '?'}, ${availableParallelism()} cores; ${images} images per row, batch ${batchSize}`,
 );
+
+/** --imagenet-like: the set, the thread sweep and the cost split, then exit. */
+async function imagenetLike(): Promise<void> {
+  const dst = values.keep ?? mkdtempSync(path.join(tmpdir(), 'wtrain-imagenet-like-'));
+  try {
+    const made = await makeImagenetLike({
+      src: woof,
+      dst,
+      trainPerClass: Number(values['per-class']),
+      valPerClass: Number(values['val-per-class']),
+    });
+    console.error(
+      `  made ${made.train} train + ${made.val} val images in ${made.seconds.toFixed(1)} s: ` +
+        `${made.meanWidth.toFixed(0)}x${made.meanHeight.toFixed(0)} px, ${made.meanKb.toFixed(0)} KB, quality ${made.quality}`,
+    );
+    const size = Number(values.size);
+    const threads = values.threads.split(',').map(Number);
+    const perThread = Number(values['per-thread']);
+    console.log(formatBench(await sweepThreads(dst, size, threads, { perThread, batchSize })));
+    const split = await costSplit(dst, size, 64);
+    console.log(
+      `\none image on one thread (${split.images} images, ${split.meanKb.toFixed(0)} KB): decode ${split.decodeMs.toFixed(2)} ms, ` +
+        `RandomResizedCrop+flip to ${size} px ${split.geometryMs.toFixed(2)} ms; crops ≥ 2x / 3x the output on both axes ` +
+        `(where a JPEG shrink-on-load could apply): ${(100 * split.shrinkable2x).toFixed(0)} % / ${(100 * split.shrinkable3x).toFixed(0)} %`,
+    );
+  } finally {
+    if (!values.keep) rmSync(dst, { recursive: true, force: true });
+  }
+}
+if (values['imagenet-like']) {
+  await imagenetLike();
+  process.exit(0);
+}
 for (const size of [112, 224]) {
   await bench(
     `imagewoof train (RRC+flip) @${size}`,

@@ -22,11 +22,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+import { backendConfigSchema } from '../../src/backend/config.js';
 import { initBackend } from '../../src/backend/index.js';
 import { withErrorScopes } from '../../src/backend/webgpu/device_errors.js';
 import { registerWebgpuOps, webgpuFinish } from '../../src/backend/webgpu/index.js';
 import type { WebGPUBackend } from '../../src/backend/webgpu/program.js';
-import { backendConfigSchema } from '../../src/backend/config.js';
 import { compareDeltas, type NumericsResult, stepDeltas } from './numerics.js';
 import {
   type AnyRule,

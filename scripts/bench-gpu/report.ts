@@ -1,10 +1,14 @@
 /** The benchmark's results as markdown (for the README) and JSON. */
 
+import type { BufferLimits } from '../../src/backend/webgpu/device_errors.js';
 import { f0, f1, pct, table } from '../stats.js';
+import type { DataResult } from './data.js';
+import type { E2eResult } from './e2e.js';
 import type { EpochResult } from './epoch.js';
 import type { FusedRow } from './fused.js';
 import type { ConvKernelRow } from './kernels.js';
 import type { NumericsResult } from './numerics.js';
+import { imagenetMarkdown, isImagenetRow, profileMarkdown } from './report-imagenet.js';
 import type { StepProfile, StepRow } from './steps.js';
 import type { TorchResult } from './torch.js';
 
@@ -23,6 +27,15 @@ export interface BenchResults {
   fused: FusedRow[];
   numerics: NumericsResult[];
   epoch: EpochResult | { skipped: string } | null;
+  /** The device's buffer limits (the adapter's maximum, src/backend/webgpu/init.ts). */
+  limits: BufferLimits | null;
+  /** Issue 16: the 224 px rows (imagenet.ts), their PyTorch rows, the data pipeline, the end-to-end epoch. */
+  imagenet: StepRow[];
+  torchImagenet: TorchResult;
+  data: DataResult | null;
+  e2e: E2eResult | null;
+  /** Rows and sections left out, and why. */
+  notes: string[];
   errors: string[];
   wallS: number;
 }
@@ -79,8 +92,40 @@ function vsDefault(v: StepRow, rows: StepRow[]): string {
 }
 
 export function markdown(r: BenchResults): string {
-  const out: string[] = [];
-  out.push(`## GPU benchmark: wtrain webgpu vs PyTorch (${r.gpu ?? r.adapter})`);
+  const out: string[] = [imagenetMarkdown(r)];
+  numericsMarkdown(r, out);
+  const legacy = r.steps.length + r.variants.length + r.fused.length > 0 || r.epoch !== null;
+  if (legacy) legacyMarkdown(r, out);
+  if (r.notes.length > 0) out.push('', '### Left out', '', ...r.notes.map((e) => `- ${e}`));
+  if (r.errors.length > 0) out.push('', '### Errors', '', ...r.errors.map((e) => `- ${e}`));
+  out.push('', `Benchmark wall time: ${f1(r.wallS)} s.`, '');
+  return out.join('\n');
+}
+
+/** The numerics row: one KP step on webgpu against the cpu backend (run first). */
+function numericsMarkdown(r: BenchResults, out: string[]): void {
+  if (r.numerics.length > 0) {
+    out.push('', '### One training step, webgpu vs cpu backend', '');
+    out.push(
+      table(
+        ['net', 'rule', 'tensors', 'worst tensor', 'max rel. error', 'tolerance', 'ok'],
+        r.numerics.map((n) => [
+          n.net,
+          n.rule.toUpperCase(),
+          n.tensors,
+          n.worstTensor,
+          n.worstRelErr.toExponential(1),
+          n.tolerance,
+          n.ok ? 'yes' : 'NO',
+        ]),
+      ),
+    );
+  }
+}
+
+/** The sections from before issue 16 (32 and 112 px, the CIFAR-10 epoch, variants, kernels). */
+function legacyMarkdown(r: BenchResults, out: string[]): void {
+  out.push('', `## The first GPU matrix (32 and 112 px): wtrain webgpu vs PyTorch (${r.gpu ?? r.adapter})`);
   out.push('');
   out.push(
     `${r.date}; WebGPU adapter: ${r.adapter}; Node ${r.node}, tfjs ${r.tfjs}; PyTorch ${r.torch.torch ?? '–'} on ${r.torch.device ?? '–'}. ` +
@@ -130,21 +175,7 @@ export function markdown(r: BenchResults): string {
       'A ratio below 1 means the variant beat the default configuration (the mean of its `default` rows, measured first and last in this section, their spread being the drift; one row if the time budget cut the section short); pick `DEFAULT_WEBGPU_TUNING` from these.',
     );
   }
-  for (const p of r.profiles) {
-    out.push('', `### Kernel profile: ${p.net} ${p.rule.toUpperCase()} (one step, GPU timestamps)`, '');
-    out.push(`${p.dispatches} kernel calls, ${f1(p.kernelMs)} ms of GPU time in kernels.`, '');
-    out.push(
-      table(
-        ['kernel', 'calls', 'ms', 'share'],
-        p.top.map((k) => [
-          k.name,
-          k.count,
-          f1(k.totalMs),
-          `${((100 * k.totalMs) / (p.kernelMs || 1)).toFixed(0)} %`,
-        ]),
-      ),
-    );
-  }
+  for (const p of r.profiles.filter((x) => !isImagenetRow(x.net))) out.push(...profileMarkdown(p));
   if (r.fused.length > 0) {
     out.push(
       '',
@@ -202,23 +233,6 @@ export function markdown(r: BenchResults): string {
       ),
     );
   }
-  if (r.numerics.length > 0) {
-    out.push('', '### One training step, webgpu vs cpu backend', '');
-    out.push(
-      table(
-        ['net', 'rule', 'tensors', 'worst tensor', 'max rel. error', 'tolerance', 'ok'],
-        r.numerics.map((n) => [
-          n.net,
-          n.rule.toUpperCase(),
-          n.tensors,
-          n.worstTensor,
-          n.worstRelErr.toExponential(1),
-          n.tolerance,
-          n.ok ? 'yes' : 'NO',
-        ]),
-      ),
-    );
-  }
   if (r.epoch && 'steps' in r.epoch) {
     const e = r.epoch;
     out.push('', '### One CIFAR-10 epoch, Kolen-Pollack', '');
@@ -251,7 +265,4 @@ export function markdown(r: BenchResults): string {
       ),
     );
   } else if (r.epoch) out.push('', `CIFAR-10 epoch: skipped (${r.epoch.skipped}).`);
-  if (r.errors.length > 0) out.push('', '### Errors', '', ...r.errors.map((e) => `- ${e}`));
-  out.push('', `Benchmark wall time: ${f1(r.wallS)} s.`, '');
-  return out.join('\n');
 }

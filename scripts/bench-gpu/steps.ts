@@ -1,13 +1,14 @@
 /** Median training-step time of a Trainer, its kernel profile, and tuning variants. */
 import * as tf from '@tensorflow/tfjs-core';
 import { hostCacheStats } from '../../src/backend/webgpu/host_caches.js';
-import { webgpuThrottle } from '../../src/backend/webgpu/index.js';
+import { webgpuFinish, webgpuThrottle } from '../../src/backend/webgpu/index.js';
+import { gpuMemory, releaseFreeBuffers, resetPeakGpuMemory } from '../../src/backend/webgpu/memory.js';
 import type { WebGPUBackend } from '../../src/backend/webgpu/program.js';
 import type { Batch } from '../../src/data/types.js';
 import type { Trainer } from '../../src/train/types.js';
 import { median } from '../stats.js';
 import { dawnCounts } from './dispatches.js';
-import type { NetConfig, Rule } from './options.js';
+import type { AnyRule, NetConfig } from './options.js';
 import { buildTrainer, syntheticBatch } from './trainer.js';
 
 export interface StepTiming {
@@ -32,9 +33,17 @@ export interface StepTiming {
 
 export interface StepRow extends StepTiming {
   net: string;
-  rule: Rule;
+  rule: AnyRule;
   batch: number;
   variant: string;
+  /**
+   * Peak bytes of tfjs-webgpu's buffer pool over the row (build, warm-up, timed steps), in
+   * MiB: `used` = buffers held by tensors (tf.memory().numBytesInGPU; PyTorch's
+   * max_memory_allocated), `allocated` = the pool with its free buffers (max_memory_reserved).
+   * The pool's free buffers are destroyed before each row (src/backend/webgpu/memory.ts).
+   */
+  peakUsedMb?: number;
+  peakAllocatedMb?: number;
 }
 
 const LR = 0.05;
@@ -124,18 +133,38 @@ export async function timeSteps(
   };
 }
 
-/** Build, time and dispose one trainer. */
+/** Before another process uses this GPU (PyTorch, `wtrain run`): the memory this one's pool keeps free. */
+export async function givePoolBack(): Promise<void> {
+  await webgpuFinish();
+  releaseFreeBuffers(tf.backend() as unknown as WebGPUBackend);
+}
+
+/** Build, time and dispose one trainer; with the buffer pool's peak bytes over it. */
 export async function benchStep(
   net: NetConfig,
-  rule: Rule,
+  rule: AnyRule,
   warmup: number,
   steps: number,
   variant = 'default',
 ): Promise<StepRow> {
+  const backend = tf.backend() as unknown as WebGPUBackend;
+  await webgpuFinish();
+  releaseFreeBuffers(backend);
+  resetPeakGpuMemory(backend);
   const trainer = await buildTrainer(net, rule);
   try {
-    const timing = await timeSteps(trainer, syntheticBatch(net.batch, net.size, 1), warmup, steps);
-    return { net: net.label, rule, batch: net.batch, variant, ...timing };
+    const batch = syntheticBatch(net.batch, net.size, 1, 3, net.classes ?? 10);
+    const timing = await timeSteps(trainer, batch, warmup, steps);
+    const mem = gpuMemory(backend);
+    return {
+      net: net.label,
+      rule,
+      batch: net.batch,
+      variant,
+      ...timing,
+      peakUsedMb: mem.peakUsedBytes / 2 ** 20,
+      peakAllocatedMb: mem.peakAllocatedBytes / 2 ** 20,
+    };
   } finally {
     trainer.dispose();
   }
@@ -149,17 +178,17 @@ export interface KernelStat {
 
 export interface StepProfile {
   net: string;
-  rule: Rule;
+  rule: AnyRule;
   dispatches: number;
   kernelMs: number;
   top: KernelStat[];
 }
 
 /** One profiled step (GPU timestamp per kernel): time and dispatch count by kernel name. */
-export async function profileStep(net: NetConfig, rule: Rule, topN = 12): Promise<StepProfile> {
+export async function profileStep(net: NetConfig, rule: AnyRule, topN = 12): Promise<StepProfile> {
   const trainer = await buildTrainer(net, rule);
   try {
-    const batch = syntheticBatch(net.batch, net.size, 2);
+    const batch = syntheticBatch(net.batch, net.size, 2, 3, net.classes ?? 10);
     trainer.trainStep(batch, LR);
     await trainer.lossIsFinite();
     const info = await tf.profile(() => {

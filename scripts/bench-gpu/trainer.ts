@@ -17,12 +17,13 @@ export { syntheticBatch, syntheticInfo };
 export async function buildTrainer(
   net: NetConfig,
   rule: AnyRule,
-  info: DatasetInfo = syntheticInfo(net.size),
+  info: DatasetInfo = syntheticInfo(net.size, 3, net.classes ?? 10),
 ): Promise<Trainer> {
+  const wm = net.mirrorBatch ? { wm: { mirror_batch_size: net.mirrorBatch } } : {};
   return createTrainer(
     {
       model: modelConfigSchema.parse({ arch: net.arch, width: net.width }),
-      rule: ruleConfigSchema.parse({ name: rule }),
+      rule: ruleConfigSchema.parse({ name: rule, ...(rule === 'wm' ? wm : {}) }),
       optimizer: optimizerConfigSchema.parse({}),
       train: trainConfigSchema.parse({ batch_size: net.batch }),
     },
