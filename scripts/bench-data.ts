@@ -10,7 +10,9 @@
  * With --imagenet-like (issue 16): makes an ImageNet-sized JPEG set from Imagewoof
  * (scripts/bench-data-imagenet.ts: ~466x350 px, ~110 KB) and times decode +
  * RandomResizedCrop + flip at --size (224) for each --threads count, plus one image's
- * decode vs crop time. bench-gpu runs the same on a GPU node (1..16 threads).
+ * decode vs crop time. bench-gpu runs the same on a GPU node (1..16 threads, each in its own
+ * process). Here all rows share this process's libuv pool, where sharp decodes: above 4
+ * threads, start it with UV_THREADPOOL_SIZE above the thread count (docs/gpu.md).
  *
  *   scripts/bench-data --imagenet-like [--per-class 40] [--val-per-class 10] [--threads 1,2,4,8,16]
  *     [--size 224] [--per-thread 256] [--keep DIR]

@@ -15,6 +15,7 @@
  *   node bundle/bench-gpu.mjs [--tiny] [--woof DIR] [--cifar DIR] ...   (or: node --import tsx scripts/bench-gpu.ts)
  *   node bundle/bench-gpu.mjs check ...   scripts/gpu-check.ts's correctness check (bench-gpu/check.ts)
  *   node bundle/bench-gpu.mjs doctor      what this machine has and lacks for webgpu (src/backend/webgpu/doctor.ts)
+ *   node bundle/bench-gpu.mjs data-rate … one data-pipeline rate, in a child process of the data section (bench-gpu/data.ts)
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -26,6 +27,7 @@ import { checkWebgpuSetup, formatCheck } from '../src/backend/webgpu/doctor.js';
 import { initWebgpuBackend, registerWebgpuOps, webgpuFinish } from '../src/backend/webgpu/index.js';
 import type { WebGPUBackend } from '../src/backend/webgpu/program.js';
 import { gpuCheck } from './bench-gpu/check.js';
+import { dataRate } from './bench-gpu/data.js';
 import { cifarEpoch } from './bench-gpu/epoch.js';
 import { benchFused } from './bench-gpu/fused.js';
 import { issueSections } from './bench-gpu/imagenet.js';
@@ -125,6 +127,7 @@ function pick(nets: NetConfig[], pred: (n: NetConfig) => boolean): NetConfig[] {
 async function main(): Promise<number> {
   if (process.argv[2] === 'check') return gpuCheck(process.argv.slice(3));
   if (process.argv[2] === 'doctor') return doctor();
+  if (process.argv[2] === 'data-rate') return dataRate(process.argv.slice(3));
   const t0 = performance.now();
   const o = parseOptions(process.argv.slice(2));
   const budgetS = Number(process.env.BENCH_BUDGET_S) || 420;

@@ -4,7 +4,16 @@
  * loader's decode + RandomResizedCrop + flip rate for each decode-thread count, and one
  * image's decode vs crop time. The set is written under BENCH_WORK (not $OUT) and reused
  * by the end-to-end epoch (e2e.ts).
+ *
+ * Each rate is taken in a child process (`bench-gpu.mjs data-rate`), because sharp decodes
+ * on libuv's thread pool, which is one per process, shared by every worker thread, and
+ * sized once, at its first use, from UV_THREADPOOL_SIZE (default 4): in this process it
+ * has long been running, and with 4 threads at most 4 images decode at once however many
+ * decode workers the loader has. The rows run with the pool sized to the decode threads,
+ * and the counts above 4 once more with Node's default, which is what `wtrain run` gets
+ * unless UV_THREADPOOL_SIZE is set before it starts.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -18,14 +27,56 @@ import {
 } from '../bench-data-imagenet.js';
 import type { IssueContext } from './imagenet.js';
 
+/** A rate and the libuv pool size it ran with (null: UV_THREADPOOL_SIZE unset, Node's default of 4). */
+export type DataRow = BenchRow & { uvThreads: number | null };
+
 export interface DataResult {
   set: ImagenetLikeSet;
   cores: number;
   cpu: string;
   size: number;
   batch: number;
-  rows: BenchRow[];
+  rows: DataRow[];
   split: CostSplit | null;
+}
+
+/** The libuv pool that lets `threads` decode threads decode at once (plus a few for file reads). */
+export const uvPoolFor = (threads: number) => Math.max(4, threads + 2);
+
+/** `bench-gpu.mjs data-rate DIR SIZE THREADS PER_THREAD BATCH`: one rate, as JSON on stdout (a child of dataSection). */
+export async function dataRate(argv: string[]): Promise<number> {
+  const [dir, size, threads, perThread, batch] = [argv[0], ...argv.slice(1, 5).map(Number)];
+  const [row] = await sweepThreads(dir, size, [threads], { perThread, batchSize: batch });
+  process.stdout.write(`${JSON.stringify(row ?? null)}\n`);
+  return row ? 0 : 1;
+}
+
+/** One rate in a child process with the given libuv pool (null: unset). */
+function rateInChild(
+  dir: string,
+  size: number,
+  threads: number,
+  perThread: number,
+  batch: number,
+  uv: number | null,
+): DataRow {
+  const env = { ...process.env };
+  if (uv === null) delete env.UV_THREADPOOL_SIZE;
+  else env.UV_THREADPOOL_SIZE = String(uv);
+  const args = [
+    ...process.execArgv,
+    process.argv[1],
+    'data-rate',
+    dir,
+    ...[size, threads, perThread, batch].map(String),
+  ];
+  const res = spawnSync(process.execPath, args, { env, encoding: 'utf8', timeout: 120_000 });
+  const line = (res.stdout ?? '').trim().split('\n').at(-1) ?? '';
+  if (res.status !== 0 || !line.startsWith('{'))
+    throw new Error(
+      `data-rate (${threads} threads) exited ${res.status ?? res.signal}: ${(res.stderr ?? '').trim().split('\n').at(-1)}`,
+    );
+  return { ...(JSON.parse(line) as BenchRow), uvThreads: uv };
 }
 
 /** Where bench-gpu writes large scratch files (the image set, the epoch's run directory). */
@@ -82,19 +133,23 @@ export async function dataSection(ctx: IssueContext): Promise<void> {
     split: null,
   };
   r.data = result;
-  for (const threads of o.dataThreads) {
+  const perThread = o.tiny ? 16 : 256;
+  // Sized pools first (the pipeline as it can run), then Node's default pool where it binds (> 4 threads).
+  const runs = [
+    ...o.dataThreads.map((t) => ({ threads: t, uv: uvPoolFor(t) as number | null })),
+    ...o.dataThreads.filter((t) => t > 4).map((t) => ({ threads: t, uv: null })),
+  ];
+  for (const { threads, uv } of runs) {
+    const pool = uv === null ? 'default libuv pool (4)' : `libuv pool ${uv}`;
     if (ctx.timeLeft() <= 0) {
-      r.notes.push(`data pipeline: ${threads} threads not measured (time budget spent)`);
+      r.notes.push(`data pipeline: ${threads} threads, ${pool}: not measured (time budget spent)`);
       continue;
     }
-    const [row] = await sweepThreads(set.dir, size, [threads], {
-      perThread: o.tiny ? 16 : 256,
-      batchSize: batch,
-    });
-    if (row) {
-      result.rows.push(row);
-      ctx.log(`data pipeline @${size}, ${row.threads} threads: ${Math.round(row.imagesPerSec)} images/s`);
-    }
+    const row = rateInChild(set.dir, size, threads, perThread, batch, uv);
+    result.rows.push(row);
+    ctx.log(
+      `data pipeline @${size}, ${row.threads} threads, ${pool}: ${Math.round(row.imagesPerSec)} images/s`,
+    );
     ctx.save();
   }
   result.split = await costSplit(set.dir, size, o.tiny ? 8 : 64);

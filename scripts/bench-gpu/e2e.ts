@@ -13,7 +13,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSyn
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { imagenetLikeSet, workDir } from './data.js';
+import { imagenetLikeSet, uvPoolFor, workDir } from './data.js';
 import type { IssueContext } from './imagenet.js';
 import { givePoolBack } from './steps.js';
 
@@ -23,6 +23,8 @@ export interface E2eResult {
   batch: number;
   imageSize: number;
   workers: number;
+  /** UV_THREADPOOL_SIZE the run got (sharp decodes on libuv's pool; data.ts says why). */
+  uvThreads: number;
   trainImages: number;
   valImages: number;
   exitCode: number | null;
@@ -125,6 +127,7 @@ export async function e2eEpoch(ctx: IssueContext): Promise<void> {
     process.execPath,
     [findWtrain(), 'run', config, '--run-dir', runDir, '--no-report', '--progress', 'lines'],
     {
+      env: { ...process.env, UV_THREADPOOL_SIZE: String(uvPoolFor(workers)) },
       encoding: 'utf8',
       timeout: Math.round(Math.max(60, ctx.timeLeft()) * 1000),
       killSignal: 'SIGKILL',
@@ -153,6 +156,7 @@ export async function e2eEpoch(ctx: IssueContext): Promise<void> {
     batch: net.batch,
     imageSize: net.size,
     workers,
+    uvThreads: uvPoolFor(workers),
     trainImages: set.train,
     valImages: set.val,
     exitCode: res.status,
