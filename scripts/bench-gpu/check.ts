@@ -15,7 +15,10 @@
  * backend is a second reference, which can meet such kinks against cpu too.
  * Writes check.md and check.json to --out (default $OUT).
  *
- *   node --import tsx scripts/gpu-check.ts [--rules kp,bp] [--batch 2] [--seeds 1,2,3] [--arch resnet20] [--out DIR]
+ *   node --import tsx scripts/gpu-check.ts [--rules kp,bp] [--batch 2] [--seeds 1,2,3] [--arch resnet20]
+ *     [--size 32] [--width 1] [--variants default,...] [--out DIR]
+ * ImageNet shapes, default tuning only (minutes on lavapipe, most of it the cpu backend):
+ *   node --import tsx scripts/gpu-check.ts --arch resnet50 --size 224 --batch 2 --rules kp --seeds 1 --variants default
  *   node bundle/bench-gpu.mjs check ...      (the bundle; bench-gpu.sh check runs it on the GPU node)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -61,6 +64,10 @@ function parse(argv: string[]) {
     batch: 2,
     seeds: [1, 2, 3],
     arch: 'resnet20',
+    size: 32,
+    width: 1,
+    /** Names of the variants to run (default: all). */
+    variants: null as string[] | null,
     out: process.env.OUT || 'gpu-check',
   };
   const ints = (v: string, name: string) => {
@@ -76,6 +83,9 @@ function parse(argv: string[]) {
     else if (argv[i] === '--batch') o.batch = ints(v, '--batch')[0];
     else if (argv[i] === '--seeds') o.seeds = ints(v, '--seeds');
     else if (argv[i] === '--arch') o.arch = v;
+    else if (argv[i] === '--size') o.size = ints(v, '--size')[0];
+    else if (argv[i] === '--width') o.width = Number(v);
+    else if (argv[i] === '--variants') o.variants = v.split(',');
     else if (argv[i] === '--out') o.out = v;
     else throw new Error(`gpu-check: unknown argument ${argv[i]}`);
     i++;
@@ -142,11 +152,14 @@ export async function gpuCheck(argv: string[]): Promise<number> {
   const adapter = await webgpuOrExit('gpu-check');
   const net: NetConfig = {
     arch: o.arch as NetConfig['arch'],
-    width: 1,
+    width: o.width,
     batch: o.batch,
-    size: 32,
-    label: `${o.arch} b${o.batch} 32px`,
+    size: o.size,
+    label: `${o.arch}${o.width === 1 ? '' : ` x${o.width}`} b${o.batch} ${o.size}px`,
   };
+  const variants = VARIANTS.filter((v) => !o.variants || o.variants.includes(v.name));
+  if (variants.length === 0)
+    throw new Error(`gpu-check: --variants matches none of: ${VARIANTS.map((v) => v.name).join(', ')}`);
   const rows: CheckRow[] = [];
   const save = () => {
     writeFileSync(path.join(o.out, 'check.json'), `${JSON.stringify({ adapter, rows }, null, 2)}\n`);
@@ -176,7 +189,7 @@ export async function gpuCheck(argv: string[]): Promise<number> {
       const wasm = await stepDeltas('wasm', net, rule, seed);
       add(row(rule, WASM_ROW), seed, compareDeltas(net, rule, ref, wasm));
       let first: Map<string, Float32Array> | null = null;
-      for (const v of VARIANTS) {
+      for (const v of variants) {
         if (v.rules && !v.rules.includes(rule)) continue;
         registerWebgpuOps(v.tuning);
         const got = await webgpuDeltas(net, rule, seed);
