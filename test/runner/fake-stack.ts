@@ -26,6 +26,8 @@ export interface FakeOptions {
   listingSkips?: number;
   /** Train batch positions with no readable sample: left out, as a sharded split does. */
   unreadableTrainBatches?: number[];
+  /** Milliseconds each evaluation takes. */
+  evalDelayMs?: number;
 }
 
 const INFO: DatasetInfo = {
@@ -129,6 +131,7 @@ export class FakeTrainer implements Trainer {
   }
 
   async evaluate(batches: AsyncIterable<Batch>, maxBatches?: number): Promise<ClassMetrics> {
+    if (this.o.evalDelayMs) await new Promise((r) => setTimeout(r, this.o.evalDelayMs));
     let loss = 0;
     let n = 0;
     let k = 0;

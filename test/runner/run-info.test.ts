@@ -42,6 +42,17 @@ describe('learning rate', () => {
   });
 });
 
+describe('throughput', () => {
+  it("an epoch's img/s counts its training only, not the evaluation after it", async () => {
+    const r = await runFake(tempDir(), fakeStack({ evalDelayMs: 400 }), { sets: ['train.epochs=2'] });
+    const epochs = readLines(runPaths(r.runDir).metrics).filter((x) => x.kind === 'epoch');
+    assert.equal(epochs.length, 2);
+    // 5 batches of 4 images take milliseconds; with the 400 ms evaluation counted in,
+    // an epoch could not exceed 20 / 0.4 = 50 img/s.
+    for (const e of epochs) assert.ok(e.img_per_s > 200, `img_per_s ${e.img_per_s}`);
+  });
+});
+
 describe('time to finish', () => {
   const logger = () => {
     const lines: { level: string; obj: object; msg: string }[] = [];

@@ -146,6 +146,7 @@ export class EpochSteps {
     const t = cfg.train;
     const epoch = Math.ceil(state.iter / plan.batchesPerEpoch) - 1;
     await recorder.flush();
+    const timing = recorder.epoch.stats(); // the training pace, before the evaluation
     const evalEvery = Math.max(1, Math.round(t.eval_every));
     const evalDue = this.finished() || (t.eval_every > 0 && (epoch + 1) % evalEvery === 0);
     let val: ClassMetrics | null = null;
@@ -162,7 +163,7 @@ export class EpochSteps {
       logger.warn({ epoch }, 'data: the val split yielded no readable sample; val metrics are null');
       val = null;
     }
-    recorder.endEpoch(val);
+    recorder.endEpoch(val, timing);
     state.endedAt = state.iter;
     const isBest = val !== null && (state.best === null || val.top1Error < state.best.top1);
     if (val && isBest)

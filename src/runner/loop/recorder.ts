@@ -69,18 +69,26 @@ export class MetricRecorder {
   /** A log interval's record (training steps: call flush() first; mirror-only batches have no metrics). */
   step(phase: 'mirror' | 'train'): void {
     const { state } = this.p;
-    this.write('step', phase === 'mirror' ? emptyAcc() : state.interval, null, this.interval);
+    this.write('step', phase === 'mirror' ? emptyAcc() : state.interval, null, this.interval.stats());
     if (phase === 'train') state.interval = emptyAcc();
     this.interval.reset();
   }
 
-  /** The epoch's record, with its val metrics (null when not evaluated). */
-  endEpoch(val: ClassMetrics | null): void {
-    this.write('epoch', this.p.state.epochAcc, val, this.epoch);
+  /**
+   * The epoch's record, with its val metrics (null when not evaluated) and the training
+   * pace taken before the evaluation (`epoch.stats()` then), so img/s counts training only.
+   */
+  endEpoch(val: ClassMetrics | null, timing: ReturnType<Timer['stats']>): void {
+    this.write('epoch', this.p.state.epochAcc, val, timing);
     this.p.state.epochAcc = emptyAcc();
   }
 
-  private write(kind: 'step' | 'epoch', train: Acc, val: ClassMetrics | null, tm: Timer): MetricsRecord {
+  private write(
+    kind: 'step' | 'epoch',
+    train: Acc,
+    val: ClassMetrics | null,
+    timing: ReturnType<Timer['stats']>,
+  ): MetricsRecord {
     const { state, trainer, plan } = this.p;
     const tr = meanOf(train);
     const rec: MetricsRecord = {
@@ -96,7 +104,7 @@ export class MetricRecorder {
       val_top1: val?.top1Error ?? null,
       val_top5: val?.top5Error ?? null,
       lr: state.lr,
-      ...tm.stats(),
+      ...timing,
       skipped: this.skipped(),
       wall_s: this.wall(),
     };
