@@ -4,7 +4,8 @@
  *   <results>/study.yaml           the study definition as run
  *   <results>/runs/<run>/          each run's config.yaml, metrics.jsonl, angles.jsonl, meta.json, status.json
  *   <results>/summary.json, figure3-*.svg|png, figure4-*.svg|png, report.html   (wtrain report over runs/)
- *   <results>/table.md             variant × final/best top-1 (mean ± sd over seeds) beside the references
+ *   <results>/table.md             variant × final/best top-1 (mean ± sd over seeds) beside the references,
+ *                                  and each variant's matrix and δ angles at init, after epoch 1 and at the end
  *
  * A README.md already in the folder gets the table between `<!-- study-table -->` and
  * `<!-- /study-table -->`, so the numbers in the prose are never typed by hand.
@@ -14,10 +15,11 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { formatDuration } from '../report/html.js';
 import { renderReport } from '../report/index.js';
-import type { RunSummary } from '../report/read-run.js';
+import { type RunSummary, readRun } from '../report/read-run.js';
 import { type MeanSd, meanSd } from '../report/seeds.js';
 import { runPaths } from '../runner/rundir.js';
 import { UserError } from '../util/errors.js';
+import { anglesTable } from './angles-table.js';
 import type { Study } from './definition.js';
 
 /** What a results folder keeps of each run (no checkpoints, no TensorBoard, no logs). */
@@ -117,7 +119,11 @@ export async function studyReport(study: Study, opts: { out?: string } = {}): Pr
   }
   copyFileSync(study.file, path.join(out, 'study.yaml'));
   const report = await renderReport(dirs, out);
-  const table = studyTable(study, report.summary, targetEpochs);
+  const angles = anglesTable(
+    study,
+    dirs.map((d) => readRun(d)),
+  );
+  const table = `${studyTable(study, report.summary, targetEpochs)}\nMatrix and δ angles in degrees, mean over layers (range across layers); the numbers behind Figure 4:\n\n${angles}`;
   writeFileSync(path.join(out, 'table.md'), table);
   const readme = path.join(out, 'README.md');
   if (existsSync(readme)) {

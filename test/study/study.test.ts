@@ -274,6 +274,14 @@ describe('study run and report (real wtrain)', () => {
       rows.find((l) => l.startsWith('| kp '))!,
       new RegExp(`\\| kp \\| kp \\| 2 \\| .* \\| ${mean.toFixed(2)}( ± [\\d.]+)? \\|.*\\| 29\\.20 \\|`),
     );
+    // the angles table: BP's B is W (0°), KP's starts near 90°; init, epoch 1 and end per variant
+    assert.match(rep.table, /\| bp \| 0\.0 \(0\.0–0\.[01]\) \|/);
+    const kpAngles = rep.table
+      .split('\n')
+      .filter((l) => l.startsWith('| kp |'))
+      .at(-1)!;
+    const initMatrix = Number(/^\| kp \| ([\d.]+) /.exec(kpAngles)![1]);
+    assert.ok(initMatrix > 80 && initMatrix < 100, kpAngles);
     const readme = readFileSync(path.join(results, 'README.md'), 'utf8');
     assert.ok(readme.includes(rep.table) && !readme.includes('old') && readme.endsWith('prose\n'));
   });
