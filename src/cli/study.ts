@@ -1,8 +1,16 @@
 /** `wtrain study ...`: run, follow and render a study (a set of runs over one base config). */
 import path from 'node:path';
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
+import { UserError } from '../util/errors.js';
 import type { Exit } from './commands.js';
 import { collect, positiveInt } from './options.js';
+
+function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n))
+    throw new InvalidArgumentError('expected 0, 1, 2, ...');
+  return n;
+}
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -39,7 +47,11 @@ export function registerStudyCommands(program: Command, exit: Exit): void {
       collect,
       [],
     )
-    .option('--index <i>', 'only the i-th run (0-based; for a Slurm array: $SLURM_ARRAY_TASK_ID)')
+    .option(
+      '--index <i>',
+      'only the i-th run (0-based; for a Slurm array: $SLURM_ARRAY_TASK_ID)',
+      nonNegativeInt,
+    )
     .option(
       '--set <key=value>',
       'override for every run, e.g. --set backend.name=webgpu (repeatable)',
@@ -51,6 +63,8 @@ export function registerStudyCommands(program: Command, exit: Exit): void {
     .action(async (file: string, o) => {
       const { runStudy } = await import('../study/run.js');
       const s = await load(file, o);
+      if (o.index !== undefined && o.only.length > 0)
+        throw new UserError('study run: give --index or --only, not both');
       const only = o.index !== undefined ? [String(o.index)] : o.only;
       exit.code = await runStudy(s, {
         jobs: o.jobs,

@@ -26,17 +26,25 @@ export function meanOf(acc: Acc): { loss: number | null; top1: number | null; to
 /** Wall-clock time split into waiting for data and everything else, plus images done. */
 export class Timer {
   private start = performance.now();
+  /** Milliseconds that are not training (an evaluation inside the interval). */
+  private excluded = 0;
   wait = 0;
   images = 0;
 
   reset(): void {
     this.start = performance.now();
+    this.excluded = 0;
     this.wait = 0;
     this.images = 0;
   }
 
+  /** Leave `ms` out of the interval's time (an evaluation and checkpoint between its batches). */
+  exclude(ms: number): void {
+    this.excluded += ms;
+  }
+
   stats(): { img_per_s: number | null; data_wait: number | null } {
-    const total = (performance.now() - this.start) / 1000;
+    const total = (performance.now() - this.start - this.excluded) / 1000;
     if (this.images === 0 || total <= 0) return { img_per_s: null, data_wait: null };
     return { img_per_s: this.images / total, data_wait: Math.min(1, this.wait / 1000 / total) };
   }

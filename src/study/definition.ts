@@ -15,6 +15,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, type Problem } from '../config/errors.js';
 import { issuesToProblems } from '../config/issues.js';
+import { isPlainObject } from '../config/merge.js';
 import { isValidRunName } from '../config/schema.js';
 import { readYamlSource } from '../config/yaml-source.js';
 import { PATH_KEYS } from '../data/config.js';
@@ -80,9 +81,20 @@ function setArg(key: string, value: unknown, studyDir: string): string {
   return `${key}=${text}`;
 }
 
+/**
+ * Overrides as dotted keys: `data: { path: x }` is `data.path: x` (the same under the
+ * config's deep merge), so every data path is found and made relative to the study file.
+ */
+function flatten(over: Record<string, unknown>, prefix = ''): [string, unknown][] {
+  return Object.entries(over).flatMap(([k, v]): [string, unknown][] => {
+    const key = prefix ? `${prefix}.${k}` : k;
+    return isPlainObject(v) ? flatten(v, key) : [[key, v]];
+  });
+}
+
 function safeParse(text: string): unknown {
   try {
-    return parseYaml(text);
+    return parseYaml(text, { logLevel: 'silent' });
   } catch {
     return undefined;
   }
@@ -101,6 +113,8 @@ export function loadStudy(file: string, opts: { out?: string } = {}): Study {
   const bad = (key: string, message: string) =>
     problems.push({ loc: doc.locs.get(key)?.key ?? doc.locs.get(key)?.value ?? { file }, key, message });
   if (Object.keys(s.runs).length === 0) bad('runs', 'expected at least one run');
+  const twice = s.seeds.filter((x, i) => s.seeds.indexOf(x) !== i);
+  if (twice.length > 0) bad('seeds', `seed ${twice[0]} is listed twice (each seed names one run folder)`);
   for (const [variant, own] of Object.entries(s.runs)) {
     if (!isValidRunName(variant))
       bad(`runs.${variant}`, 'expected a run name of letters, digits, ".", "_" and "-"');
@@ -115,17 +129,13 @@ export function loadStudy(file: string, opts: { out?: string } = {}): Study {
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  const common = Object.entries(s.set).map(([k, v]) => setArg(k, v, dir));
+  const common = flatten(s.set).map(([k, v]) => setArg(k, v, dir));
   const out = path.resolve(opts.out ?? s.out ?? path.join('runs', s.name));
   const runs: StudyRun[] = [];
   for (const [variant, own] of Object.entries(s.runs)) {
     for (const seed of s.seeds) {
       const name = `${variant}-s${seed}`;
-      const sets = [
-        ...common,
-        ...Object.entries(own).map(([k, v]) => setArg(k, v, dir)),
-        `train.seed=${seed}`,
-      ];
+      const sets = [...common, ...flatten(own).map(([k, v]) => setArg(k, v, dir)), `train.seed=${seed}`];
       runs.push({ name, variant, seed, sets, dir: path.join(out, name) });
     }
   }

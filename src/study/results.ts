@@ -103,9 +103,11 @@ export async function studyReport(study: Study, opts: { out?: string } = {}): Pr
   }
   const dirs: string[] = [];
   const targetEpochs = new Map<string, number>();
+  // Only this study's current runs: folders of runs since renamed or removed go.
+  rmSync(path.join(out, 'runs'), { recursive: true, force: true });
+  rmSync(path.join(out, 'seeds.json'), { force: true });
   for (const run of started) {
     const dest = path.join(out, 'runs', run.name);
-    rmSync(dest, { recursive: true, force: true });
     mkdirSync(dest, { recursive: true });
     for (const f of RESULT_FILES) {
       const src = path.join(run.dir, f);
@@ -123,7 +125,7 @@ export async function studyReport(study: Study, opts: { out?: string } = {}): Pr
     study,
     dirs.map((d) => readRun(d)),
   );
-  const table = `${studyTable(study, report.summary, targetEpochs)}\nMatrix and δ angles in degrees, mean over layers (range across layers); the numbers behind Figure 4:\n\n${angles}`;
+  const table = `${studyTable(study, report.summary, targetEpochs)}\nMatrix and δ angles in degrees, mean over layers (range across layers), of each variant's first run, at the logged points nearest epochs 0 and 1 and the last; the numbers behind Figure 4:\n\n${angles}`;
   writeFileSync(path.join(out, 'table.md'), table);
   const readme = path.join(out, 'README.md');
   if (existsSync(readme)) {

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { readRun } from '../report/read-run.js';
 import { runPaths } from '../runner/rundir.js';
 import type { Study } from './definition.js';
-import { runState } from './run.js';
+import { resolveRuns, runState } from './run.js';
 
 export interface StudyRunStatus {
   index: number;
@@ -17,11 +17,20 @@ export interface StudyRunStatus {
   dir: string;
 }
 
+/** Each run's state and progress; `epochs` is what the study now asks for (a done run may be extended). */
 export function studyStatus(study: Study): StudyRunStatus[] {
+  const configs = resolveRuns(study, study.runs);
   return study.runs.map((run, index) => {
     const base = { index, name: run.name, dir: run.dir, state: runState(run) };
     if (!existsSync(runPaths(run.dir).config)) {
-      return { ...base, epoch: 0, epochs: null, val_top1: null, best_top1: null, wall_s: null };
+      return {
+        ...base,
+        epoch: 0,
+        epochs: configs.get(run)?.train.epochs ?? null,
+        val_top1: null,
+        best_top1: null,
+        wall_s: null,
+      };
     }
     const r = readRun(run.dir, false);
     const evals = r.epochs.map((e) => e.val_top1).filter((x): x is number => x !== null);
@@ -29,7 +38,7 @@ export function studyStatus(study: Study): StudyRunStatus[] {
     return {
       ...base,
       epoch: last?.epoch ?? 0,
-      epochs: typeof r.config.train?.epochs === 'number' ? r.config.train.epochs : null,
+      epochs: configs.get(run)?.train.epochs ?? null,
       val_top1: evals.at(-1) ?? null,
       best_top1: evals.length > 0 ? Math.min(...evals) : null,
       wall_s: last?.wall_s ?? null,

@@ -51,6 +51,17 @@ describe('throughput', () => {
     // an epoch could not exceed 20 / 0.4 = 50 img/s.
     for (const e of epochs) assert.ok(e.img_per_s > 200, `img_per_s ${e.img_per_s}`);
   });
+
+  it('a step record whose interval spans an epoch end leaves out its evaluation', async () => {
+    const r = await runFake(tempDir(), fakeStack({ evalDelayMs: 400 }), {
+      sets: ['train.epochs=3', 'train.log_every=3'],
+    });
+    const steps = readLines(runPaths(r.runDir).metrics).filter((x) => x.kind === 'step');
+    // steps 6 and 12 span the ends of epochs 1 and 2 (5 batches each): 12 images, with the
+    // 400 ms evaluation counted in they could not exceed 30 img/s.
+    assert.deepEqual(steps.map((x) => x.step), [3, 6, 9, 12, 15]);
+    for (const x of steps) assert.ok(x.img_per_s > 200, `step ${x.step}: img_per_s ${x.img_per_s}`);
+  });
 });
 
 describe('time to finish', () => {

@@ -51,7 +51,7 @@ describe('study file', () => {
     assert.equal(args[1], path.join(ROOT, 'configs', 'quickstart.yaml'));
     const sets = args.flatMap((a, i) => (args[i - 1] === '--set' ? [a] : []));
     assert.ok(sets.includes(`data.path=${path.join(ROOT, 'data', 'mnist-sample')}`), sets.join(' '));
-    assert.ok(sets.includes('data.train={"from":"test","range":[0,64]}'));
+    assert.ok(sets.includes('data.train.from=test') && sets.includes('data.train.range=[0,64]'), sets.join(' '));
     // study-wide first, then the variant's, then the seed: later ones win
     assert.deepEqual(sets.slice(-2), ['rule.name=bp', 'train.seed=1']);
     assert.equal(args[args.indexOf('--run-dir') + 1], path.join(dir, 'runs', 'bp-s1'));
@@ -130,9 +130,14 @@ const dir = a[a.indexOf('--run-dir') + 1];
 const name = a[a.indexOf('--name') + 1];
 const log = (what) => appendFileSync(${JSON.stringify(path.join(dir, 'calls.log'))}, JSON.stringify({ name, what, t: Date.now(), sets: a.filter((x, i) => a[i - 1] === '--set') }) + '\\n');
 mkdirSync(dir, { recursive: true });
+writeFileSync(dir + '/config.yaml', 'train:\\n  epochs: 4\\n  max_steps: 3\\n');
 log('start');
 const finish = (status, code) => { writeFileSync(dir + '/status.json', JSON.stringify({ status })); log('end'); process.exit(code); };
-if (process.env.STUB_HANG === name) { process.on('SIGTERM', () => finish('interrupted', 75)); setInterval(() => {}, 1000); }
+if (process.env.STUB_HANG === name) {
+  process.on('SIGTERM', () => { log('SIGTERM'); finish('interrupted', 75); });
+  process.on('SIGINT', () => { log('SIGINT'); finish('interrupted', 130); });
+  setInterval(() => {}, 1000);
+} else if (process.env.STUB_STOP === name) setTimeout(() => finish('interrupted', 75), 50);
 else setTimeout(() => (process.env.STUB_FAIL === name ? finish('failed', 1) : finish('done', 0)), 150);
 `,
   );
@@ -218,6 +223,82 @@ describe('study run (stub wtrain)', () => {
   });
 });
 
+describe('study run: checks before anything starts', () => {
+  it('a config mistake in any run is reported once, naming the study and the run; nothing starts', async () => {
+    const dir = tmp();
+    const body = QUICK(dir).replace('  kp:\n', '  kp: { rule.nmae: kp }\n');
+    const s = loadStudy(writeStudy(dir, body), { out: path.join(dir, 'runs') });
+    await assert.rejects(runStudy(s, { jobs: 2, command: stub(dir) }), (e: Error) => {
+      assert.match(
+        e.message,
+        /^study quick, run kp-s0: --set rule\.nmae=kp rule\.nmae: unknown key \(did you mean 'name'\?\)/,
+      );
+      assert.match(e.message, /run kp-s1: /);
+      return true;
+    });
+    assert.ok(!existsSync(path.join(dir, 'calls.log')));
+  });
+
+  it('study-wide --set takes only keys that do not change what a run learns', async () => {
+    const dir = tmp();
+    const s = loadStudy(writeStudy(dir, QUICK(dir)), { out: path.join(dir, 'runs') });
+    await assert.rejects(
+      runStudy(s, { jobs: 1, command: stub(dir), sets: ['train.seed=3'] }),
+      /--set train\.seed=3: only keys/,
+    );
+    assert.ok(!existsSync(path.join(dir, 'calls.log')));
+  });
+
+  it('refuses a seed listed twice; nested maps in set: are dotted keys, their data paths relative to the study file', () => {
+    const dir = tmp();
+    assert.throws(
+      () => loadStudy(writeStudy(dir, 'name: q\nbase: x.yaml\nseeds: [0, 1, 0]\nruns: { a: }\n')),
+      /seeds: seed 0 is listed twice/,
+    );
+    mkdirSync(path.join(dir, 'sub'));
+    const f = writeStudy(
+      path.join(dir, 'sub'),
+      'name: q\nbase: x.yaml\nset: { data: { path: ../d, train: { from: test } } }\nruns: { a: }\n',
+    );
+    assert.deepEqual(loadStudy(f).runs[0].sets, [
+      `data.path=${path.join(dir, 'd')}`,
+      'data.train.from=test',
+      'train.seed=0',
+    ]);
+  });
+
+  it('one Ctrl-C after a run stopped by itself is passed on as SIGTERM (a checkpoint), not a second SIGINT', async () => {
+    const dir = tmp();
+    const s = loadStudy(writeStudy(dir, QUICK(dir)), { out: path.join(dir, 'runs') });
+    Object.assign(process.env, { STUB_STOP: 'bp-s0', STUB_HANG: 'bp-s1' });
+    try {
+      const done = runStudy(s, { jobs: 2, command: stub(dir), signals: true });
+      for (
+        let i = 0;
+        i < 100 &&
+        !(
+          existsSync(path.join(dir, 'calls.log')) &&
+          calls(dir).some((x) => x.name === 'bp-s0' && x.what === 'end')
+        );
+        i++
+      ) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      process.emit('SIGINT', 'SIGINT');
+      assert.equal(await done, 75);
+    } finally {
+      delete process.env.STUB_STOP;
+      delete process.env.STUB_HANG;
+    }
+    assert.deepEqual(
+      calls(dir)
+        .filter((x) => x.name === 'bp-s1' && x.what.startsWith('SIG'))
+        .map((x) => x.what),
+      ['SIGTERM'],
+    );
+  });
+});
+
 describe('study run and report (real wtrain)', () => {
   it('trains a tiny study, continues it, and renders results/ with the table in the README', async () => {
     const dir = tmp();
@@ -241,6 +322,15 @@ describe('study run and report (real wtrain)', () => {
     assert.match(again.stdout, /3 of 3 runs done, 0 to run/);
     const st = await runMain(['study', 'status', file, '--out', runs]);
     assert.match(st.stdout, /1 {2}bp-s1 {2}pending/);
+    // the study asks for more steps: the done run continues from its checkpoint
+    writeFileSync(file, QUICK(dir).replace('train.max_steps: 3', 'train.max_steps: 5'));
+    const more = await runMain(['study', 'run', file, '--out', runs, '--only', 'bp-s0']);
+    assert.match(more.stdout, /0 of 1 runs done, 1 to run/, more.stdout + more.stderr);
+    const bp0 = readFileSync(path.join(runs, 'bp-s0', 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n');
+    assert.equal(JSON.parse(bp0.at(-1)!).step, 5);
+    writeFileSync(file, QUICK(dir));
 
     const results = path.join(dir, 'results');
     mkdirSync(results);

@@ -150,6 +150,7 @@ export class EpochSteps {
     const evalEvery = Math.max(1, Math.round(t.eval_every));
     const evalDue = this.finished() || (t.eval_every > 0 && (epoch + 1) % evalEvery === 0);
     let val: ClassMetrics | null = null;
+    const ended = performance.now();
     if (evalDue) {
       const t0 = performance.now();
       const batches = Math.min(t.eval_batches ?? Number.POSITIVE_INFINITY, loader.batchesPerEpoch('val'));
@@ -175,5 +176,7 @@ export class EpochSteps {
       (isBest && cfg.run.keep_best)
     )
       await checkpoints.save(isBest);
+    // The next step record's interval spans this epoch's end: its pace leaves out the evaluation and checkpoint.
+    recorder.interval.exclude(performance.now() - ended);
   }
 }
