@@ -12,6 +12,9 @@ import { EXIT, UserError } from '../util/errors.js';
 
 type Errno = NodeJS.ErrnoException;
 
+/** System calls that only read: a refusal there is no write error. */
+const READS = new Set(['read', 'scandir', 'opendir', 'stat', 'lstat', 'access', 'readlink']);
+
 const CAUSES: Record<string, (folder: string) => string> = {
   EACCES: (f) => `no permission to write in ${f}`,
   EPERM: (f) => `not permitted to write in ${f}`,
@@ -78,6 +81,10 @@ export function storageError(
   if (!e || typeof e !== 'object' || typeof e.code !== 'string') return undefined;
   const file = e.path ?? opts.dir;
   if (!file) return CAUSES[e.code] ? new StorageError(`cannot write: ${e.message}`, e.code, '') : undefined;
+  if (e.syscall && READS.has(e.syscall) && (e.code === 'EACCES' || e.code === 'EPERM')) {
+    // A read refused (a labels file, a data folder): say so, not "cannot write".
+    return new StorageError(`cannot read ${displayPath(file)}: no permission (${e.code})`, e.code, file);
+  }
   const { code, folder } = realCode(e, file);
   const cause = CAUSES[code];
   if (!cause && !(e.syscall === 'mkdir' && code === 'EEXIST')) return undefined;

@@ -23,7 +23,7 @@ import { readCheckpointFile } from '../../src/runner/checkpoint-format.js';
 import { evaluateRun } from '../../src/runner/evaluate.js';
 import { runPaths } from '../../src/runner/rundir.js';
 import { resumeRun, runFromConfig } from '../../src/runner/session.js';
-import { StorageError } from '../../src/runner/storage.js';
+import { StorageError, storageError } from '../../src/runner/storage.js';
 import { EXIT, UserError } from '../../src/util/errors.js';
 import { fakeStack } from './fake-stack.js';
 import { learningRecords, quietOpts, readLines, runFake, tempDir, writeConfig } from './helpers.js';
@@ -203,5 +203,24 @@ describe('a second Ctrl-C', () => {
       /second SIGINT: exited at once without a checkpoint; a resume continues from the last checkpoint, .*ckpt-00000000[45]\.wtc/,
     );
     assert.equal(existsSync(runPaths(runDir).lock), false);
+  });
+});
+
+describe('storage errors', () => {
+  it('a refused read says cannot read, a refused write cannot write', () => {
+    const errno = (syscall: string) =>
+      Object.assign(new Error(`EACCES: permission denied, ${syscall} '/nowhere/labels.txt'`), {
+        code: 'EACCES',
+        syscall,
+        path: '/nowhere/labels.txt',
+      });
+    assert.equal(
+      storageError(errno('scandir'))?.message,
+      'cannot read /nowhere/labels.txt: no permission (EACCES)',
+    );
+    assert.match(
+      storageError(errno('open'))?.message ?? '',
+      /^cannot write \/nowhere\/labels\.txt: no permission to write/,
+    );
   });
 });
