@@ -8,7 +8,7 @@ const classes = new Map(
   await Promise.all(
     RULES.map(async (spec) => {
       const Rule: RuleClass = await spec.load();
-      return [spec.name, Rule as unknown as new (ctx: RuleContext) => LearningRule] as const;
+      return [spec.name, Rule] as const;
     }),
   ),
 );

@@ -10,9 +10,11 @@
  */
 import type { z } from 'zod';
 import { ssVariant, wmOptions } from './options.js';
+import type { LearningRule, RuleContext } from './types.js';
 
-/** What `load` resolves to: the rule's LearningRule class (checked in src/rules/index.ts). */
-export type RuleClass = new (ctx: never) => { readonly name: string };
+/** What `load` resolves to: the rule's class, built from a context with (at least) its own options. */
+// biome-ignore lint/suspicious/noExplicitAny: each rule narrows the options it reads (RuleContext<WmOptions>)
+export type RuleClass = new (ctx: RuleContext<any>) => LearningRule;
 
 export interface RuleSpec {
   /** `rule.name` in configs. */
