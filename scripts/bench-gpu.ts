@@ -43,8 +43,9 @@ import {
   type TuningVariant,
   variantsFor,
 } from './bench-gpu/options.js';
-import { type BenchResults, markdown } from './bench-gpu/report.js';
+import { markdown } from './bench-gpu/report.js';
 import { benchJson } from './bench-gpu/report-imagenet.js';
+import type { BenchResults } from './bench-gpu/results.js';
 import { benchStep, profileStep, type StepRow } from './bench-gpu/steps.js';
 import { findTorchScript, runTorch } from './bench-gpu/torch.js';
 import { buildTrainer, convLayers, mirrorNoiseShapes } from './bench-gpu/trainer.js';

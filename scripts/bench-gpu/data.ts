@@ -25,7 +25,10 @@ import {
   makeImagenetLike,
   sweepThreads,
 } from '../bench-data-imagenet.js';
-import type { IssueContext } from './imagenet.js';
+import type { SectionBase } from './options.js';
+
+/** The data section's part of the results (results.ts's BenchResults has it). */
+export type DataContext = SectionBase & { r: { data: DataResult | null; notes: string[] } };
 
 /** A rate and the libuv pool size it ran with (null: UV_THREADPOOL_SIZE unset, Node's default of 4). */
 export type DataRow = BenchRow & { uvThreads: number | null };
@@ -88,7 +91,7 @@ let made: Promise<ImagenetLikeSet> | null = null;
  * The ImageNet-like set from --woof (made once per process; reused from an earlier call
  * when its record matches the options).
  */
-export function imagenetLikeSet(ctx: IssueContext): Promise<ImagenetLikeSet> {
+export function imagenetLikeSet(ctx: SectionBase): Promise<ImagenetLikeSet> {
   const { o } = ctx;
   if (!o.woof)
     return Promise.reject(new Error('no --woof DIR (Imagewoof-like train/ and val/ folders) given'));
@@ -118,7 +121,7 @@ export function imagenetLikeSet(ctx: IssueContext): Promise<ImagenetLikeSet> {
   return made;
 }
 
-export async function dataSection(ctx: IssueContext): Promise<void> {
+export async function dataSection(ctx: DataContext): Promise<void> {
   const { r, o } = ctx;
   const set = await imagenetLikeSet(ctx);
   const size = 224;

@@ -14,7 +14,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { imagenetLikeSet, uvPoolFor, workDir } from './data.js';
-import type { IssueContext } from './imagenet.js';
+import type { SectionBase } from './options.js';
 import { givePoolBack } from './steps.js';
 
 export interface E2eResult {
@@ -108,7 +108,10 @@ export function summarise(recs: Rec[], batch: number) {
   };
 }
 
-export async function e2eEpoch(ctx: IssueContext): Promise<void> {
+/** The epoch's part of the results (results.ts's BenchResults has it). */
+export type E2eContext = SectionBase & { r: { e2e: E2eResult | null; errors: string[] } };
+
+export async function e2eEpoch(ctx: E2eContext): Promise<void> {
   const { r, o } = ctx;
   const set = await imagenetLikeSet(ctx);
   const net = o.tiny

@@ -12,19 +12,10 @@ import { webgpuFinish } from '../../src/backend/webgpu/index.js';
 import type { WebGPUBackend } from '../../src/backend/webgpu/program.js';
 import { dataSection } from './data.js';
 import { e2eEpoch } from './e2e.js';
-import { type AnyRule, type BenchOptions, imagenetNets, type NetConfig } from './options.js';
-import type { BenchResults } from './report.js';
+import { type AnyRule, imagenetNets, type NetConfig } from './options.js';
+import type { IssueContext } from './results.js';
 import { benchStep, givePoolBack, profileStep, type StepRow } from './steps.js';
 import { findTorchScript, mergeTorch, runTorch } from './torch.js';
-
-export interface IssueContext {
-  r: BenchResults;
-  o: BenchOptions;
-  /** Seconds left of BENCH_BUDGET_S. */
-  timeLeft: () => number;
-  save: () => void;
-  log: (msg: string) => void;
-}
 
 export interface Section {
   name: string;

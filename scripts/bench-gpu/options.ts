@@ -242,3 +242,12 @@ export function netConfigs(o: BenchOptions): NetConfig[] {
   }));
   return o.only ? labelled.filter((n) => n.label.includes(o.only as string)) : labelled;
 }
+
+/** What a section of the run gets besides its own slot in the results: options, time left, saving, the log. */
+export interface SectionBase {
+  o: BenchOptions;
+  /** Seconds left of BENCH_BUDGET_S. */
+  timeLeft: () => number;
+  save: () => void;
+  log: (msg: string) => void;
+}

@@ -1,6 +1,6 @@
 /** Issue 16's part of bench.md, and bench.json: one row per (net, image size, batch, rule). */
 import { f0, f1, table } from '../stats.js';
-import type { BenchResults } from './report.js';
+import type { BenchResults } from './results.js';
 import type { StepProfile, StepRow } from './steps.js';
 import type { TorchRow } from './torch.js';
 

@@ -1,44 +1,9 @@
 /** The benchmark's results as markdown (for the README) and JSON. */
 
-import type { BufferLimits } from '../../src/backend/webgpu/device_errors.js';
 import { f0, f1, pct, table } from '../stats.js';
-import type { DataResult } from './data.js';
-import type { E2eResult } from './e2e.js';
-import type { EpochResult } from './epoch.js';
-import type { FusedRow } from './fused.js';
-import type { ConvKernelRow } from './kernels.js';
-import type { NumericsResult } from './numerics.js';
 import { imagenetMarkdown, isImagenetRow, profileMarkdown } from './report-imagenet.js';
-import type { StepProfile, StepRow } from './steps.js';
-import type { TorchResult } from './torch.js';
-
-export interface BenchResults {
-  date: string;
-  adapter: string;
-  gpu: string | null;
-  node: string;
-  tfjs: string;
-  options: Record<string, unknown>;
-  steps: StepRow[];
-  variants: StepRow[];
-  torch: TorchResult;
-  profiles: StepProfile[];
-  kernels: Record<string, ConvKernelRow[]>;
-  fused: FusedRow[];
-  numerics: NumericsResult[];
-  epoch: EpochResult | { skipped: string } | null;
-  /** The device's buffer limits (the adapter's maximum, src/backend/webgpu/init.ts). */
-  limits: BufferLimits | null;
-  /** Issue 16: the 224 px rows (imagenet.ts), their PyTorch rows, the data pipeline, the end-to-end epoch. */
-  imagenet: StepRow[];
-  torchImagenet: TorchResult;
-  data: DataResult | null;
-  e2e: E2eResult | null;
-  /** Rows and sections left out, and why. */
-  notes: string[];
-  errors: string[];
-  wallS: number;
-}
+import type { BenchResults } from './results.js';
+import type { StepRow } from './steps.js';
 
 function stepTable(r: BenchResults): string {
   const torch = (net: string, rule: string, p: string) =>
