@@ -59,7 +59,10 @@ describe('throughput', () => {
     const steps = readLines(runPaths(r.runDir).metrics).filter((x) => x.kind === 'step');
     // steps 6 and 12 span the ends of epochs 1 and 2 (5 batches each): 12 images, with the
     // 400 ms evaluation counted in they could not exceed 30 img/s.
-    assert.deepEqual(steps.map((x) => x.step), [3, 6, 9, 12, 15]);
+    assert.deepEqual(
+      steps.map((x) => x.step),
+      [3, 6, 9, 12, 15],
+    );
     for (const x of steps) assert.ok(x.img_per_s > 200, `step ${x.step}: img_per_s ${x.img_per_s}`);
   });
 });

@@ -51,7 +51,10 @@ describe('study file', () => {
     assert.equal(args[1], path.join(ROOT, 'configs', 'quickstart.yaml'));
     const sets = args.flatMap((a, i) => (args[i - 1] === '--set' ? [a] : []));
     assert.ok(sets.includes(`data.path=${path.join(ROOT, 'data', 'mnist-sample')}`), sets.join(' '));
-    assert.ok(sets.includes('data.train.from=test') && sets.includes('data.train.range=[0,64]'), sets.join(' '));
+    assert.ok(
+      sets.includes('data.train.from=test') && sets.includes('data.train.range=[0,64]'),
+      sets.join(' '),
+    );
     // study-wide first, then the variant's, then the seed: later ones win
     assert.deepEqual(sets.slice(-2), ['rule.name=bp', 'train.seed=1']);
     assert.equal(args[args.indexOf('--run-dir') + 1], path.join(dir, 'runs', 'bp-s1'));
