@@ -18,6 +18,12 @@
 #                                     on the GPU node: the doctor, test/webgpu's kernel tests
 #                                     (bundled) and scripts/gpu-check.ts (one training step vs cpu,
 #                                     per tuning variant); writes gpu-tests.log, check.md/json to $OUT
+#   source .gpu/env.sh && scripts/bench-gpu.sh jobs [bench-study-jobs args]
+#                                     on the GPU node: several small runs on one GPU (issue 15):
+#                                     JOBS_RUNS (4) ResNet-20 b128 CIFAR-10 runs of JOBS_STEPS (300)
+#                                     steps under webgpu, one at a time, then JOBS_N (4) at once;
+#                                     writes jobs.md to $OUT. Needs CIFAR-10 in .gpu/: prepare with
+#                                     BENCH_CIFAR=1 BENCH_CIFAR_IMAGES=3000 TEST_IMAGES=1000 BENCH_WOOF_TRAIN=0
 #   scripts/bench-gpu.sh tiny         here, on lavapipe: the same bundle with --tiny (small nets,
 #                                     a few Imagewoof images per class, PyTorch on the cpu if importable)
 #
@@ -99,7 +105,8 @@ case "$cmd" in
     if [ "${BENCH_CIFAR:-0}" = 1 ] && [ -f "$cifar_src/data_batch_1.bin" ]; then
       mkdir -p .gpu/cifar10
       cp "$cifar_src/batches.meta.txt" .gpu/cifar10/
-      xz -T2 -6 -c "$cifar_src/data_batch_1.bin" > .gpu/cifar10/data_batch_1.bin.xz
+      # The first BENCH_CIFAR_IMAGES (10000: all) images of data_batch_1 (a cut file is read, with a warning).
+      head -c $((3073 * ${BENCH_CIFAR_IMAGES:-10000})) "$cifar_src/data_batch_1.bin" | xz -T2 -6 > .gpu/cifar10/data_batch_1.bin.xz
       # 3073 bytes per image (label + 32x32x3): the first TEST_IMAGES test images, a held-out val split.
       head -c $((3073 * ${TEST_IMAGES:-2000})) "$cifar_src/test_batch.bin" | xz -T2 -6 > .gpu/cifar10/test_batch_head.bin.xz
     fi
@@ -160,6 +167,23 @@ case "$cmd" in
     echo "bench-gpu: kernel tests exit $tests_rc, gpu-check exit $check_rc; results in $out"
     exit $((tests_rc || check_rc))
     ;;
+  jobs)
+    need_node
+    out=${OUT:-$root/bench-results}
+    mkdir -p "$out"
+    unpack
+    [ -n "$cifar" ] || { echo "bench-gpu jobs: no CIFAR-10 in .gpu/: run BENCH_CIFAR=1 BENCH_CIFAR_IMAGES=3000 TEST_IMAGES=1000 BENCH_WOOF_TRAIN=0 scripts/bench-gpu.sh prepare" >&2; exit 1; }
+    node "$work/bundle/bench-gpu.mjs" doctor > "$out/doctor.txt" 2>&1 || true
+    set +e
+    WTRAIN_BIN="$work/bundle/wtrain.mjs" timeout --signal=INT -k 10 "${JOBS_TIMEOUT_S:-500}" \
+      node "$work/bundle/bench-study-jobs.mjs" --config "$root/configs/_base-cifar10.yaml" --data "$cifar" \
+      --runs "${JOBS_RUNS:-4}" --jobs "${JOBS_N:-4}" --steps "${JOBS_STEPS:-300}" --set backend.name=webgpu \
+      --out "$work/jobs" "$@" 2>&1 | tee "$out/jobs.md"
+    rc=${PIPESTATUS[0]}
+    set -e
+    echo "bench-gpu: jobs exit $rc; $out/jobs.md"
+    exit "$rc"
+    ;;
   tiny)
     node scripts/bundle.mjs --gpu-tests --with-sharp
     out=${OUT:-$root/tmp/bench-tiny}
@@ -176,6 +200,6 @@ case "$cmd" in
     OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} node bundle/bench-gpu.mjs "${args[@]}" "$@"
     ;;
   *)
-    sed -n '2,27p' "$0"
+    sed -n '2,33p' "$0"
     ;;
 esac

@@ -6,13 +6,18 @@
  * it says whether two 1-thread runs beat one at a time.
  *
  *   node --import tsx scripts/bench-study-jobs.ts [--config configs/_base-cifar10.yaml]
- *     [--runs 4] [--jobs 4] [--steps 60] [--rounds 1] [--set backend.name=webgpu]... [--out DIR]
+ *     [--data DIR] [--runs 4] [--jobs 4] [--steps 60] [--rounds 1] [--set backend.name=webgpu]...
+ *     [--out DIR]
  *
- * Data: the config's own (CIFAR-10 from ../shared/datasets when its path is missing).
- * Aggregate img/s = images trained by all runs / wall time of the whole study.
+ * Data: --data, a CIFAR-10 binary folder (default ../shared/datasets/cifar10/...).
+ * Two numbers per study: aggregate img/s = images trained by all runs / wall time of the
+ * whole study (start-up included: what a study costs), and steady img/s = the sum over
+ * runs of each run's median step-record img/s (after its first record), i.e. the rate
+ * while the runs train side by side. On the GPU node the bundle runs it
+ * (`scripts/bench-gpu.sh jobs`, WTRAIN_BIN = the bundle's wtrain.mjs).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -27,6 +32,7 @@ const { values: o } = parseArgs({
     steps: { type: 'string', default: '60' },
     rounds: { type: 'string', default: '1' },
     set: { type: 'string', multiple: true, default: [] },
+    data: { type: 'string' },
     out: { type: 'string' },
   },
 });
@@ -34,8 +40,12 @@ const runs = Number(o.runs);
 const steps = Number(o.steps);
 const out = o.out ?? mkdtempSync(path.join(tmpdir(), 'wtrain-bench-jobs-'));
 mkdirSync(out, { recursive: true });
-const bin = process.env.WTRAIN_BIN ?? path.join(ROOT, 'bin', 'wtrain.js');
-const cifar = path.resolve(ROOT, '..', 'shared', 'datasets', 'cifar10', 'cifar-10-batches-bin');
+// In the bundle (bundle/bench-study-jobs.mjs) the CLI is the wtrain.mjs beside it.
+const bundled = path.join(import.meta.dirname, 'wtrain.mjs');
+const bin = process.env.WTRAIN_BIN ?? (existsSync(bundled) ? bundled : path.join(ROOT, 'bin', 'wtrain.js'));
+const cifar = path.resolve(
+  o.data ?? path.join(ROOT, '..', 'shared', 'datasets', 'cifar10', 'cifar-10-batches-bin'),
+);
 
 function studyFile(dir: string): string {
   const seeds = Array.from({ length: runs }, (_, i) => i);
@@ -50,6 +60,7 @@ function studyFile(dir: string): string {
       `  train.max_steps: ${steps}`,
       '  train.batch_size: 128',
       '  train.angles_every: 0',
+      `  train.log_every: ${Math.max(1, Math.floor(steps / 10))}`,
       '  train.eval_every: 0',
       '  train.eval_batches: 1',
       '  run.checkpoint_every: 0',
@@ -62,9 +73,11 @@ function studyFile(dir: string): string {
   return file;
 }
 
-/** Wall seconds of the whole study and the images its runs trained. */
-function once(jobs: number, round: number): { wall: number; images: number } {
+/** Wall seconds of the whole study, the images its runs trained, their summed steady img/s. */
+function once(jobs: number, round: number): { wall: number; images: number; steady: number } {
   const dir = path.join(out, `r${round}-j${jobs}`);
+  // A fresh folder: a rerun must not continue (or wait on) the runs of an earlier one.
+  rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const file = studyFile(dir);
   const sets = (o.set as string[]).flatMap((s) => ['--set', s]);
@@ -79,20 +92,26 @@ function once(jobs: number, round: number): { wall: number; images: number } {
   const wall = (performance.now() - t0) / 1000;
   if (r.status !== 0) throw new Error(`study run exited ${r.status}: ${r.stdout}${r.stderr}`);
   let images = 0;
+  let steady = 0;
   for (let s = 0; s < runs; s++) {
     const metrics = readFileSync(path.join(dir, 'runs', `bp-s${s}`, 'metrics.jsonl'), 'utf8');
-    const last = metrics
+    const records = metrics
       .trim()
       .split('\n')
-      .map((l) => JSON.parse(l))
-      .at(-1);
-    images += last.step * 128;
+      .map((l) => JSON.parse(l));
+    images += records.at(-1).step * 128;
+    const rates = records
+      .filter((r) => r.kind === 'step' && r.img_per_s > 0)
+      .slice(1)
+      .map((r) => r.img_per_s as number);
+    if (rates.length > 0) steady += median(rates);
   }
-  return { wall, images };
+  return { wall, images, steady };
 }
 
 const rows: string[][] = [];
 const by: Record<string, number[]> = { one: [], all: [] };
+const steadyBy: Record<string, number[]> = { one: [], all: [] };
 for (let round = 0; round < Number(o.rounds); round++) {
   for (const [key, jobs] of [
     ['one', 1],
@@ -100,11 +119,25 @@ for (let round = 0; round < Number(o.rounds); round++) {
   ] as const) {
     const r = once(jobs, round);
     by[key].push(r.images / r.wall);
-    rows.push([`${round}`, `${jobs}`, `${runs}`, r.wall.toFixed(1), (r.images / r.wall).toFixed(0)]);
+    // One at a time, the runs never overlap: the steady rate is one run's (their mean).
+    const steady = jobs === 1 ? r.steady / runs : r.steady;
+    steadyBy[key].push(steady);
+    process.stderr.write(
+      `round ${round}, --jobs ${jobs}: ${r.wall.toFixed(1)} s, ${(r.images / r.wall).toFixed(0)} img/s whole study, ${steady.toFixed(0)} steady\n`,
+    );
+    rows.push([
+      `${round}`,
+      `${jobs}`,
+      `${runs}`,
+      r.wall.toFixed(1),
+      (r.images / r.wall).toFixed(0),
+      steady.toFixed(0),
+    ]);
   }
 }
 process.stdout.write(
-  `${table(['round', 'jobs', 'runs', 'wall s (whole study, incl. start-up)', 'aggregate img/s'], rows)}\n` +
-    `speed-up of --jobs ${o.jobs} over one at a time (median img/s): ${(median(by.all) / median(by.one)).toFixed(2)}x\n` +
+  `${table(['round', 'jobs', 'runs', 'wall s (whole study, incl. start-up)', 'aggregate img/s', 'steady img/s'], rows)}\n` +
+    `speed-up of --jobs ${o.jobs} over one at a time (median img/s): ${(median(by.all) / median(by.one)).toFixed(2)}x whole study, ` +
+    `${(median(steadyBy.all) / median(steadyBy.one)).toFixed(2)}x steady\n` +
     `runs of ${steps} steps at batch 128; ${o.config}; ${(o.set as string[]).join(' ') || 'backend from the config'}; run folders in ${out}\n`,
 );

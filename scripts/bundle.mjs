@@ -5,6 +5,7 @@
  *
  *   wtrain.mjs, bench-gpu.mjs   esbuild bundles (tfjs and every JS dependency inside);
  *                               bench-gpu.mjs also runs scripts/gpu-check.ts (`bench-gpu.mjs check`)
+ *   bench-study-jobs.mjs        scripts/bench-study-jobs.ts (several runs on one GPU, issue 15)
  *   webgpu-tests.mjs            with --gpu-tests: test/webgpu's kernel tests in one file (node
  *                               --test), to run them on a real GPU (scripts/bench-gpu.sh check)
  *   decode-worker.js            the data layer's worker thread
@@ -61,6 +62,7 @@ function parseArgs(argv) {
     opts.entries = [
       { file: 'src/cli/main.ts', name: 'wtrain', cli: true },
       { file: 'scripts/bench-gpu.ts', name: 'bench-gpu' },
+      { file: 'scripts/bench-study-jobs.ts', name: 'bench-study-jobs' },
     ];
   }
   if (opts.gpuTests) opts.entries.push(gpuTestsEntry());
