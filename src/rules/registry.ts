@@ -13,7 +13,7 @@ import { ssVariant, wmOptions } from './options.js';
 import type { LearningRule, RuleContext } from './types.js';
 
 /** What `load` resolves to: the rule's class, built from a context with (at least) its own options. */
-// biome-ignore lint/suspicious/noExplicitAny: each rule narrows the options it reads (RuleContext<WmOptions>)
+// `any`: each rule narrows the options it reads (RuleContext<WmOptions>)
 export type RuleClass = new (ctx: RuleContext<any>) => LearningRule;
 
 export interface RuleSpec {
