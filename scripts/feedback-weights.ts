@@ -21,7 +21,7 @@ import { createRunLogger } from '../src/runner/logger.js';
 import { readMeta, runPaths } from '../src/runner/rundir.js';
 import { loadTrainingStack, openTrainingStack } from '../src/runner/stack.js';
 import { learningRateAt, peakLearningRate } from '../src/train/schedule.js';
-import { table } from './stats.js';
+import { angleDeg, norm, table } from './stats.js';
 
 const { values: o, positionals } = parseArgs({
   allowPositionals: true,
@@ -52,11 +52,7 @@ trainer.dispose();
 await loader.close();
 
 const final = (k: string) => new Float32Array(ckpt.tensors[k].data.buffer.slice(0));
-const norm = (a: Float32Array) => Math.sqrt(a.reduce((s, x) => s + x * x, 0));
-const dot = (a: Float32Array, b: Float32Array) => a.reduce((s, x, i) => s + x * b[i], 0);
 const diff = (a: Float32Array, b: Float32Array) => a.map((x, i) => x - b[i]);
-const angle = (a: Float32Array, b: Float32Array) =>
-  (Math.acos(Math.max(-1, Math.min(1, dot(a, b) / (norm(a) * norm(b))))) * 180) / Math.PI;
 
 /** KP: ‖D_T‖/‖D_0‖ from the recurrence of D = W − B over the run's learning rates. */
 function kpPredicted(steps: number): number {
@@ -88,7 +84,7 @@ for (const l of layers) {
     norm(W).toFixed(3),
     norm(B).toFixed(3),
     (norm(B) / norm(W)).toFixed(3),
-    angle(B, W).toFixed(1),
+    angleDeg(B, W).toFixed(1),
   ];
   if (predicted !== null) {
     const [W0, B0] = [init.get(`${l}/W`), init.get(`${l}/B`)];

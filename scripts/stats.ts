@@ -22,3 +22,12 @@ export const f0 = (x: number | null | undefined) =>
 
 /** A share as a whole percentage; '–' when undefined (NaN). */
 export const pct = (x: number): string => (Number.isFinite(x) ? `${Math.round(100 * x)} %` : '–');
+
+/** Euclidean norm of a flat array. */
+export const norm = (a: Float32Array): number => Math.sqrt(a.reduce((s, x) => s + x * x, 0));
+
+/** The angle between two flat arrays in degrees (the paper's matrix angle, section 6). */
+export function angleDeg(a: Float32Array, b: Float32Array): number {
+  const dot = a.reduce((s, x, i) => s + x * b[i], 0);
+  return (Math.acos(Math.max(-1, Math.min(1, dot / (norm(a) * norm(b))))) * 180) / Math.PI;
+}
