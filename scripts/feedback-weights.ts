@@ -14,14 +14,12 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
-import { loadConfig } from '../src/config/load.js';
 import { type CheckpointContent, readCheckpointFile } from '../src/runner/checkpoint-format.js';
 import { CheckpointStore } from '../src/runner/checkpoints.js';
-import { createRunLogger } from '../src/runner/logger.js';
-import { readMeta, runPaths } from '../src/runner/rundir.js';
-import { loadTrainingStack, openTrainingStack } from '../src/runner/stack.js';
+import { runPaths } from '../src/runner/rundir.js';
 import { learningRateAt, peakLearningRate } from '../src/train/schedule.js';
-import { angleDeg, norm, table } from './stats.js';
+import { angleDeg, openRunStack, runConfig } from './run-stack.js';
+import { norm, table } from './stats.js';
 
 const { values: o, positionals } = parseArgs({
   allowPositionals: true,
@@ -29,19 +27,13 @@ const { values: o, positionals } = parseArgs({
 });
 const dir = path.resolve(positionals[0] ?? '');
 const paths = runPaths(dir);
-const { config } = loadConfig(paths.config, { saved: true });
+const config = runConfig(dir);
 const file = o.checkpoint ?? new CheckpointStore(paths.checkpoints).latest();
 if (!file) throw new Error(`${dir}: no checkpoint`);
 const ckpt = readCheckpointFile<{ iter: number }>(file) as CheckpointContent<{ iter: number }>;
 
 // The initial weights: the trainer built from the run's config (seeded) before any step.
-const { logger } = createRunLogger({ level: 'warn', quiet: true, human: true });
-const { loader, trainer } = await openTrainingStack(
-  await loadTrainingStack(),
-  config,
-  readMeta(dir)?.base_dir ?? dir,
-  logger,
-);
+const { loader, trainer } = await openRunStack(dir, config);
 const initial = trainer.getState().tensors;
 const init = new Map<string, Float32Array>();
 for (const [k, t] of Object.entries(initial)) init.set(k, (await t.data()) as Float32Array);

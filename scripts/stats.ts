@@ -25,9 +25,3 @@ export const pct = (x: number): string => (Number.isFinite(x) ? `${Math.round(10
 
 /** Euclidean norm of a flat array. */
 export const norm = (a: Float32Array): number => Math.sqrt(a.reduce((s, x) => s + x * x, 0));
-
-/** The angle between two flat arrays in degrees (the paper's matrix angle, section 6). */
-export function angleDeg(a: Float32Array, b: Float32Array): number {
-  const dot = a.reduce((s, x, i) => s + x * b[i], 0);
-  return (Math.acos(Math.max(-1, Math.min(1, dot / (norm(a) * norm(b))))) * 180) / Math.PI;
-}

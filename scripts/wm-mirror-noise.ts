@@ -11,30 +11,25 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
-import { loadConfig } from '../src/config/load.js';
-import { createRunLogger } from '../src/runner/logger.js';
-import { readMeta, runPaths } from '../src/runner/rundir.js';
-import { loadTrainingStack, openTrainingStack } from '../src/runner/stack.js';
-import { angleDeg, norm, table } from './stats.js';
+import { angleDeg, openRunStack, runConfig } from './run-stack.js';
+import { norm, table } from './stats.js';
 
 const { values: o, positionals } = parseArgs({
   allowPositionals: true,
   options: { batch: { type: 'string', default: '64,256,1024' }, steps: { type: 'string', default: '12' } },
 });
 const dir = path.resolve(positionals[0] ?? '');
-const { config } = loadConfig(runPaths(dir).config, { saved: true });
+const config = runConfig(dir);
 if (config.rule.name !== 'wm') throw new Error(`${dir}: rule ${config.rule.name}, not wm`);
 const batches = o.batch.split(',').map(Number);
 const steps = Number(o.steps);
-const { logger } = createRunLogger({ level: 'warn', quiet: true, human: true });
-const stack = await loadTrainingStack();
 
 /** Per layer: [angle°, ‖B‖/‖W‖] after `steps` mirror steps at mirror batch `n`. */
 async function mirrored(n: number): Promise<Map<string, [number, number]>> {
   const cfg = structuredClone(config);
   cfg.rule.wm.mirror_batch_size = n;
   cfg.rule.wm.b_scale = 'none';
-  const { loader, trainer } = await openTrainingStack(stack, cfg, readMeta(dir)?.base_dir ?? dir, logger);
+  const { loader, trainer } = await openRunStack(dir, cfg);
   const t0 = performance.now();
   for (let s = 0; s < steps; s++) trainer.mirrorStep();
   const state = trainer.getState().tensors;
