@@ -103,8 +103,38 @@ async function decode(bytes: Uint8Array, spec: TransformSpec): Promise<Pixels> {
   } catch (err) {
     if (spec.failOn === 'warning') throw err;
     const pixels = await decodeWith(bytes, spec, spec.failOn);
-    return { ...pixels, warning: errorMessage(err).split('\n')[0] };
+    return { ...pixels, warning: await warningOf(bytes, spec, errorMessage(err)) };
   }
+}
+
+const NO_DETAIL = 'decoder warning (libvips gave no detail)';
+let detailQueue: Promise<unknown> = Promise.resolve();
+
+/**
+ * The decoder's own words from a strict decode's error. libvips keeps one error buffer for
+ * all threads: under concurrent decodes a message may have lost its decoder line (another
+ * thread cleared it) or carry lines of other images. So: the decoder lines, deduplicated;
+ * if none survived, one more strict decode, queued behind any other such retry.
+ */
+async function warningOf(bytes: Uint8Array, spec: TransformSpec, message: string): Promise<string> {
+  const first = decoderWarning(message);
+  if (first) return first;
+  const retry = detailQueue
+    .then(() => decodeWith(bytes, spec, 'warning'))
+    .then(
+      () => '',
+      (err) => decoderWarning(errorMessage(err)),
+    );
+  detailQueue = retry;
+  return (await retry) || NO_DETAIL;
+}
+
+/** The lines of a libvips error that came from the decoder, not its failOn wrapper ('' if none). */
+export function decoderWarning(message: string): string {
+  const wrapper =
+    /^(Warning treated as error due to failOn setting|read gave \d+ warnings?|error in tile \d+ x \d+)$/;
+  const lines = message.split('\n').map((l) => l.trim());
+  return [...new Set(lines.filter((l) => l && !wrapper.test(l)))].join('; ');
 }
 
 async function decodeWith(
