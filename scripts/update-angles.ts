@@ -37,8 +37,9 @@ async function gradientsUnder(rule: string): Promise<Map<string, Float32Array[]>
   cfg.rule.name = rule as typeof cfg.rule.name;
   const { loader, trainer } = await openRunStack(dir, cfg);
   if (!(trainer instanceof NetworkTrainer)) throw new Error('the trainer gives no gradients');
+  // The checkpoint's tensors this trainer holds (bp's has no B): names only, no clones made.
   const tensors = Object.fromEntries(
-    Object.keys(trainer.getState().tensors).map((k) => [k, ckpt.tensors[k]] as const),
+    Object.keys(trainer.namedTensors()).map((k) => [k, ckpt.tensors[k]] as const),
   );
   restoreTrainer(trainer, { tensors, scalars: ckpt.scalars });
   const out = new Map<string, Float32Array[]>();
